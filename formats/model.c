@@ -1,0 +1,296 @@
+/* Artifacts and tensor sets (slm/model.h). */
+#include "slm/model.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static const char *KIND_NAMES[SLM_KIND__COUNT] = {
+    "unknown", "safetensors", "hf-index", "hf-config", "onnx", "onnx-data",
+    "mlc-cache", "mlc-config", "mlc-shard", "wasm", "json", "folder",
+};
+
+const char *slm_kind_name(slm_kind k)
+{
+    return (unsigned)k < SLM_KIND__COUNT ? KIND_NAMES[k] : "unknown";
+}
+
+static bool ends_with(const char *s, const char *suf)
+{
+    size_t a = strlen(s), b = strlen(suf);
+    return a >= b && strcmp(s + a - b, suf) == 0;
+}
+
+static const char *base_name(const char *p)
+{
+    const char *s = strrchr(p, '/');
+    return s ? s + 1 : p;
+}
+
+slm_kind slm_sniff(const char *path)
+{
+    struct stat st;
+    if (stat(path, &st) != 0)
+        return SLM_KIND_UNKNOWN;
+    if (S_ISDIR(st.st_mode))
+        return SLM_KIND_DIR;
+    const char *b = base_name(path);
+    if (ends_with(b, ".safetensors"))
+        return SLM_KIND_SAFETENSORS;
+    if (ends_with(b, ".index.json"))
+        return SLM_KIND_HF_INDEX;
+    if (strcmp(b, "ndarray-cache.json") == 0 || strcmp(b, "tensor-cache.json") == 0)
+        return SLM_KIND_MLC_CACHE;
+    if (strcmp(b, "mlc-chat-config.json") == 0)
+        return SLM_KIND_MLC_CONFIG;
+    if (strcmp(b, "config.json") == 0)
+        return SLM_KIND_HF_CONFIG;
+    if (ends_with(b, ".onnx"))
+        return SLM_KIND_ONNX;
+    if (ends_with(b, ".onnx_data") || ends_with(b, ".onnx.data"))
+        return SLM_KIND_ONNX_DATA;
+    if (ends_with(b, ".wasm"))
+        return SLM_KIND_WASM;
+    if (strncmp(b, "params_shard_", 13) == 0 && ends_with(b, ".bin"))
+        return SLM_KIND_MLC_SHARD;
+    if (ends_with(b, ".json"))
+        return SLM_KIND_JSON;
+    /* By content: the wasm magic, or a safetensors length prefix and '{'. */
+    uint8_t h[16];
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return SLM_KIND_UNKNOWN;
+    ssize_t r = read(fd, h, sizeof h);
+    close(fd);
+    if (r >= 8 && memcmp(h, "\0asm", 4) == 0)
+        return SLM_KIND_WASM;
+    if (r >= 9) {
+        uint64_t n = 0;
+        for (int i = 7; i >= 0; i--)
+            n = n << 8 | h[i];
+        size_t i = 8;
+        while (i < (size_t)r && (h[i] == ' ' || h[i] == '\n' || h[i] == '\r' || h[i] == '\t'))
+            i++;
+        if (n <= SLM_ST_MAX_HEADER && n + 8 <= (uint64_t)st.st_size && i < (size_t)r && h[i] == '{')
+            return SLM_KIND_SAFETENSORS;
+    }
+    return SLM_KIND_UNKNOWN;
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int slm_dir_each(const char *dir, void (*fn)(const char *path, const char *name, void *arg), void *arg)
+{
+    DIR *dd = opendir(dir);
+    if (!dd)
+        return -1;
+    char **names = NULL;
+    size_t n = 0, cap = 0;
+    struct dirent *de;
+    while ((de = readdir(dd))) {
+        if (de->d_name[0] == '.' && (!de->d_name[1] || (de->d_name[1] == '.' && !de->d_name[2])))
+            continue;
+        if (n == cap) {
+            cap = cap ? cap * 2 : 32;
+            char **v = realloc(names, cap * sizeof *v);
+            if (!v)
+                break;
+            names = v;
+        }
+        names[n++] = strdup(de->d_name);
+    }
+    closedir(dd);
+    qsort(names, n, sizeof *names, name_cmp);
+    int count = 0;
+    for (size_t i = 0; i < n; i++) {
+        char *p = slm_strdupf("%s/%s", dir, names[i]);
+        struct stat st;
+        if (p && stat(p, &st) == 0 && S_ISREG(st.st_mode)) {
+            fn(p, names[i], arg);
+            count++;
+        }
+        free(p);
+        free(names[i]);
+    }
+    free(names);
+    return count;
+}
+
+/* ---- tensor list --------------------------------------------------------- */
+
+static bool push_tensor(slm_model *m, size_t *cap, const slm_tensor *t)
+{
+    if (m->n == *cap) {
+        size_t c = *cap ? *cap * 2 : 64;
+        slm_tensor *v = realloc(m->t, c * sizeof *v);
+        if (!v)
+            return false;
+        m->t = v;
+        *cap = c;
+    }
+    m->t[m->n++] = *t;
+    return true;
+}
+
+static void add_st_tensor(slm_model *m, size_t *cap, const slm_st *st, const slm_st_tensor *s)
+{
+    slm_tensor t = {s->name, s->dtype, s->ndim, s->shape, s->nelem, s->nbytes,
+                    slm_st_tensor_data(st, s), st->file, st->data_start + s->begin};
+    push_tensor(m, cap, &t);
+}
+
+/* ---- opening ------------------------------------------------------------- */
+
+struct scan_dir {
+    char *index;       /* the preferred *.safetensors.index.json */
+    char **st;         /* *.safetensors files */
+    size_t nst;
+};
+
+static void scan_one(const char *path, const char *name, void *arg)
+{
+    struct scan_dir *s = arg;
+    if (ends_with(name, ".safetensors.index.json")) {
+        if (!s->index || strcmp(name, "model.safetensors.index.json") == 0) {
+            free(s->index);
+            s->index = strdup(path);
+        }
+    } else if (ends_with(name, ".safetensors")) {
+        char **v = realloc(s->st, (s->nst + 1) * sizeof *v);
+        if (v) {
+            s->st = v;
+            s->st[s->nst++] = strdup(path);
+        }
+    }
+}
+
+static int open_index(slm_model *m, const char *path, slm_diag *d)
+{
+    m->kind = SLM_KIND_HF_INDEX;
+    m->index = calloc(1, sizeof *m->index);
+    if (!m->index)
+        return ENOMEM;
+    int e = slm_hfindex_open(m->index, path, path, d);
+    if (e)
+        return e;
+    slm_hfindex_load_shards(m->index, d);
+    size_t cap = 0;
+    const slm_hfindex *x = m->index;
+    for (size_t k = 0; k < x->n; k++) {
+        const slm_hfindex_entry *en = &x->e[k];
+        const slm_st_tensor *t;
+        if (x->shard_ok && x->shard_ok[en->shard] && (t = slm_st_find(&x->st[en->shard], en->tensor)))
+            add_st_tensor(m, &cap, &x->st[en->shard], t);
+    }
+    return 0;
+}
+
+static int open_safetensors(slm_model *m, char **paths, size_t n, slm_diag *d)
+{
+    m->kind = SLM_KIND_SAFETENSORS;
+    m->st = calloc(n ? n : 1, sizeof *m->st);
+    if (!m->st)
+        return ENOMEM;
+    size_t cap = 0;
+    for (size_t i = 0; i < n; i++) {
+        int e = slm_st_open(&m->st[m->nst], paths[i], paths[i], d);
+        if (e)
+            return e;
+        const slm_st *st = &m->st[m->nst++];
+        for (size_t k = 0; k < st->n; k++)
+            add_st_tensor(m, &cap, st, &st->t[k]);
+    }
+    return 0;
+}
+
+static char *config_beside(const char *dir)
+{
+    char *p = slm_strdupf("%s/config.json", dir);
+    if (p && access(p, R_OK) != 0) {
+        free(p);
+        p = NULL;
+    }
+    return p;
+}
+
+int slm_model_open(slm_model *m, const char *path, slm_diag *d)
+{
+    memset(m, 0, sizeof *m);
+    m->path = strdup(path);
+    slm_kind k = slm_sniff(path);
+    if (k == SLM_KIND_UNKNOWN && access(path, R_OK) != 0)
+        return errno ? errno : ENOENT;
+    int e = ENOTSUP;
+    if (k == SLM_KIND_DIR) {
+        m->dir = strdup(path);
+        struct scan_dir s = {0};
+        if (slm_dir_each(path, scan_one, &s) < 0)
+            e = errno ? errno : EACCES;
+        else if (s.index)
+            e = open_index(m, s.index, d);
+        else if (s.nst)
+            e = open_safetensors(m, s.st, s.nst, d);
+        free(s.index);
+        for (size_t i = 0; i < s.nst; i++)
+            free(s.st[i]);
+        free(s.st);
+    } else {
+        const char *slash = strrchr(path, '/');
+        m->dir = slash ? slm_strndup(path, slash == path ? 1 : (size_t)(slash - path)) : strdup(".");
+        if (k == SLM_KIND_HF_INDEX)
+            e = open_index(m, path, d);
+        else if (k == SLM_KIND_SAFETENSORS) {
+            char *one = (char *)path;
+            e = open_safetensors(m, &one, 1, d);
+        }
+    }
+    if (e == 0)
+        m->config = config_beside(m->dir);
+    return e;
+}
+
+void slm_model_close(slm_model *m)
+{
+    for (size_t i = 0; i < m->nst; i++)
+        slm_st_close(&m->st[i]);
+    free(m->st);
+    if (m->index)
+        slm_hfindex_close(m->index);
+    free(m->index);
+    free(m->t);
+    free(m->path);
+    free(m->dir);
+    free(m->config);
+    memset(m, 0, sizeof *m);
+}
+
+uint64_t slm_model_params(const slm_model *m)
+{
+    uint64_t s = 0;
+    for (size_t i = 0; i < m->n; i++)
+        s += m->t[i].nelem;
+    return s;
+}
+
+uint64_t slm_model_bytes(const slm_model *m)
+{
+    uint64_t s = 0;
+    for (size_t i = 0; i < m->n; i++)
+        s += m->t[i].nbytes;
+    return s;
+}
+
+const slm_tensor *slm_model_find(const slm_model *m, const char *name)
+{
+    for (size_t i = 0; i < m->n; i++)
+        if (strcmp(m->t[i].name, name) == 0)
+            return &m->t[i];
+    return NULL;
+}

@@ -1,0 +1,45 @@
+/* Shared pieces of the slminspect command: output of findings, exit codes,
+ * progress on a terminal, and the subcommands' entry points. */
+#ifndef SLM_CLI_H
+#define SLM_CLI_H
+
+#include <stdio.h>
+
+#include "slm/slm.h"
+#include "verify.h"
+
+enum { EXIT_CLEAN = 0, EXIT_FINDINGS = 1, EXIT_USAGE = 2 };
+
+/* Output formats shared by the commands that report findings. */
+typedef enum { OUT_TEXT, OUT_JSON, OUT_SARIF } out_format;
+
+/* Prints findings grouped by file, for people. */
+void out_findings_text(FILE *f, const slm_diag *d);
+/* The findings as a JSON array of {"rule","severity","file","offset"|"path","message"}. */
+cJSON *out_findings_json(const slm_diag *d);
+/* Adds "findings", "errors", "warnings", "infos" to OBJ. */
+void out_add_findings(cJSON *obj, const slm_diag *d);
+/* Prints a cJSON document and a newline to stdout; frees it. */
+void out_print_json(cJSON *doc);
+/* 1 when D has a finding at FAIL_AT or above, else 0. */
+int out_exit_code(const slm_diag *d, slm_severity fail_at);
+/* Parses "error"/"warning"/"info"; -1 when none of those. */
+int out_parse_severity(const char *s);
+
+/* Progress for slm_progress_fn: a line on stderr, redrawn, only on a terminal. */
+typedef struct progress {
+    bool on;
+    double start, last;
+} progress;
+void progress_init(progress *p, bool allowed);
+void progress_cb(void *arg, uint64_t done, uint64_t total, const char *what);
+void progress_end(progress *p);
+
+/* Prints an error about ARGV0's usage and returns EXIT_USAGE. */
+int usage_error(const char *cmd, const char *fmt, ...) SLM_PRINTF(2, 3);
+
+int cmd_inspect(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
+int cmd_rules(int argc, char **argv);
+
+#endif

@@ -1,0 +1,37 @@
+/* The inspectors: one per artifact kind.  Each builds a JSON description of
+ * its artifact (what --json prints) and renders it as text. */
+#ifndef SLM_INSPECT_H
+#define SLM_INSPECT_H
+
+#include "cli.h"
+
+typedef struct inspect_opts {
+    bool tensors; /* list every tensor */
+    bool stats;   /* read values */
+} inspect_opts;
+
+typedef struct inspector {
+    slm_kind kind;
+    /* NULL with *ERR set (errno) when PATH cannot be read. */
+    cJSON *(*build)(const char *path, const inspect_opts *o, slm_diag *d, int *err);
+    void (*print)(const cJSON *doc, const inspect_opts *o);
+} inspector;
+
+/* Appends a description of each artifact at PATH (a file, or every artifact
+ * in a folder) to ARTS.  Returns 0 or an errno value. */
+int inspect_path(const char *path, const inspect_opts *o, slm_diag *d, cJSON *arts);
+/* Prints one artifact's description (by its "kind"). */
+void inspect_print(const cJSON *doc, const inspect_opts *o);
+
+cJSON *inspect_weights(const char *path, const inspect_opts *o, slm_diag *d, int *err);
+void inspect_print_weights(const cJSON *doc, const inspect_opts *o);
+cJSON *inspect_tensor_json(const slm_tensor *t, bool with_stats);
+
+/* config.json beside weights: the facts a person wants in one line. */
+cJSON *inspect_config_json(const char *path);
+void inspect_print_config_line(const cJSON *cfg);
+
+/* "1,910,784" */
+const char *inspect_commas(char *buf, size_t n, double v);
+
+#endif

@@ -1,0 +1,136 @@
+/* Findings output, exit codes and progress (cli.h). */
+#include "cli.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+void out_findings_text(FILE *f, const slm_diag *d)
+{
+    const char *file = NULL;
+    for (size_t i = 0; i < d->n; i++) {
+        const slm_finding *x = &d->v[i];
+        const slm_rule *r = slm_rule_get(x->rule);
+        const char *xf = x->file ? x->file : "-";
+        if (!file || strcmp(file, xf) != 0) {
+            fprintf(f, "%s%s\n", file ? "\n" : "", xf);
+            file = xf;
+        }
+        fprintf(f, "  %-7s %s", slm_severity_name(x->severity), r->id);
+        if (x->offset >= 0)
+            fprintf(f, " @%lld", (long long)x->offset);
+        if (x->path)
+            fprintf(f, " %s", x->path);
+        fprintf(f, ": %s\n", x->message ? x->message : r->title);
+        fprintf(f, "          %s; fix: %s\n", r->title, r->help);
+    }
+    if (d->dropped)
+        fprintf(f, "\n(%zu more findings not shown: at most %d per rule are kept)\n", d->dropped,
+                SLM_DIAG_MAX_KEEP);
+}
+
+cJSON *out_findings_json(const slm_diag *d)
+{
+    cJSON *a = cJSON_CreateArray();
+    for (size_t i = 0; i < d->n; i++) {
+        const slm_finding *x = &d->v[i];
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "rule", slm_rule_get(x->rule)->id);
+        cJSON_AddStringToObject(o, "severity", slm_severity_name(x->severity));
+        cJSON_AddStringToObject(o, "file", x->file ? x->file : "");
+        if (x->offset >= 0)
+            cJSON_AddNumberToObject(o, "offset", (double)x->offset);
+        if (x->path)
+            cJSON_AddStringToObject(o, "path", x->path);
+        cJSON_AddStringToObject(o, "message", x->message ? x->message : "");
+        cJSON_AddItemToArray(a, o);
+    }
+    return a;
+}
+
+void out_add_findings(cJSON *obj, const slm_diag *d)
+{
+    cJSON_AddItemToObject(obj, "findings", out_findings_json(d));
+    cJSON_AddNumberToObject(obj, "errors", (double)d->count[SLM_ERROR]);
+    cJSON_AddNumberToObject(obj, "warnings", (double)d->count[SLM_WARNING]);
+    cJSON_AddNumberToObject(obj, "infos", (double)d->count[SLM_INFO]);
+    if (d->dropped)
+        cJSON_AddNumberToObject(obj, "not_listed", (double)d->dropped);
+}
+
+void out_print_json(cJSON *doc)
+{
+    char *s = cJSON_Print(doc);
+    if (s) {
+        fputs(s, stdout);
+        fputc('\n', stdout);
+        free(s);
+    }
+    cJSON_Delete(doc);
+}
+
+int out_exit_code(const slm_diag *d, slm_severity fail_at)
+{
+    return slm_diag_count_at_least(d, fail_at) ? EXIT_FINDINGS : EXIT_CLEAN;
+}
+
+int out_parse_severity(const char *s)
+{
+    if (strcmp(s, "error") == 0)
+        return SLM_ERROR;
+    if (strcmp(s, "warning") == 0)
+        return SLM_WARNING;
+    if (strcmp(s, "info") == 0)
+        return SLM_INFO;
+    return -1;
+}
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+void progress_init(progress *p, bool allowed)
+{
+    p->on = allowed && isatty(2);
+    p->start = now();
+    p->last = 0;
+}
+
+void progress_cb(void *arg, uint64_t done, uint64_t total, const char *what)
+{
+    progress *p = arg;
+    if (!p || !p->on)
+        return;
+    double t = now();
+    if (t - p->last < 0.1 && done < total)
+        return;
+    p->last = t;
+    char a[32], b[32], r[32];
+    double rate = t > p->start ? (double)done / (t - p->start) : 0;
+    fprintf(stderr, "\r\033[K%s: %s / %s (%.0f%%), %s/s", what, slm_fmt_bytes(a, sizeof a, done),
+            slm_fmt_bytes(b, sizeof b, total), total ? 100.0 * (double)done / (double)total : 100.0,
+            slm_fmt_bytes(r, sizeof r, (uint64_t)rate));
+    fflush(stderr);
+}
+
+void progress_end(progress *p)
+{
+    if (p->on && p->last > 0)
+        fprintf(stderr, "\r\033[K");
+}
+
+int usage_error(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "slminspect %s: ", cmd);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\nTry 'slminspect %s --help'.\n", cmd);
+    return EXIT_USAGE;
+}

@@ -1,0 +1,142 @@
+/* The rule engine (verify.h). */
+#include "verify.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* ---- value checks -------------------------------------------------------- */
+
+void slm_verify_values(const slm_tensor *t, bool fp16, slm_diag *d, slm_stats *out)
+{
+    slm_stats s;
+    slm_stats_init(&s);
+    if (t->data && slm_dtype_info_of(t->dtype)->decodes)
+        slm_stats_add(&s, t->dtype, t->data, 0, t->nelem);
+    char buf[120], *path = slm_jptr("", t->name);
+    const char *nm = slm_printable(buf, sizeof buf, t->name, strlen(t->name));
+    if (s.nan || s.inf)
+        slm_report(d, SLM_R_ST_201, t->file, (int64_t)t->offset, path,
+                   "tensor '%s' has %llu NaN and %llu Inf of %llu values", nm, (unsigned long long)s.nan,
+                   (unsigned long long)s.inf, (unsigned long long)s.n);
+    bool wider = t->dtype == SLM_DT_F32 || t->dtype == SLM_DT_F64 || t->dtype == SLM_DT_BF16;
+    if (fp16 && wider && s.f16_over)
+        slm_report(d, SLM_R_ST_202, t->file, (int64_t)t->offset, path,
+                   "tensor '%s': %llu values beyond fp16's range (min %g, max %g; fp16 holds +-65504)", nm,
+                   (unsigned long long)s.f16_over, s.min, s.max);
+    if (fp16 && wider && s.f16_under)
+        slm_report(d, SLM_R_ST_203, t->file, (int64_t)t->offset, path,
+                   "tensor '%s': %llu non-zero values become zero in fp16", nm, (unsigned long long)s.f16_under);
+    free(path);
+    if (out)
+        *out = s;
+}
+
+/* Is the model's config asking for fp16 (config.json "dtype"/"torch_dtype")? */
+static bool config_fp16(const char *config)
+{
+    slm_map m;
+    bool r = false;
+    if (!config || slm_map_open(&m, config) != 0)
+        return false;
+    slm_json j;
+    if (slm_json_parse(&j, (const char *)m.data, (size_t)m.size, 0) == 0) {
+        const cJSON *dt = slm_json_get(j.root, "dtype");
+        if (!dt)
+            dt = slm_json_get(j.root, "torch_dtype");
+        r = cJSON_IsString(dt) && strcmp(dt->valuestring, "float16") == 0;
+    }
+    slm_json_free(&j);
+    slm_map_close(&m);
+    return r;
+}
+
+static void check_weights(const char *path, const slm_verify_opts *o, slm_diag *d)
+{
+    slm_model m;
+    int e = slm_model_open(&m, path, d);
+    if (e && e != ENOTSUP)
+        slm_report(d, SLM_R_IO_001, path, -1, NULL, "cannot read: %s", strerror(e));
+    if (e == 0 && o->stats) {
+        bool fp16 = o->fp16 || config_fp16(m.config);
+        uint64_t total = slm_model_bytes(&m), done = 0;
+        for (size_t i = 0; i < m.n; i++) {
+            slm_verify_values(&m.t[i], fp16, d, NULL);
+            done += m.t[i].nbytes;
+            if (o->progress)
+                o->progress(o->progress_arg, done, total, "checking values");
+        }
+    }
+    slm_model_close(&m);
+}
+
+/* ---- per-kind checkers --------------------------------------------------- */
+
+typedef void (*checker)(const char *path, const slm_verify_opts *o, slm_diag *d);
+
+static const checker CHECKERS[SLM_KIND__COUNT] = {
+    [SLM_KIND_SAFETENSORS] = check_weights,
+    [SLM_KIND_HF_INDEX] = check_weights,
+};
+
+/* ---- folders ------------------------------------------------------------- */
+
+struct dir_walk {
+    const slm_verify_opts *o;
+    slm_diag *d;
+    bool has_weights; /* safetensors and indexes are checked as one model */
+};
+
+static void visit(const char *path, const char *name, void *arg)
+{
+    struct dir_walk *w = arg;
+    (void)name;
+    slm_kind k = slm_sniff(path);
+    if (k == SLM_KIND_SAFETENSORS || k == SLM_KIND_HF_INDEX) {
+        w->has_weights = true;
+        return;
+    }
+    if (CHECKERS[k])
+        CHECKERS[k](path, w->o, w->d);
+}
+
+static int verify_dir(const char *path, const slm_verify_opts *o, slm_diag *d, int depth)
+{
+    struct dir_walk w = {o, d, false};
+    if (slm_dir_each(path, visit, &w) < 0)
+        return errno ? errno : EACCES;
+    if (w.has_weights)
+        check_weights(path, o, d);
+    if (depth > 0) { /* one level of sub-folders: onnx/ in a Transformers.js folder */
+        DIR *dd = opendir(path);
+        struct dirent *de;
+        while (dd && (de = readdir(dd))) {
+            if (de->d_name[0] == '.')
+                continue;
+            char *sub = slm_strdupf("%s/%s", path, de->d_name);
+            struct stat st;
+            if (sub && stat(sub, &st) == 0 && S_ISDIR(st.st_mode))
+                verify_dir(sub, o, d, depth - 1);
+            free(sub);
+        }
+        if (dd)
+            closedir(dd);
+    }
+    return 0;
+}
+
+int slm_verify_path(const char *path, const slm_verify_opts *o, slm_diag *d)
+{
+    if (access(path, R_OK) != 0)
+        return errno ? errno : ENOENT;
+    slm_kind k = slm_sniff(path);
+    if (k == SLM_KIND_DIR)
+        return verify_dir(path, o, d, 1);
+    if (!CHECKERS[k])
+        return ENOTSUP;
+    CHECKERS[k](path, o, d);
+    return 0;
+}

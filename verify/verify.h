@@ -1,0 +1,27 @@
+/* The rule engine: runs every rule on a path (a file or a model folder).
+ * Format rules come from the parsing core; this layer adds checks that need
+ * tensor values (--stats), several files, or a deployment target. */
+#ifndef SLM_VERIFY_H
+#define SLM_VERIFY_H
+
+#include "slm/slm.h"
+
+/* Progress of long work: DONE of TOTAL units (bytes) of WHAT. */
+typedef void (*slm_progress_fn)(void *arg, uint64_t done, uint64_t total, const char *what);
+
+typedef struct slm_verify_opts {
+    bool stats;              /* read tensor values: NaN/Inf, fp16 range */
+    bool fp16;               /* tensors are headed for fp16 deployment */
+    const char *target;      /* deployment profile, NULL for none */
+    slm_progress_fn progress;
+    void *progress_arg;
+} slm_verify_opts;
+
+/* Runs every rule on PATH.  Returns 0, or an errno value when PATH cannot be
+ * read at all (findings about files it refers to go to D). */
+int slm_verify_path(const char *path, const slm_verify_opts *o, slm_diag *d);
+
+/* Value checks on one tensor (ST-201..ST-203); returns its statistics. */
+void slm_verify_values(const slm_tensor *t, bool fp16, slm_diag *d, slm_stats *out);
+
+#endif
