@@ -265,6 +265,7 @@ void slm_model_close(slm_model *m)
         slm_hfindex_close(m->index);
     free(m->index);
     free(m->t);
+    free(m->q);
     free(m->path);
     free(m->dir);
     free(m->config);

@@ -9,6 +9,7 @@
 
 #include "slm/core.h"
 #include "slm/hfindex.h"
+#include "slm/quant.h"
 #include "slm/safetensors.h"
 #include "slm/tensor.h"
 
@@ -50,6 +51,8 @@ typedef struct slm_model {
     struct slm_mlc *mlc;   /* an MLC weight folder (formats/mlc.c) */
     slm_tensor *t;         /* every tensor, in a stable order */
     size_t n;
+    slm_qweight *q;        /* quantized weights among them (views into t) */
+    size_t nq;
     char *config;          /* config.json beside the weights, or NULL */
 } slm_model;
 
