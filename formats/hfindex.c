@@ -93,7 +93,7 @@ void slm_hfindex_parse(slm_hfindex *x, const uint8_t *data, uint64_t size, const
                    "metadata must be an object, found %s", slm_json_type(meta));
     read_total(x, &j, meta, "total_size", &x->has_total_size, &x->total_size, d);
     read_total(x, &j, meta, "total_parameters", &x->has_total_params, &x->total_params, d);
-    if (!x->has_total_size)
+    if (!slm_json_get(meta, "total_size"))
         slm_report(d, SLM_R_IX_011, x->file, 0, "/metadata/total_size", "metadata.total_size is missing");
 
     size_t n = 0;
@@ -282,6 +282,8 @@ void slm_hfindex_load_shards(slm_hfindex *x, slm_diag *d)
         }
     }
     free(names);
+    if (!x->ok) /* entries were rejected: totals and strays would only echo that */
+        return;
     if (totals_known && x->has_total_size && x->total_size != bytes)
         slm_report(d, SLM_R_IX_008, x->file, -1, "/metadata/total_size",
                    "metadata.total_size is %llu, the tensors hold %llu bytes",
