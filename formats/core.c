@@ -15,7 +15,7 @@
 int slm_map_open(slm_map *m, const char *path)
 {
     memset(m, 0, sizeof *m);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK); /* a FIFO must not block */
     if (fd < 0)
         return errno;
     struct stat st;

@@ -31,12 +31,13 @@ static bool name_escapes(const char *s)
     return strchr(s, '\\') != NULL;
 }
 
-static size_t shard_slot(slm_hfindex *x, const char *name)
+static size_t shard_slot(slm_hfindex *x, const char *name, uint64_t off)
 {
     for (size_t i = 0; i < x->nshards; i++)
         if (strcmp(x->shards[i], name) == 0)
             return i;
     x->shards[x->nshards] = strdup(name);
+    x->shard_off[x->nshards] = off;
     return x->nshards++;
 }
 
@@ -101,7 +102,8 @@ void slm_hfindex_parse(slm_hfindex *x, const uint8_t *data, uint64_t size, const
         n++;
     x->e = calloc(n ? n : 1, sizeof *x->e);
     x->shards = calloc(n ? n : 1, sizeof *x->shards);
-    if (!x->e || !x->shards) {
+    x->shard_off = calloc(n ? n : 1, sizeof *x->shard_off);
+    if (!x->e || !x->shards || !x->shard_off) {
         slm_json_free(&j);
         return;
     }
@@ -126,7 +128,7 @@ void slm_hfindex_parse(slm_hfindex *x, const uint8_t *data, uint64_t size, const
         } else {
             slm_hfindex_entry *en = &x->e[x->n++];
             en->tensor = strdup(e->string);
-            en->shard = shard_slot(x, e->valuestring);
+            en->shard = shard_slot(x, e->valuestring, slm_json_off(&j, e, false));
             en->off = (uint64_t)off;
         }
         free(path);
@@ -211,6 +213,15 @@ static void stray_shards(slm_hfindex *x, slm_diag *d)
     free(names);
 }
 
+/* The first weight_map entry that names shard S. */
+static size_t first_entry(const slm_hfindex *x, size_t s)
+{
+    size_t k = 0;
+    while (k + 1 < x->n && x->e[k].shard != s)
+        k++;
+    return k;
+}
+
 void slm_hfindex_load_shards(slm_hfindex *x, slm_diag *d)
 {
     if (!x->ok && !x->n)
@@ -224,11 +235,16 @@ void slm_hfindex_load_shards(slm_hfindex *x, slm_diag *d)
         char *p = join(x->dir, x->shards[i]);
         int e = slm_map_open(&x->st[i].map, p);
         if (e) {
-            slm_report(d, SLM_R_IX_003, x->file, -1, NULL, "shard '%s' cannot be opened: %s",
+            char *path = slm_jptr("/weight_map", x->e[first_entry(x, i)].tensor);
+            slm_report(d, SLM_R_IX_003, x->file, (int64_t)x->shard_off[i], path, "shard '%s' cannot be opened: %s",
                        slm_printable(buf, sizeof buf, x->shards[i], strlen(x->shards[i])), strerror(e));
+            free(path);
         } else if (!inside(x->dir, p)) {
-            slm_report(d, SLM_R_IX_004, x->file, -1, NULL, "shard '%s' resolves outside the index's folder",
+            char *path = slm_jptr("/weight_map", x->e[first_entry(x, i)].tensor);
+            slm_report(d, SLM_R_IX_004, x->file, (int64_t)x->shard_off[i], path,
+                       "shard '%s' resolves outside the index's folder",
                        slm_printable(buf, sizeof buf, x->shards[i], strlen(x->shards[i])));
+            free(path);
             slm_map_close(&x->st[i].map);
         } else {
             slm_st_parse(&x->st[i], x->st[i].map.data, x->st[i].map.size, p, d);
@@ -306,6 +322,7 @@ void slm_hfindex_close(slm_hfindex *x)
     }
     free(x->e);
     free(x->shards);
+    free(x->shard_off);
     free(x->st);
     free(x->shard_ok);
     free(x->file);

@@ -193,7 +193,7 @@ static void print_tensor_line(const cJSON *t, int name_w)
            slm_fmt_bytes(b, sizeof b, (uint64_t)num(t, "bytes")));
     const cJSON *st = cJSON_GetObjectItemCaseSensitive(t, "stats");
     if (st) {
-        printf("  min %-11.4g max %-11.4g mean %-11.4g", num(st, "min"), num(st, "max"), num(st, "mean"));
+        printf("  min %-11.4g max %-11.4g mean %.4g", num(st, "min"), num(st, "max"), num(st, "mean"));
         if (num(st, "nan") || num(st, "inf"))
             printf("  NaN %.0f Inf %.0f", num(st, "nan"), num(st, "inf"));
     }

@@ -82,6 +82,7 @@ static void cases(void)
 {
     expect("clean", "{" GOOD_META "," GOOD_MAP "}", NULL);
     expect("not_object", "[]", "IX-001");
+    expect("json_syntax", "{\"weight_map\": {,}}", "JS-001");
     expect("no_weight_map", "{" GOOD_META "}", "IX-001");
     expect("shard_not_string", "{" GOOD_META ",\"weight_map\":{\"a\":\"model-00001-of-00002.safetensors\","
                                "\"b\":\"model-00001-of-00002.safetensors\",\"c\":7}}", "IX-002");

@@ -54,12 +54,10 @@ static bool config_fp16(const char *config)
     return r;
 }
 
-static void check_weights(const char *path, const slm_verify_opts *o, slm_diag *d)
+static int check_weights(const char *path, const slm_verify_opts *o, slm_diag *d)
 {
     slm_model m;
     int e = slm_model_open(&m, path, d);
-    if (e && e != ENOTSUP)
-        slm_report(d, SLM_R_IO_001, path, -1, NULL, "cannot read: %s", strerror(e));
     if (e == 0 && o->stats) {
         bool fp16 = o->fp16 || config_fp16(m.config);
         uint64_t total = slm_model_bytes(&m), done = 0;
@@ -71,11 +69,13 @@ static void check_weights(const char *path, const slm_verify_opts *o, slm_diag *
         }
     }
     slm_model_close(&m);
+    return e == ENOTSUP ? 0 : e;
 }
 
 /* ---- per-kind checkers --------------------------------------------------- */
 
-typedef void (*checker)(const char *path, const slm_verify_opts *o, slm_diag *d);
+/* Each returns 0, or an errno value when PATH itself cannot be read. */
+typedef int (*checker)(const char *path, const slm_verify_opts *o, slm_diag *d);
 
 static const checker CHECKERS[SLM_KIND__COUNT] = {
     [SLM_KIND_SAFETENSORS] = check_weights,
@@ -99,8 +99,9 @@ static void visit(const char *path, const char *name, void *arg)
         w->has_weights = true;
         return;
     }
-    if (CHECKERS[k])
-        CHECKERS[k](path, w->o, w->d);
+    int e = CHECKERS[k] ? CHECKERS[k](path, w->o, w->d) : 0;
+    if (e)
+        slm_report(w->d, SLM_R_IO_001, path, -1, NULL, "cannot read: %s", strerror(e));
 }
 
 static int verify_dir(const char *path, const slm_verify_opts *o, slm_diag *d, int depth)
@@ -108,23 +109,26 @@ static int verify_dir(const char *path, const slm_verify_opts *o, slm_diag *d, i
     struct dir_walk w = {o, d, false};
     if (slm_dir_each(path, visit, &w) < 0)
         return errno ? errno : EACCES;
-    if (w.has_weights)
-        check_weights(path, o, d);
-    if (depth > 0) { /* one level of sub-folders: onnx/ in a Transformers.js folder */
-        DIR *dd = opendir(path);
-        struct dirent *de;
-        while (dd && (de = readdir(dd))) {
-            if (de->d_name[0] == '.')
-                continue;
-            char *sub = slm_strdupf("%s/%s", path, de->d_name);
-            struct stat st;
-            if (sub && stat(sub, &st) == 0 && S_ISDIR(st.st_mode))
-                verify_dir(sub, o, d, depth - 1);
-            free(sub);
-        }
-        if (dd)
-            closedir(dd);
+    int e = w.has_weights ? check_weights(path, o, d) : 0;
+    if (e)
+        slm_report(d, SLM_R_IO_001, path, -1, NULL, "cannot read the weights: %s", strerror(e));
+    /* Entries that cannot be read (dangling links...) and, at DEPTH > 0, one
+     * level of sub-folders: onnx/ in a Transformers.js folder. */
+    DIR *dd = opendir(path);
+    struct dirent *de;
+    while (dd && (de = readdir(dd))) {
+        if (de->d_name[0] == '.')
+            continue;
+        char *sub = slm_strdupf("%s/%s", path, de->d_name);
+        struct stat st;
+        if (sub && stat(sub, &st) != 0)
+            slm_report(d, SLM_R_IO_001, sub, -1, NULL, "cannot read: %s", strerror(errno));
+        else if (sub && depth > 0 && S_ISDIR(st.st_mode))
+            verify_dir(sub, o, d, depth - 1);
+        free(sub);
     }
+    if (dd)
+        closedir(dd);
     return 0;
 }
 
@@ -137,6 +141,5 @@ int slm_verify_path(const char *path, const slm_verify_opts *o, slm_diag *d)
         return verify_dir(path, o, d, 1);
     if (!CHECKERS[k])
         return ENOTSUP;
-    CHECKERS[k](path, o, d);
-    return 0;
+    return CHECKERS[k](path, o, d);
 }

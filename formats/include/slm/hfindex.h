@@ -28,6 +28,7 @@ typedef struct slm_hfindex {
     slm_hfindex_entry *e; /* weight_map, in file order, repeats removed */
     size_t n;
     char **shards;     /* distinct shard names, in first-seen order */
+    uint64_t *shard_off; /* offset of the first entry naming each shard */
     size_t nshards;
     slm_st *st;        /* one per shard after slm_hfindex_load_shards */
     bool *shard_ok;    /* shard opened (it may still have findings) */
