@@ -19,6 +19,7 @@ typedef struct scan {
     size_t n, i;
     unsigned depth, max_depth;
     slm_json *j;
+    size_t cap;   /* spans allocated */
     bool patch;   /* a copy must be patched before cJSON can read it */
     int failed;   /* -1 syntax, -2 memory */
 } scan;
@@ -46,14 +47,15 @@ static void skip_ws(scan *sc)
 static size_t add_span(scan *sc, size_t off, size_t key_off)
 {
     slm_json *j = sc->j;
-    if ((j->nspans & (j->nspans - 1)) == 0) { /* grow at powers of two */
-        size_t cap = j->nspans ? j->nspans * 2 : 64;
+    if (j->nspans == sc->cap) {
+        size_t cap = sc->cap ? sc->cap * 2 : 64;
         slm_json_span *v = realloc(j->spans, cap * sizeof *v);
         if (!v) {
             sc->failed = -2;
             return SIZE_MAX;
         }
         j->spans = v;
+        sc->cap = cap;
     }
     j->spans[j->nspans] = (slm_json_span){off, 0, key_off, 0};
     return j->nspans++;
@@ -340,7 +342,7 @@ int slm_json_parse(slm_json *j, const char *text, size_t len, unsigned max_depth
         snprintf(j->err, sizeof j->err, "document larger than 2 GiB");
         return -1;
     }
-    scan sc = {text, len, 0, 0, max_depth ? max_depth : SLM_JSON_DEPTH_DEFAULT, j, false, 0};
+    scan sc = {text, len, 0, 0, max_depth ? max_depth : SLM_JSON_DEPTH_DEFAULT, j, 0, false, 0};
     skip_ws(&sc);
     j->lead_ws = sc.i;
     if (scan_value(&sc, SIZE_MAX, 0) == 0) {
@@ -453,7 +455,8 @@ static int key_cmp(const void *a, const void *b)
 {
     const cJSON *x = *(const cJSON *const *)a, *y = *(const cJSON *const *)b;
     int c = strcmp(x->string, y->string);
-    return c ? c : (x < y ? -1 : x > y);
+    /* equal keys in document order (valueint is the span index) */
+    return c ? c : (x->valueint > y->valueint) - (x->valueint < y->valueint);
 }
 
 const cJSON *slm_json_dup(const cJSON *obj)
@@ -465,8 +468,8 @@ const cJSON *slm_json_dup(const cJSON *obj)
         n++;
     if (n < 2)
         return NULL;
-    /* Sort pointers by key, then document order (cJSON allocates children in
-     * order, but compare positions, not addresses, for the first repeat). */
+    /* Sort by key, then document order; a member equal to its predecessor
+     * in that order repeats a key, and the first repeat is the earliest. */
     const cJSON **v = malloc(n * sizeof *v);
     if (!v) { /* fall back to the quadratic walk */
         for (const cJSON *c = obj->child; c; c = c->next)
@@ -483,11 +486,8 @@ const cJSON *slm_json_dup(const cJSON *obj)
     for (size_t i = 1; i < n; i++) {
         if (strcmp(v[i]->string, v[i - 1]->string) != 0)
             continue;
-        /* v[i] repeats a key; the later of the two in document order is the
-         * repeat.  valueint is the span index, which follows document order. */
-        const cJSON *rep = v[i]->valueint > v[i - 1]->valueint ? v[i] : v[i - 1];
-        if (!first || rep->valueint < first->valueint)
-            first = rep;
+        if (!first || v[i]->valueint < first->valueint)
+            first = v[i];
     }
     free(v);
     return first;

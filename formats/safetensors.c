@@ -383,7 +383,7 @@ static void validate(ctx *c)
     }
 }
 
-/* Stricter checks: whitespace and alignment. */
+/* Stricter checks: whitespace and, on a valid file, alignment. */
 static void strict_checks(ctx *c)
 {
     slm_st *st = c->st;
@@ -399,7 +399,7 @@ static void strict_checks(ctx *c)
     if (st->header_len % 8)
         report(c, SLM_R_ST_104, 0, NULL, "header length %llu is not a multiple of 8 (data start at byte %llu)",
                (unsigned long long)st->header_len, (unsigned long long)st->data_start);
-    for (size_t i = 0; i < st->n; i++) {
+    for (size_t i = 0; i < st->n && c->ok; i++) {
         const slm_st_tensor *t = &st->t[i];
         unsigned w = slm_dtype_info_of(t->dtype)->bits;
         if (w < 16 || t->nbytes == 0)

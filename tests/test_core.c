@@ -141,6 +141,14 @@ static void json_values(void)
     CHECK_EQ_U64(slm_json_off(&j, slm_json_get(j.root, "g"), false), (uint64_t)(strstr(t, "\"s\"") - t));
     CHECK_EQ_U64(slm_json_off(&j, slm_json_get(j.root, "g"), true), (uint64_t)(strstr(t, "\"g\"") - t));
     slm_json_free(&j);
+    /* the first repeat is the second occurrence, however many there are */
+    for (int round = 0; round < 20; round++) {
+        CHECK(parse("{\"k\":1,\"x\":0,\"k\":2,\"k\":3,\"x\":4,\"k\":5}", &j) == 0);
+        const cJSON *dup = slm_json_dup(j.root);
+        uint64_t v = 0;
+        CHECK(dup && strcmp(dup->string, "k") == 0 && slm_json_u64(&j, dup, &v) == SLM_JNUM_OK && v == 2);
+        slm_json_free(&j);
+    }
 }
 
 static void findings(void)
