@@ -109,10 +109,12 @@ void slm_hfindex_parse(slm_hfindex *x, const uint8_t *data, uint64_t size, const
     }
     x->ok = true;
     char buf[160];
-    for (const cJSON *e = wm->child; e; e = e->next) {
+    size_t nsup, k = 0;
+    bool *sup = slm_json_superseded(wm, &nsup);
+    for (const cJSON *e = wm->child; e; e = e->next, k++) {
         char *path = slm_jptr("/weight_map", e->string);
         int64_t off = (int64_t)slm_json_off(&j, e, true);
-        if (slm_json_get(wm, e->string) != e) {
+        if (sup ? sup[k] : slm_json_get(wm, e->string) != e) {
             slm_report(d, SLM_R_JS_002, x->file, off, path,
                        "tensor '%s' is mapped again later; readers keep the last shard",
                        slm_printable(buf, sizeof buf, e->string, strlen(e->string)));
@@ -133,6 +135,7 @@ void slm_hfindex_parse(slm_hfindex *x, const uint8_t *data, uint64_t size, const
         }
         free(path);
     }
+    free(sup);
     slm_json_free(&j);
 }
 
@@ -213,6 +216,19 @@ static void stray_shards(slm_hfindex *x, slm_diag *d)
     free(names);
 }
 
+typedef struct held {
+    const char *name;
+    size_t shard;
+    const slm_st_tensor *t;
+} held;
+
+static int held_cmp(const void *a, const void *b)
+{
+    const held *x = a, *y = b;
+    int c = strcmp(x->name, y->name);
+    return c ? c : (x->shard > y->shard) - (x->shard < y->shard);
+}
+
 /* The first weight_map entry that names shard S. */
 static size_t first_entry(const slm_hfindex *x, size_t s)
 {
@@ -252,51 +268,75 @@ void slm_hfindex_load_shards(slm_hfindex *x, slm_diag *d)
         }
         free(p);
     }
-    /* Every entry in its shard; nothing in a shard that weight_map does not
-     * place there.  Count tensors once, where weight_map places them. */
+    /* Every tensor the shards hold, sorted by name then shard: where each
+     * weight_map entry is found, and what no entry names. */
+    size_t nheld = 0, k = 0;
+    for (size_t s = 0; s < x->nshards; s++)
+        nheld += x->shard_ok[s] ? x->st[s].n : 0;
+    held *h = malloc((nheld ? nheld : 1) * sizeof *h);
+    const char **names = malloc((x->n ? x->n : 1) * sizeof *names);
+    if (!h || !names) {
+        free(h);
+        free(names);
+        return;
+    }
+    for (size_t s = 0; s < x->nshards; s++)
+        for (size_t i = 0; x->shard_ok[s] && i < x->st[s].n; i++)
+            h[k++] = (held){x->st[s].t[i].name, s, &x->st[s].t[i]};
+    qsort(h, nheld, sizeof *h, held_cmp);
+    /* Count tensors once, where weight_map places them. */
     uint64_t bytes = 0, params = 0;
     bool totals_known = true;
-    for (size_t k = 0; k < x->n; k++) {
+    for (k = 0; k < x->n; k++) {
         const slm_hfindex_entry *en = &x->e[k];
-        char *path = slm_jptr("/weight_map", en->tensor);
-        const char *nm = slm_printable(buf, sizeof buf, en->tensor, strlen(en->tensor));
         if (!x->shard_ok[en->shard] || !x->st[en->shard].header_ok) {
             totals_known = false;
-        } else {
-            const slm_st_tensor *t = slm_st_find(&x->st[en->shard], en->tensor);
-            if (!t) {
-                slm_report(d, SLM_R_IX_005, x->file, (int64_t)en->off, path,
-                           "tensor '%s' is not in shard '%s'", nm, x->shards[en->shard]);
-                totals_known = false;
-            } else if (!slm_add_u64(bytes, t->nbytes, &bytes) || !slm_add_u64(params, t->nelem, &params)) {
-                totals_known = false;
-            }
-            for (size_t s = 0; s < x->nshards; s++)
-                if (s != en->shard && x->shard_ok[s] && slm_st_find(&x->st[s], en->tensor))
-                    slm_report(d, SLM_R_IX_006, x->file, (int64_t)en->off, path,
-                               "tensor '%s' is mapped to '%s' but '%s' holds it too", nm,
-                               x->shards[en->shard], x->shards[s]);
+            continue;
+        }
+        size_t lo = 0, hi = nheld; /* the first held tensor of this name */
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            if (strcmp(h[mid].name, en->tensor) < 0)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        const slm_st_tensor *t = NULL;
+        for (size_t i = lo; i < nheld && strcmp(h[i].name, en->tensor) == 0; i++)
+            if (h[i].shard == en->shard)
+                t = h[i].t;
+        char *path = NULL;
+        if (!t) {
+            path = slm_jptr("/weight_map", en->tensor);
+            slm_report(d, SLM_R_IX_005, x->file, (int64_t)en->off, path, "tensor '%s' is not in shard '%s'",
+                       slm_printable(buf, sizeof buf, en->tensor, strlen(en->tensor)), x->shards[en->shard]);
+            totals_known = false;
+        } else if (!slm_add_u64(bytes, t->nbytes, &bytes) || !slm_add_u64(params, t->nelem, &params)) {
+            totals_known = false;
+        }
+        for (size_t i = lo; i < nheld && strcmp(h[i].name, en->tensor) == 0; i++) {
+            if (h[i].shard == en->shard)
+                continue;
+            if (!path)
+                path = slm_jptr("/weight_map", en->tensor);
+            slm_report(d, SLM_R_IX_006, x->file, (int64_t)en->off, path,
+                       "tensor '%s' is mapped to '%s' but '%s' holds it too",
+                       slm_printable(buf, sizeof buf, en->tensor, strlen(en->tensor)), x->shards[en->shard],
+                       x->shards[h[i].shard]);
         }
         free(path);
     }
-    const char **names = malloc((x->n ? x->n : 1) * sizeof *names);
-    if (names) {
-        for (size_t k = 0; k < x->n; k++)
-            names[k] = x->e[k].tensor;
-        qsort(names, x->n, sizeof *names, str_cmp);
+    for (k = 0; k < x->n; k++)
+        names[k] = x->e[k].tensor;
+    qsort(names, x->n, sizeof *names, str_cmp);
+    for (k = 0; k < nheld; k++) {
+        const char *key = h[k].name;
+        if (!bsearch(&key, names, x->n, sizeof *names, str_cmp))
+            slm_report(d, SLM_R_IX_007, x->st[h[k].shard].file, (int64_t)h[k].t->entry_off, NULL,
+                       "tensor '%s' is in this shard but weight_map does not name it",
+                       slm_printable(buf, sizeof buf, key, strlen(key)));
     }
-    for (size_t s = 0; s < x->nshards; s++) {
-        if (!x->shard_ok[s])
-            continue;
-        const slm_st *st = &x->st[s];
-        for (size_t i = 0; i < st->n; i++) {
-            const char *key = st->t[i].name;
-            if (!names || !bsearch(&key, names, x->n, sizeof *names, str_cmp))
-                slm_report(d, SLM_R_IX_007, st->file, (int64_t)st->t[i].entry_off, NULL,
-                           "tensor '%s' is in this shard but weight_map does not name it",
-                           slm_printable(buf, sizeof buf, st->t[i].name, strlen(st->t[i].name)));
-        }
-    }
+    free(h);
     free(names);
     if (!x->ok) /* entries were rejected: totals and strays would only echo that */
         return;

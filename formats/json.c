@@ -459,38 +459,64 @@ static int key_cmp(const void *a, const void *b)
     return c ? c : (x->valueint > y->valueint) - (x->valueint < y->valueint);
 }
 
-const cJSON *slm_json_dup(const cJSON *obj)
+/* OBJ's members sorted by key, then document order; *N gets their count. */
+static const cJSON **sorted_members(const cJSON *obj, size_t *n)
 {
-    if (!cJSON_IsObject(obj))
+    *n = 0;
+    if (!cJSON_IsObject(obj) || !obj->child)
         return NULL;
-    size_t n = 0;
     for (const cJSON *c = obj->child; c; c = c->next)
-        n++;
-    if (n < 2)
+        (*n)++;
+    const cJSON **v = malloc(*n * sizeof *v);
+    if (!v)
         return NULL;
-    /* Sort by key, then document order; a member equal to its predecessor
-     * in that order repeats a key, and the first repeat is the earliest. */
-    const cJSON **v = malloc(n * sizeof *v);
-    if (!v) { /* fall back to the quadratic walk */
-        for (const cJSON *c = obj->child; c; c = c->next)
-            for (const cJSON *d = obj->child; d != c; d = d->next)
-                if (strcmp(c->string, d->string) == 0)
-                    return c;
-        return NULL;
-    }
     size_t k = 0;
     for (const cJSON *c = obj->child; c; c = c->next)
         v[k++] = c;
-    qsort(v, n, sizeof *v, key_cmp);
+    qsort(v, *n, sizeof *v, key_cmp);
+    return v;
+}
+
+/* In key-then-document order, a member whose key equals its predecessor's
+ * repeats it. */
+const cJSON *slm_json_dup(const cJSON *obj)
+{
+    size_t n;
+    const cJSON **v = sorted_members(obj, &n);
     const cJSON *first = NULL;
-    for (size_t i = 1; i < n; i++) {
-        if (strcmp(v[i]->string, v[i - 1]->string) != 0)
-            continue;
-        if (!first || v[i]->valueint < first->valueint)
+    for (size_t i = 1; v && i < n; i++)
+        if (strcmp(v[i]->string, v[i - 1]->string) == 0 && (!first || v[i]->valueint < first->valueint))
             first = v[i];
-    }
     free(v);
     return first;
+}
+
+bool *slm_json_superseded(const cJSON *obj, size_t *n)
+{
+    const cJSON **v = sorted_members(obj, n);
+    int *pos = v ? malloc(*n * sizeof *pos) : NULL; /* span index of each member, ascending */
+    bool *r = pos ? calloc(*n, sizeof *r) : NULL;
+    if (r) {
+        size_t k = 0;
+        for (const cJSON *c = obj->child; c; c = c->next)
+            pos[k++] = c->valueint;
+        for (size_t i = 0; i + 1 < *n; i++) {
+            if (strcmp(v[i]->string, v[i + 1]->string) != 0)
+                continue;
+            size_t lo = 0, hi = *n; /* v[i]'s place among the members */
+            while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                if (pos[mid] < v[i]->valueint)
+                    lo = mid + 1;
+                else
+                    hi = mid;
+            }
+            r[lo] = true;
+        }
+    }
+    free(v);
+    free(pos);
+    return r;
 }
 
 const cJSON *slm_json_get(const cJSON *obj, const char *key)

@@ -84,12 +84,14 @@ static void parse_metadata(ctx *c, const cJSON *m)
     st->meta_val = calloc(n ? n : 1, sizeof(char *));
     if (!st->meta_key || !st->meta_val)
         return;
-    for (const cJSON *e = m->child; e; e = e->next) {
+    size_t nsup, k = 0;
+    bool *sup = slm_json_superseded(m, &nsup);
+    for (const cJSON *e = m->child; e; e = e->next, k++) {
         char *path = slm_jptr("/__metadata__", e->string);
         if (!cJSON_IsString(e)) {
             report(c, SLM_R_ST_007, hoff(c, e, false), path,
                    "__metadata__ value must be a string, found %s", slm_json_type(e));
-        } else if (slm_json_get(m, e->string) != e) {
+        } else if (sup ? sup[k] : slm_json_get(m, e->string) != e) {
             report(c, SLM_R_ST_102, hoff(c, e, true), path,
                    "__metadata__ key '%s' repeats; the reference keeps the last value", e->string);
         } else {
@@ -99,6 +101,7 @@ static void parse_metadata(ctx *c, const cJSON *m)
         }
         free(path);
     }
+    free(sup);
 }
 
 static bool parse_u64_list(ctx *c, const cJSON *a, uint64_t **out, size_t *n, slm_rule_id rule,
@@ -286,7 +289,9 @@ static void parse_header(ctx *c, const cJSON *root)
         return;
     }
     bool seen_meta = false;
-    for (const cJSON *e = root->child; e; e = e->next) {
+    size_t nsup, k = 0;
+    bool *sup = slm_json_superseded(root, &nsup);
+    for (const cJSON *e = root->child; e; e = e->next, k++) {
         if (strcmp(e->string, "__metadata__") == 0) {
             if (seen_meta)
                 report(c, SLM_R_ST_007, hoff(c, e, true), "/__metadata__",
@@ -301,7 +306,7 @@ static void parse_header(ctx *c, const cJSON *root)
             free(t.shape);
             continue;
         }
-        if (slm_json_get(root, e->string) != e) {
+        if (sup ? sup[k] : slm_json_get(root, e->string) != e) {
             char *p = slm_jptr("", e->string);
             char buf[120];
             report(c, SLM_R_ST_101, t.entry_off, p,
@@ -321,6 +326,7 @@ static void parse_header(ctx *c, const cJSON *root)
         t.name = strdup(e->string);
         st->t[st->n++] = t;
     }
+    free(sup);
     qsort(st->t, st->n, sizeof *st->t, by_offsets);
     build_name_index(st);
 }

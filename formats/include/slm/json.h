@@ -69,6 +69,10 @@ bool slm_json_f64(const slm_json *j, const cJSON *item, double *out);
 
 /* The first member of OBJ whose key repeats an earlier member's, or NULL. */
 const cJSON *slm_json_dup(const cJSON *obj);
+/* For each member of OBJ, in order: true when a later member has the same
+ * key (readers keep the later one).  A malloc'd array of *N flags (NULL when
+ * OBJ has no members or memory runs out). */
+bool *slm_json_superseded(const cJSON *obj, size_t *n);
 /* The last member of OBJ with KEY (Python's json and serde keep the last);
  * NULL when absent or OBJ is not an object. */
 const cJSON *slm_json_get(const cJSON *obj, const char *key);
