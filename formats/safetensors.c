@@ -296,8 +296,9 @@ static void parse_header(ctx *c, const cJSON *root)
             if (seen_meta)
                 report(c, SLM_R_ST_007, hoff(c, e, true), "/__metadata__",
                        "__metadata__ appears twice (the reference rejects a repeated field)");
+            else
+                parse_metadata(c, e);
             seen_meta = true;
-            parse_metadata(c, e);
             continue;
         }
         slm_st_tensor t = {0};
