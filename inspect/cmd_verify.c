@@ -25,6 +25,22 @@ static void help(void)
            "error or unreadable input.  'slminspect rules' lists every rule.\n");
 }
 
+/* The files the rules read, for the summary line and --json. */
+typedef struct checked_list {
+    cJSON *files;
+    size_t n;
+} checked_list;
+
+static void on_checked(void *arg, const char *path, slm_kind kind)
+{
+    checked_list *c = arg;
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "path", path);
+    cJSON_AddStringToObject(o, "kind", slm_kind_name(kind));
+    cJSON_AddItemToArray(c->files, o);
+    c->n++;
+}
+
 int cmd_verify(int argc, char **argv)
 {
     enum { O_JSON = 256, O_STRICT, O_FAIL_ON, O_STATS, O_FP16 };
@@ -58,6 +74,9 @@ int cmd_verify(int argc, char **argv)
     progress_init(&pr, !json && !quiet);
     vo.progress = progress_cb;
     vo.progress_arg = &pr;
+    checked_list cl = {cJSON_CreateArray(), 0};
+    vo.checked = on_checked;
+    vo.checked_arg = &cl;
     slm_diag d;
     slm_diag_init(&d);
     int unreadable = 0;
@@ -74,12 +93,15 @@ int cmd_verify(int argc, char **argv)
     if (json) {
         cJSON *doc = cJSON_CreateObject();
         out_add_findings(doc, &d);
+        cJSON_AddItemToObject(doc, "checked", cl.files);
+        cl.files = NULL;
         out_print_json(doc);
     } else if (!quiet) {
         out_findings_text(stdout, &d);
-        printf("%s%zu error(s), %zu warning(s), %zu info(s)\n", d.n ? "\n" : "", d.count[SLM_ERROR],
-               d.count[SLM_WARNING], d.count[SLM_INFO]);
+        printf("%s%zu error(s), %zu warning(s), %zu info(s) in %zu file(s) checked\n", d.n ? "\n" : "",
+               d.count[SLM_ERROR], d.count[SLM_WARNING], d.count[SLM_INFO], cl.n);
     }
+    cJSON_Delete(cl.files);
     int rc = unreadable ? EXIT_USAGE : out_exit_code(&d, (slm_severity)fail_at);
     slm_diag_free(&d);
     return rc;

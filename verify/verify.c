@@ -54,10 +54,24 @@ static bool config_fp16(const char *config)
     return r;
 }
 
+static void checked(const slm_verify_opts *o, const char *path, slm_kind k)
+{
+    if (o->checked)
+        o->checked(o->checked_arg, path, k);
+}
+
 static int check_weights(const char *path, const slm_verify_opts *o, slm_diag *d)
 {
     slm_model m;
     int e = slm_model_open(&m, path, d);
+    if (m.index) {
+        checked(o, m.index->file, SLM_KIND_HF_INDEX);
+        for (size_t i = 0; i < m.index->nshards; i++)
+            if (m.index->shard_ok && m.index->shard_ok[i])
+                checked(o, m.index->st[i].file, SLM_KIND_SAFETENSORS);
+    }
+    for (size_t i = 0; i < m.nst; i++)
+        checked(o, m.st[i].file, SLM_KIND_SAFETENSORS);
     if (e == 0 && o->stats) {
         bool fp16 = o->fp16 || config_fp16(m.config);
         uint64_t total = slm_model_bytes(&m), done = 0;
@@ -100,6 +114,8 @@ static void visit(const char *path, const char *name, void *arg)
         return;
     }
     int e = CHECKERS[k] ? CHECKERS[k](path, w->o, w->d) : 0;
+    if (CHECKERS[k] && !e && k != SLM_KIND_SAFETENSORS && k != SLM_KIND_HF_INDEX)
+        checked(w->o, path, k);
     if (e)
         slm_report(w->d, SLM_R_IO_001, path, -1, NULL, "cannot read: %s", strerror(e));
 }
@@ -141,5 +157,8 @@ int slm_verify_path(const char *path, const slm_verify_opts *o, slm_diag *d)
         return verify_dir(path, o, d, 1);
     if (!CHECKERS[k])
         return ENOTSUP;
-    return CHECKERS[k](path, o, d);
+    int e = CHECKERS[k](path, o, d);
+    if (!e && k != SLM_KIND_SAFETENSORS && k != SLM_KIND_HF_INDEX)
+        checked(o, path, k);
+    return e;
 }

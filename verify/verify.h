@@ -15,6 +15,9 @@ typedef struct slm_verify_opts {
     const char *target;      /* deployment profile, NULL for none */
     slm_progress_fn progress;
     void *progress_arg;
+    /* Called for each file the rules read, with its kind (may be NULL). */
+    void (*checked)(void *arg, const char *path, slm_kind kind);
+    void *checked_arg;
 } slm_verify_opts;
 
 /* Runs every rule on PATH.  Returns 0, or an errno value when PATH cannot be
