@@ -6,19 +6,25 @@
 # and copies any crash, leak, timeout or out-of-memory input into
 # fuzz/regressions/NAME/ for the test suite to replay.
 #
-#   fuzz/run_campaign.sh [-t SECONDS] [-j JOBS] [NAME...]   (default: 60 s, every harness)
+#   fuzz/run_campaign.sh [-t SECONDS] [-j JOBS] [-s] [NAME...]   (default: 60 s, every harness)
+#
+# -s (smoke, for CI): leave the corpora as they are and exit 1 on any finding.
 #
 # Each harness's log goes to build-fuzz/logs/NAME.log; its last line
 # (#runs, cov, ft) is what fuzz/README.md records.  Run it in parts: a later
 # run continues from the merged corpus.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+ROOT=$PWD
 SECONDS_PER=60
 JOBS=1
-while getopts "t:j:" o; do
+SMOKE=0
+FOUND=0
+while getopts "t:j:s" o; do
     case $o in
     t) SECONDS_PER=$OPTARG ;;
     j) JOBS=$OPTARG ;;
+    s) SMOKE=1 ;;
     *) exit 2 ;;
     esac
 done
@@ -44,17 +50,22 @@ for n in "${names[@]}"; do
     done
     echo "== $n: ${SECONDS_PER}s"
     # -rss_limit_mb and -malloc_limit_mb: an allocation the input cannot justify is a finding.
-    "$bin" "$work" "$corpus" "${dict[@]}" -max_total_time="$SECONDS_PER" -jobs="$JOBS" -workers="$JOBS" \
-        -rss_limit_mb=2048 -malloc_limit_mb=1024 -timeout=10 -print_final_stats=1 \
-        -artifact_prefix="$art" >"build-fuzz/logs/$n.log" 2>&1 || true
+    par=()
+    [ "$JOBS" = 1 ] || par=(-jobs="$JOBS" -workers="$JOBS")
+    # run from the log folder: with -jobs, libFuzzer writes fuzz-N.log files where it runs
+    (cd build-fuzz/logs && "$ROOT/$bin" "$ROOT/$work" "$ROOT/$corpus" "${dict[@]/-dict=/-dict=$ROOT/}" \
+        -max_total_time="$SECONDS_PER" "${par[@]}" -rss_limit_mb=2048 -malloc_limit_mb=1024 -timeout=10 \
+        -print_final_stats=1 -artifact_prefix="$ROOT/$art" >"$n.log" 2>&1) || true
     grep -E "^#[0-9]+.*(DONE|cov:)" "build-fuzz/logs/$n.log" | tail -1 || true
     grep -E "stat::number_of_executed_units|stat::peak_rss_mb" "build-fuzz/logs/$n.log" || true
     # keep only the inputs that add coverage
-    "$bin" -merge=1 "$corpus" "$work" >/dev/null 2>&1 || true
+    [ $SMOKE = 1 ] || "$bin" -merge=1 "$corpus" "$work" >/dev/null 2>&1 || true
     rm -rf "$work"
     for a in "$art"*; do
         [ -e "$a" ] || continue
-        echo "FINDING: $a" >&2
-        cp "$a" "fuzz/regressions/$n/"
+        echo "FINDING: $a (log: build-fuzz/logs/$n.log)" >&2
+        FOUND=1
+        [ $SMOKE = 1 ] || cp "$a" "fuzz/regressions/$n/"
     done
 done
+exit $FOUND

@@ -37,3 +37,5 @@ run_suite build -DCMAKE_BUILD_TYPE=Release -DSLM_WERROR=ON
 echo "== sanitizer build (ASan + UBSan)"
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
     run_suite build-asan -DCMAKE_BUILD_TYPE=Debug -DSLM_SANITIZE=ON
+echo "== fuzz smoke: every harness for 15 s under clang, ASan and UBSan"
+bash fuzz/run_campaign.sh -s -t 15
