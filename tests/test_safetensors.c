@@ -222,5 +222,9 @@ int main(int argc, char **argv)
     run_details();
     printf("reference verdicts: %zu judged, %zu agree\n", judged, agreed);
     CHECK_MSG(v.n > 0, "tests/data/safetensors_reference.tsv is missing or empty");
+    for (size_t i = 0; i < v.n; i++)
+        free(v.name[i]);
+    free(v.name);
+    free(v.ok);
     return test_done("test_safetensors");
 }
