@@ -13,6 +13,7 @@
 #include "slm/hfindex.h"
 #include "slm/json.h"
 #include "slm/model.h"
+#include "slm/onnx.h"
 #include "slm/quant.h"
 #include "slm/safetensors.h"
 #include "slm/tensor.h"
