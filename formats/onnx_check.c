@@ -179,7 +179,7 @@ static void check_tensor(chk *c, const slm_onnx_tensor *t, const char *what)
             slm_report(c->d, SLM_R_ONNX_065, c->file, at, NULL,
                        "%s '%s': external_data offset or length is not a non-negative decimal integer", what, name);
         if (t->n_ext_unknown)
-            slm_report(c->d, SLM_R_ONNX_104, c->file, at, NULL, "%s '%s': %zu external_data entries with unknown keys",
+            slm_report(c->d, SLM_R_ONNX_066, c->file, at, NULL, "%s '%s': %zu external_data entries with unknown keys",
                        what, name, t->n_ext_unknown);
         if (t->ext_index < 0)
             return;

@@ -34,8 +34,8 @@ extern "C" {
 #define SLM_ONNX_MAX_DEPTH 100
 /* protobuf refuses messages of 2 GiB and more (ONNX-040). */
 #define SLM_ONNX_PROTOBUF_LIMIT 2147483648ull
-/* The highest IR version slminspect knows (ONNX 1.20 to 1.22: IR 13). */
-#define SLM_ONNX_MAX_IR 13
+/* The highest IR version slminspect knows (onnx 1.23: IR 14). */
+#define SLM_ONNX_MAX_IR 14
 
 struct ProtobufCMessage;
 
