@@ -45,13 +45,16 @@ static inline void fuzz_check_same(const slm_diag *a, const slm_diag *b)
 /* The input as a file named NAME in a private folder (verify and
  * slm_model_open read paths).  Returns the path, or NULL when it cannot be
  * written (then the file-level invariants are skipped, not failed). */
+static char fuzz_dir[256];
+static inline void fuzz_rmdir(void) { (void)rmdir(fuzz_dir); }
 static inline const char *fuzz_write_file(const uint8_t *data, size_t size, const char *name)
 {
-    static char dir[256], path[512];
-    if (!dir[0]) {
+    static char path[512];
+    if (!fuzz_dir[0]) {
         const char *tmp = getenv("TMPDIR");
-        snprintf(dir, sizeof dir, "%s/slmfuzz-%ld", tmp && *tmp ? tmp : "/tmp", (long)getpid());
-        (void)mkdir(dir, 0700);
+        snprintf(fuzz_dir, sizeof fuzz_dir, "%s/slmfuzz-%ld", tmp && *tmp ? tmp : "/tmp", (long)getpid());
+        if (mkdir(fuzz_dir, 0700) == 0)
+            atexit(fuzz_rmdir);
     }
     snprintf(path, sizeof path, "%s/%s", dir, name);
     FILE *f = fopen(path, "wb");
