@@ -56,7 +56,7 @@ static inline const char *fuzz_write_file(const uint8_t *data, size_t size, cons
         if (mkdir(fuzz_dir, 0700) == 0)
             atexit(fuzz_rmdir);
     }
-    snprintf(path, sizeof path, "%s/%s", dir, name);
+    snprintf(path, sizeof path, "%s/%s", fuzz_dir, name);
     FILE *f = fopen(path, "wb");
     if (!f)
         return NULL;
