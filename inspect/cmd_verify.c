@@ -20,6 +20,12 @@ static void help(void)
            "  --fp16               the tensors are headed for fp16 deployment: values beyond\n"
            "                       fp16's range are errors (ST-202); implied with --stats when\n"
            "                       config.json says \"dtype\": \"float16\"\n"
+           "  --hash               check content hashes too (MLC shards' md5sum, MLC-015)\n"
+           "  --target PROFILE     check a deployment folder as a runtime reads it: webllm,\n"
+           "                       transformers.js, hf, or auto (picked from what the folder holds)\n"
+           "  --runtime SPEC       the runtime the artifacts will be loaded with, e.g.\n"
+           "                       @mlc-ai/web-llm@0.2.79 (default: read from a package.json,\n"
+           "                       import map or HTML page beside the artifacts)\n"
            "  -q, --quiet          print nothing; the exit status tells\n\n"
            "Exit status: 0 clean, 1 findings at or above the failing severity, 2 usage\n"
            "error or unreadable input.  'slminspect rules' lists every rule.\n");
@@ -43,11 +49,13 @@ static void on_checked(void *arg, const char *path, slm_kind kind)
 
 int cmd_verify(int argc, char **argv)
 {
-    enum { O_JSON = 256, O_STRICT, O_FAIL_ON, O_STATS, O_FP16 };
+    enum { O_JSON = 256, O_STRICT, O_FAIL_ON, O_STATS, O_FP16, O_HASH, O_TARGET, O_RUNTIME };
     static const struct option opts[] = {
         {"json", no_argument, 0, O_JSON},         {"strict", no_argument, 0, O_STRICT},
         {"fail-on", required_argument, 0, O_FAIL_ON}, {"stats", no_argument, 0, O_STATS},
         {"fp16", no_argument, 0, O_FP16},         {"quiet", no_argument, 0, 'q'},
+        {"hash", no_argument, 0, O_HASH},         {"target", required_argument, 0, O_TARGET},
+        {"runtime", required_argument, 0, O_RUNTIME},
         {"help", no_argument, 0, 'h'},            {0, 0, 0, 0}};
     bool json = false, quiet = false;
     int fail_at = SLM_ERROR, c;
@@ -63,6 +71,13 @@ int cmd_verify(int argc, char **argv)
             break;
         case O_STATS: vo.stats = true; break;
         case O_FP16: vo.fp16 = true; break;
+        case O_HASH: vo.hash = true; break;
+        case O_TARGET:
+            if (!slm_verify_target_known(optarg))
+                return usage_error("verify", "--target takes webllm, transformers.js, hf or auto, not '%s'", optarg);
+            vo.target = optarg;
+            break;
+        case O_RUNTIME: vo.runtime = optarg; break;
         case 'q': quiet = true; break;
         case 'h': help(); return 0;
         default: return usage_error("verify", "unknown option");

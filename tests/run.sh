@@ -10,7 +10,7 @@ SUDO=""
 JOBS=$(nproc)
 
 # Debian packages: the build, the reference tools the tests compare with.
-PKGS="build-essential cmake pkg-config libprotobuf-c-dev protobuf-c-compiler libcjson-dev libxxhash-dev
+PKGS="build-essential cmake pkg-config libprotobuf-c-dev protobuf-c-compiler libcjson-dev libxxhash-dev libssl-dev
       clang libclang-rt-14-dev python3 python3-onnx python3-numpy xxhash"
 command -v node >/dev/null && command -v npm >/dev/null || PKGS="$PKGS nodejs npm"
 missing=$(for p in $PKGS; do dpkg -s "$p" >/dev/null 2>&1 || echo "$p"; done)

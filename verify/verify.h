@@ -13,6 +13,8 @@ typedef struct slm_verify_opts {
     bool stats;              /* read tensor values: NaN/Inf, fp16 range */
     bool fp16;               /* tensors are headed for fp16 deployment */
     const char *target;      /* deployment profile, NULL for none */
+    const char *runtime;     /* the runtime the artifacts will meet ("@mlc-ai/web-llm@0.2.79"), or NULL */
+    bool hash;               /* check content hashes (MLC md5sum) */
     slm_progress_fn progress;
     void *progress_arg;
     /* Called for each file the rules read, with its kind (may be NULL). */
@@ -23,6 +25,15 @@ typedef struct slm_verify_opts {
 /* Runs every rule on PATH.  Returns 0, or an errno value when PATH cannot be
  * read at all (findings about files it refers to go to D). */
 int slm_verify_path(const char *path, const slm_verify_opts *o, slm_diag *d);
+
+/* Is NAME a deployment profile --target accepts? */
+bool slm_verify_target_known(const char *name);
+
+/* Per-kind checkers (verify_mlc.c, verify_webllm.c). */
+int slm_verify_mlc(const char *path, const slm_verify_opts *o, slm_diag *d);
+int slm_verify_mlc_config(const char *path, const slm_verify_opts *o, slm_diag *d);
+/* Cross-checks of an opened MLC model: config vs weights, library beside it. */
+void slm_verify_cross_mlc(const slm_model *m, const slm_verify_opts *o, slm_diag *d);
 
 /* Value checks on one tensor (ST-201..ST-203); returns its statistics. */
 void slm_verify_values(const slm_tensor *t, bool fp16, slm_diag *d, slm_stats *out);

@@ -12,6 +12,7 @@
 #include "slm/dtype.h"
 #include "slm/hfindex.h"
 #include "slm/json.h"
+#include "slm/mlc.h"
 #include "slm/model.h"
 #include "slm/onnx.h"
 #include "slm/quant.h"
