@@ -18,5 +18,6 @@
 #include "slm/quant.h"
 #include "slm/safetensors.h"
 #include "slm/tensor.h"
+#include "slm/wasm.h"
 
 #endif
