@@ -480,6 +480,7 @@ static bool parse_tensor(ctx *c, slm_onnx_tensor *t, uint64_t off, uint64_t len,
     if (r < 0)
         return false;
     t->dtype = slm_dtype_from_onnx(t->data_type);
+    free(t->shape); /* a message field that repeats merges into the same tensor */
     t->shape = calloc(t->ndim ? t->ndim : 1, sizeof *t->shape);
     if (!t->shape)
         return false;

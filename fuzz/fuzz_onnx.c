@@ -2,7 +2,8 @@
  * model's folder is not given).  Invariants: findings lie in the input; a
  * second parse agrees; the model parsed exactly when no wire finding
  * (ONNX-001/002/070) was reported; every payload view lies inside the input
- * and can be read whole (ASan checks each byte); names are strings. */
+ * and can be read whole (ASan checks each byte); names are strings; the
+ * file-level invariants of fuzz_common.h hold. */
 #include "fuzz_common.h"
 
 #include <string.h>
@@ -54,5 +55,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     slm_onnx_close(&o2);
     slm_diag_free(&d);
     slm_diag_free(&d2);
+    fuzz_check_file(data, size, "model.onnx");
     return 0;
 }
