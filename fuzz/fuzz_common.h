@@ -5,8 +5,13 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <errno.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "slm/slm.h"
+#include "verify.h"
 
 #define FUZZ_ASSERT(c)                                                                             \
     do {                                                                                           \
@@ -35,6 +40,67 @@ static inline void fuzz_check_same(const slm_diag *a, const slm_diag *b)
         FUZZ_ASSERT(a->v[i].rule == b->v[i].rule);
         FUZZ_ASSERT(a->v[i].offset == b->v[i].offset);
     }
+}
+
+/* The input as a file named NAME in a private folder (verify and
+ * slm_model_open read paths).  Returns the path, or NULL when it cannot be
+ * written (then the file-level invariants are skipped, not failed). */
+static char fuzz_dir[256];
+static inline void fuzz_rmdir(void) { (void)rmdir(fuzz_dir); }
+static inline const char *fuzz_write_file(const uint8_t *data, size_t size, const char *name)
+{
+    static char path[512];
+    if (!fuzz_dir[0]) {
+        const char *tmp = getenv("TMPDIR");
+        snprintf(fuzz_dir, sizeof fuzz_dir, "%s/slmfuzz-%ld", tmp && *tmp ? tmp : "/tmp", (long)getpid());
+        if (mkdir(fuzz_dir, 0700) == 0)
+            atexit(fuzz_rmdir);
+    }
+    snprintf(path, sizeof path, "%s/%s", fuzz_dir, name);
+    FILE *f = fopen(path, "wb");
+    if (!f)
+        return NULL;
+    size_t w = fwrite(data, 1, size, f);
+    if (fclose(f) != 0 || w != size)
+        return NULL;
+    return path;
+}
+
+/* File-level invariants (issue "Fuzzing campaign"): verify twice gives the
+ * same findings, every offset inside the file; a file that verifies without
+ * findings opens as a model (where it holds weights) without findings. */
+static inline void fuzz_check_file(const uint8_t *data, size_t size, const char *name)
+{
+    const char *path = fuzz_write_file(data, size, name);
+    if (!path)
+        return;
+    slm_verify_opts o;
+    memset(&o, 0, sizeof o);
+    o.stats = true;
+    slm_diag a, b;
+    slm_diag_init(&a);
+    slm_diag_init(&b);
+    int ra = slm_verify_path(path, &o, &a);
+    int rb = slm_verify_path(path, &o, &b);
+    FUZZ_ASSERT(ra == rb);
+    fuzz_check_same(&a, &b);
+    for (size_t i = 0; i < a.n; i++) /* findings about this file lie inside it */
+        if (a.v[i].file && strcmp(a.v[i].file, path) == 0)
+            FUZZ_ASSERT(a.v[i].offset == -1 || (uint64_t)a.v[i].offset <= size);
+    if (ra == 0 && a.n == 0) {
+        slm_model m;
+        slm_diag c;
+        slm_diag_init(&c);
+        int rc = slm_model_open(&m, path, &c);
+        FUZZ_ASSERT(rc == 0 || rc == ENOTSUP);
+        FUZZ_ASSERT(c.n == 0);
+        if (rc == 0)
+            slm_model_close(&m);
+        slm_diag_free(&c);
+    }
+    slm_diag_free(&a);
+    slm_diag_free(&b);
+    unlink(path);
 }
 
 #endif

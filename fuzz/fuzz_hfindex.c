@@ -1,6 +1,7 @@
-/* libFuzzer harness: *.index.json manifests (parsing only; no shard is
- * opened).  Invariants: findings lie in the input; a second parse agrees;
- * every accepted entry names a shard slot and no shard name escapes. */
+/* libFuzzer harness: *.index.json manifests alone (the shards they name do
+ * not exist).  Invariants: findings lie in the input; a second parse agrees;
+ * every accepted entry names a shard slot and no shard name escapes; the
+ * file-level invariants of fuzz_common.h hold. */
 #include "fuzz_common.h"
 
 #include <string.h>
@@ -31,5 +32,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     slm_hfindex_close(&y);
     slm_diag_free(&d);
     slm_diag_free(&d2);
+    fuzz_check_file(data, size, "model.safetensors.index.json");
     return 0;
 }

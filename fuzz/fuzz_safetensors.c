@@ -1,7 +1,8 @@
 /* libFuzzer harness: safetensors header parse and validation.
  * Invariants: findings lie in the input; a second parse agrees; a file with
  * no error has every tensor inside the file, tiling the data buffer, and its
- * values can all be read (ASan checks each byte). */
+ * values can all be read (ASan checks each byte); the file-level invariants
+ * of fuzz_common.h hold. */
 #include "fuzz_common.h"
 
 #include <string.h>
@@ -40,5 +41,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     slm_st_close(&st2);
     slm_diag_free(&d);
     slm_diag_free(&d2);
+    fuzz_check_file(data, size, "model.safetensors");
     return 0;
 }

@@ -6,12 +6,18 @@
 # and copies any crash, leak, timeout or out-of-memory input into
 # fuzz/regressions/NAME/ for the test suite to replay.
 #
-#   fuzz/run_campaign.sh [-t SECONDS] [-j JOBS] [-s] [NAME...]   (default: 60 s, every harness)
+#   fuzz/run_campaign.sh [-t SECONDS] [-j JOBS] [-p] [-B] [-s] [NAME...]   (default: 60 s, every harness)
 #
+# -j JOBS: libFuzzer workers per harness.
+# -p: run the harnesses at the same time (on a machine with cores for
+#     harnesses x JOBS) instead of one after the other.
+# -B: use the harnesses already in build-fuzz/ (built elsewhere; the machine
+#     that runs them needs no compiler).
 # -s (smoke, for CI): leave the corpora as they are and exit 1 on any finding.
 #
-# Each harness's log goes to build-fuzz/logs/NAME.log; its last line
-# (#runs, cov, ft) is what fuzz/README.md records.  Run it in parts: a later
+# Each harness's logs go to build-fuzz/logs/NAME/ (main.log, and fuzz-N.log
+# per worker with -j); the summary printed per harness (#runs, cov, ft per
+# worker) is what fuzz/README.md records.  Run it in parts: a later
 # run continues from the merged corpus.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,25 +25,32 @@ ROOT=$PWD
 SECONDS_PER=60
 JOBS=1
 SMOKE=0
+PAR=0
+BUILD=1
 FOUND=0
-while getopts "t:j:s" o; do
+while getopts "t:j:spB" o; do
     case $o in
     t) SECONDS_PER=$OPTARG ;;
     j) JOBS=$OPTARG ;;
     s) SMOKE=1 ;;
+    p) PAR=1 ;;
+    B) BUILD=0 ;;
     *) exit 2 ;;
     esac
 done
 shift $((OPTIND - 1))
-cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang -DSLM_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-      -DBUILD_TESTING=OFF >/dev/null
-cmake --build build-fuzz -j"$(nproc)" >/dev/null
+if [ $BUILD = 1 ]; then
+    cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang -DSLM_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+          -DBUILD_TESTING=OFF >/dev/null
+    cmake --build build-fuzz -j"$(nproc)" >/dev/null
+fi
 names=("$@")
 if [ ${#names[@]} = 0 ]; then
     for f in fuzz/fuzz_*.c; do n=${f#fuzz/fuzz_}; names+=("${n%.c}"); done
 fi
 mkdir -p build-fuzz/logs
-for n in "${names[@]}"; do
+campaign() {
+    local n=$1 bin corpus work art
     bin=build-fuzz/fuzz/fuzz_$n
     corpus=fuzz/corpus/$n
     work=build-fuzz/work/$n
@@ -52,20 +65,39 @@ for n in "${names[@]}"; do
     # -rss_limit_mb and -malloc_limit_mb: an allocation the input cannot justify is a finding.
     par=()
     [ "$JOBS" = 1 ] || par=(-jobs="$JOBS" -workers="$JOBS")
-    # run from the log folder: with -jobs, libFuzzer writes fuzz-N.log files where it runs
-    (cd build-fuzz/logs && "$ROOT/$bin" "$ROOT/$work" "$ROOT/$corpus" "${dict[@]/-dict=/-dict=$ROOT/}" \
+    # run from the harness's log folder: with -jobs, libFuzzer writes a
+    # fuzz-N.log per worker where it runs
+    mkdir -p "build-fuzz/logs/$n"
+    rm -f "build-fuzz/logs/$n/"fuzz-*.log
+    (cd "build-fuzz/logs/$n" && "$ROOT/$bin" "$ROOT/$work" "$ROOT/$corpus" "${dict[@]/-dict=/-dict=$ROOT/}" \
         -max_total_time="$SECONDS_PER" "${par[@]}" -rss_limit_mb=2048 -malloc_limit_mb=1024 -timeout=10 \
-        -print_final_stats=1 -artifact_prefix="$ROOT/$art" >"$n.log" 2>&1) || true
-    grep -E "^#[0-9]+.*(DONE|cov:)" "build-fuzz/logs/$n.log" | tail -1 || true
-    grep -E "stat::number_of_executed_units|stat::peak_rss_mb" "build-fuzz/logs/$n.log" || true
+        -print_final_stats=1 -artifact_prefix="$ROOT/$art" >main.log 2>&1) || true
+    # per worker: the last status line (#runs, cov, ft) and the final stats
+    for l in "build-fuzz/logs/$n/"*.log; do
+        grep -E "^#[0-9]+.*(DONE|cov:)" "$l" | tail -1 || true
+        grep -E "stat::number_of_executed_units|stat::peak_rss_mb" "$l" || true
+    done
     # keep only the inputs that add coverage
     [ $SMOKE = 1 ] || "$bin" -merge=1 "$corpus" "$work" >/dev/null 2>&1 || true
     rm -rf "$work"
     for a in "$art"*; do
         [ -e "$a" ] || continue
-        echo "FINDING: $a (log: build-fuzz/logs/$n.log)" >&2
-        FOUND=1
+        echo "FINDING: $a (logs: build-fuzz/logs/$n/)" >&2
         [ $SMOKE = 1 ] || cp "$a" "fuzz/regressions/$n/"
+    done
+}
+
+if [ $PAR = 1 ]; then
+    for n in "${names[@]}"; do campaign "$n" >"build-fuzz/logs/$n.summary" 2>&1 & done
+    wait
+    for n in "${names[@]}"; do cat "build-fuzz/logs/$n.summary"; done
+else
+    for n in "${names[@]}"; do campaign "$n"; done
+fi
+# any input left in an artifacts folder is a finding (crash, leak, timeout, oom)
+for n in "${names[@]}"; do
+    for a in "build-fuzz/artifacts/$n/"*; do
+        if [ -e "$a" ]; then FOUND=1; fi
     done
 done
 exit $FOUND

@@ -44,6 +44,11 @@ typedef struct slm_qweight {
     const slm_tensor *g_idx;       /* NULL when absent */
     const slm_tensor *bias;        /* NULL when absent */
     int64_t accuracy_level;        /* MatMulNBits attribute, -1 when absent */
+    /* SLM_QL_DQL_BLOCKED only: x (q) is stored [K, N] row-major, blocks
+     * along axis 0 (the MatMul weight layout, W transposed); scales and
+     * zero_points are [ceil(K/block_size), N].  false: x is [N, K] with
+     * blocks along axis 1, scales [N, ceil(K/block_size)]. */
+    bool transposed;
 } slm_qweight;
 
 #ifdef __cplusplus
