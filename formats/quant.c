@@ -688,6 +688,81 @@ void slm_q_matmul(const slm_qweight *q, const float *x, uint64_t m, float *y)
     matmul_rows(q, x, m, y);
 }
 
+/* ---- rows of reference tensors ------------------------------------------- */
+
+#ifdef SLM_X86
+__attribute__((target("avx2,fma,f16c"))) static void f16_row_avx2(const uint8_t *p, uint64_t n, float *out)
+{
+    uint64_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        _mm256_storeu_ps(out + i, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(const void *)(p + 2 * i))));
+    for (; i < n; i++) {
+        uint16_t h;
+        memcpy(&h, p + 2 * i, 2);
+        out[i] = slm_f16_to_f32(h);
+    }
+}
+
+__attribute__((target("avx2,fma,f16c"))) static double dot_avx2(const float *a, const float *b, uint64_t n)
+{
+    __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps(), s2 = _mm256_setzero_ps(), s3 = _mm256_setzero_ps();
+    uint64_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+        s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), s0);
+        s1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(b + i + 8), s1);
+        s2 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 16), _mm256_loadu_ps(b + i + 16), s2);
+        s3 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 24), _mm256_loadu_ps(b + i + 24), s3);
+    }
+    for (; i + 8 <= n; i += 8)
+        s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), s0);
+    __m256 s = _mm256_add_ps(_mm256_add_ps(s0, s1), _mm256_add_ps(s2, s3));
+    float l[8];
+    _mm256_storeu_ps(l, s);
+    double t = 0;
+    for (int j = 0; j < 8; j++)
+        t += l[j];
+    for (; i < n; i++)
+        t += (double)a[i] * b[i];
+    return t;
+}
+#endif
+
+void slm_q_load_row(slm_dtype t, const uint8_t *data, uint64_t first, uint64_t stride, uint64_t n, float *out)
+{
+#ifdef SLM_X86
+    if (t == SLM_DT_F16 && stride == 1 && level() == KER_AVX2) {
+        f16_row_avx2(data + 2 * first, n, out);
+        return;
+    }
+#endif
+    if (t == SLM_DT_F32 && stride == 1) {
+        memcpy(out, data + 4 * first, n * 4);
+        return;
+    }
+    for (uint64_t i = 0; i < n; i++) {
+        uint64_t j = first + i * stride;
+        uint16_t h;
+        switch (t) {
+        case SLM_DT_F16: memcpy(&h, data + 2 * j, 2); out[i] = slm_f16_to_f32(h); break;
+        case SLM_DT_BF16: memcpy(&h, data + 2 * j, 2); out[i] = slm_bf16_to_f32(h); break;
+        case SLM_DT_F32: memcpy(&out[i], data + 4 * j, 4); break;
+        default: out[i] = (float)slm_dtype_get_f64(t, data, j);
+        }
+    }
+}
+
+double slm_q_dot(const float *a, const float *b, uint64_t n)
+{
+#ifdef SLM_X86
+    if (level() == KER_AVX2)
+        return dot_avx2(a, b, n);
+#endif
+    double t = 0;
+    for (uint64_t i = 0; i < n; i++)
+        t += (double)a[i] * b[i];
+    return t;
+}
+
 /* ---- metrics ------------------------------------------------------------- */
 
 void slm_qerr_init(slm_qerr *a)

@@ -79,6 +79,13 @@ void slm_q_matmul(const slm_qweight *q, const float *x, uint64_t m, float *y);
  * in the environment (same names) forces a lesser one, for the tests. */
 const char *slm_q_kernel(void);
 
+/* N elements of a float tensor of type T as floats: element FIRST + i*STRIDE
+ * of DATA for i < N (F16/BF16/F32 fast, any decodable type through
+ * slm_dtype_get_f64). */
+void slm_q_load_row(slm_dtype t, const uint8_t *data, uint64_t first, uint64_t stride, uint64_t n, float *out);
+/* sum a[i] b[i] over N floats (float lanes, summed in double at the end). */
+double slm_q_dot(const float *a, const float *b, uint64_t n);
+
 /* ---- error metrics -------------------------------------------------------
  * e = dequantized - reference, summed in double over every real element. */
 typedef struct slm_qerr {
