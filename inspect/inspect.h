@@ -26,10 +26,17 @@ void inspect_print(const cJSON *doc, const inspect_opts *o);
 cJSON *inspect_weights(const char *path, const inspect_opts *o, slm_diag *d, int *err);
 void inspect_print_weights(const cJSON *doc, const inspect_opts *o);
 cJSON *inspect_tensor_json(const slm_tensor *t, bool with_stats);
+/* ONNX models (inspect_onnx.c). */
+cJSON *inspect_onnx(const char *path, const inspect_opts *o, slm_diag *d, int *err);
+void inspect_print_onnx(const cJSON *doc, const inspect_opts *o);
 
 /* MLC weight folders (inspect_mlc.c). */
 cJSON *inspect_mlc(const char *path, const inspect_opts *o, slm_diag *d, int *err);
 void inspect_print_mlc(const cJSON *doc, const inspect_opts *o);
+
+/* WebAssembly model libraries (inspect_wasm.c). */
+cJSON *inspect_wasm(const char *path, const inspect_opts *o, slm_diag *d, int *err);
+void inspect_print_wasm(const cJSON *doc, const inspect_opts *o);
 
 /* config.json beside weights: the facts a person wants in one line. */
 cJSON *inspect_config_json(const char *path);

@@ -26,7 +26,9 @@ static const inspector INSPECTORS[] = {
     {SLM_KIND_SAFETENSORS, inspect_weights, inspect_print_weights},
     {SLM_KIND_HF_INDEX, inspect_weights, inspect_print_weights},
     {SLM_KIND_HF_CONFIG, build_config, print_config},
+    {SLM_KIND_ONNX, inspect_onnx, inspect_print_onnx},
     {SLM_KIND_MLC_CACHE, inspect_mlc, inspect_print_mlc},
+    {SLM_KIND_WASM, inspect_wasm, inspect_print_wasm},
 };
 #define N_INSPECTORS (sizeof INSPECTORS / sizeof INSPECTORS[0])
 

@@ -94,6 +94,7 @@ typedef int (*checker)(const char *path, const slm_verify_opts *o, slm_diag *d);
 static const checker CHECKERS[SLM_KIND__COUNT] = {
     [SLM_KIND_SAFETENSORS] = check_weights,
     [SLM_KIND_HF_INDEX] = check_weights,
+    [SLM_KIND_ONNX] = check_weights,
     [SLM_KIND_MLC_CACHE] = slm_verify_mlc, [SLM_KIND_MLC_CONFIG] = slm_verify_mlc_config,
 };
 

@@ -14,8 +14,10 @@
 #include "slm/json.h"
 #include "slm/mlc.h"
 #include "slm/model.h"
+#include "slm/onnx.h"
 #include "slm/quant.h"
 #include "slm/safetensors.h"
 #include "slm/tensor.h"
+#include "slm/wasm.h"
 
 #endif
