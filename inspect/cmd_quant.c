@@ -352,15 +352,16 @@ int cmd_quant(int argc, char **argv)
         return usage_error("quant", "--ref REFERENCE is required");
     const char *qpath = argv[optind];
 
-    slm_diag d;
+    slm_diag d, od;
     slm_diag_init(&d);
+    slm_diag_init(&od); /* the formats' findings on opening: only errors matter here ('verify' lists the rest) */
     slm_model qm, rm;
     slm_json mj;
     slm_map mmap_ = {0};
     memset(&mj, 0, sizeof mj);
     int rc = EXIT_USAGE, e;
     memset(&rm, 0, sizeof rm);
-    if ((e = slm_model_open(&qm, qpath, &d)) != 0) {
+    if ((e = slm_model_open(&qm, qpath, &od)) != 0) {
         fprintf(stderr, "slminspect quant: %s: %s\n", qpath,
                 e == ENOTSUP ? "not a model slminspect reads" : strerror(e));
         goto out_q;
@@ -370,7 +371,7 @@ int cmd_quant(int argc, char **argv)
                 qpath);
         goto out_q;
     }
-    if ((e = slm_model_open(&rm, ref, &d)) != 0) {
+    if ((e = slm_model_open(&rm, ref, &od)) != 0) {
         fprintf(stderr, "slminspect quant: %s: %s\n", ref, e == ENOTSUP ? "not a model slminspect reads" : strerror(e));
         goto out_r;
     }
@@ -379,6 +380,9 @@ int cmd_quant(int argc, char **argv)
                 e == EINVAL ? (mj.err[0] ? mj.err : "not a JSON object") : strerror(e));
         goto out_r;
     }
+    for (size_t i = 0; i < od.n; i++)
+        if (od.v[i].severity == SLM_ERROR)
+            slm_report(&d, od.v[i].rule, od.v[i].file, od.v[i].offset, od.v[i].path, "%s", od.v[i].message);
     const char *qfile = qpath;
     for (size_t i = 0; i < qm.nq; i++)
         slm_qcheck_weight(&qm.q[i], qfile, &d);
@@ -539,5 +543,6 @@ out_q:
     slm_json_free(&mj);
     slm_map_close(&mmap_);
     slm_diag_free(&d);
+    slm_diag_free(&od);
     return rc;
 }

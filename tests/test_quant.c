@@ -8,6 +8,7 @@
  * block sums) against the double reference: |y - y_ref| <= 1e-5 * B, where
  * B = sum_k |x_k| * |scale_b(k)| * 2^bits bounds every partial sum. */
 #include "test.h"
+#include "qcompare.h"
 
 #include <stdint.h>
 
@@ -458,6 +459,35 @@ static void test_metrics(void)
     CHECK(fabs(s / 10000) < 0.05 && fabs(s2 / 10000 - 1) < 0.05);
 }
 
+/* The weight checks behind QT-002, QT-003 and QT-006 (the CLI tests cover
+ * the others on real files; g_idx only exists in hand-made models). */
+static void test_rules(void)
+{
+    owned o;
+    make_mnb(&o, 64, 2, 32, 4, ZP_NONE, SLM_DT_F32, 1, 0);
+    slm_diag d;
+    slm_diag_init(&d);
+    slm_qcheck_weight(&o.q, "mem", &d);
+    CHECK(d.n == 0);
+    int32_t bad = 2; /* nb = 2: block 2 does not exist */
+    memcpy(o.bg + 4 * 5, &bad, 4);
+    slm_qcheck_weight(&o.q, "mem", &d);
+    CHECK(diag_has(&d, "QT-006") == 1 && d.n == 1);
+    float w[64];
+    slm_q_dequant_row_ref(&o.q, 0, w);
+    CHECK(isnan(w[5]) && !isnan(w[4])); /* the element is NaN, the rest reads */
+    slm_diag_free(&d);
+    slm_diag_init(&d);
+    o.q.g_idx = NULL;
+    float z = 0, inf = INFINITY;
+    memcpy(o.bs, &z, 4);
+    memcpy(o.bs + 4, &inf, 4);
+    slm_qcheck_weight(&o.q, "mem", &d);
+    CHECK(diag_has(&d, "QT-002") == 1 && diag_has(&d, "QT-003") == 1 && d.n == 2);
+    slm_diag_free(&d);
+    owned_free(&o);
+}
+
 int main(int argc, char **argv)
 {
     (void)argc;
@@ -476,5 +506,6 @@ int main(int argc, char **argv)
     test_dql();
     test_checks();
     test_metrics();
+    test_rules();
     return test_done("test_quant");
 }

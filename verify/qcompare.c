@@ -88,6 +88,8 @@ static char *base_name(const slm_qweight *q)
     return strdup(q->name);
 }
 
+static int square_orientation(const slm_qweight *q, const slm_tensor *ref);
+
 static void pair_whole(pairer *P, size_t qi, const slm_tensor *ref, slm_qpair_how how)
 {
     const slm_qweight *q = &P->qm->q[qi];
@@ -102,6 +104,8 @@ static void pair_whole(pairer *P, size_t qi, const slm_tensor *ref, slm_qpair_ho
         P->qdone[qi] = true; /* reported; not compared, not "unpaired" */
         return;
     }
+    if (q->N == q->K) /* [N, K] or [K, N]: the content decides */
+        o = square_orientation(q, ref);
     slm_qpair p = {qi, 0, q->N, ref, o == 1, how, NAN, NAN};
     if (push(P, &p)) {
         P->qdone[qi] = true;
@@ -319,13 +323,37 @@ static double score_of(const float *qs, const slm_tensor *ref, bool tr, const sa
     return dd > 0 && rr > 0 ? dr / sqrt(dd * rr) : 0.0;
 }
 
+/* Samples of Q's dequantized rows into QS (SAMPLE_ROWS x SAMPLE_COLS). */
+static bool sample_q(const slm_qweight *q, const sample *s, float *qs)
+{
+    float *row = q->K <= SIZE_MAX / sizeof *row ? malloc(q->K * sizeof *row) : NULL;
+    if (!row)
+        return false;
+    for (size_t i = 0; i < s->nr; i++) {
+        slm_q_dequant_row(q, s->r[i], row);
+        for (size_t j = 0; j < s->nk; j++)
+            qs[i * s->nk + j] = row[s->k[j]];
+    }
+    free(row);
+    return true;
+}
+
+static int square_orientation(const slm_qweight *q, const slm_tensor *ref)
+{
+    sample s;
+    float qs[SAMPLE_ROWS * SAMPLE_COLS];
+    sample_make(&s, q->N, q->K);
+    if (!decodable_matrix(ref) || !sample_q(q, &s, qs))
+        return 0;
+    return score_of(qs, ref, true, &s) > score_of(qs, ref, false, &s) ? 1 : 0;
+}
+
 static int pair_content(pairer *P)
 {
     const slm_model *qm = P->qm, *rm = P->rm;
     cand *c = NULL;
     size_t nc = 0, cap = 0;
-    float *row = NULL, *qs = malloc(SAMPLE_ROWS * SAMPLE_COLS * sizeof *qs);
-    uint64_t rowcap = 0;
+    float *qs = malloc(SAMPLE_ROWS * SAMPLE_COLS * sizeof *qs);
     int rc = qs ? 0 : ENOMEM;
     for (size_t qi = 0; qi < qm->nq && !rc; qi++) {
         const slm_qweight *q = &qm->q[qi];
@@ -333,19 +361,9 @@ static int pair_content(pairer *P)
             continue;
         sample s;
         sample_make(&s, q->N, q->K);
-        if (q->K > rowcap) {
-            float *v = q->K <= SIZE_MAX / sizeof *v ? realloc(row, q->K * sizeof *v) : NULL;
-            if (!v) {
-                rc = ENOMEM;
-                break;
-            }
-            row = v;
-            rowcap = q->K;
-        }
-        for (size_t i = 0; i < s.nr; i++) {
-            slm_q_dequant_row(q, s.r[i], row);
-            for (size_t j = 0; j < s.nk; j++)
-                qs[i * s.nk + j] = row[s.k[j]];
+        if (!sample_q(q, &s, qs)) {
+            rc = ENOMEM;
+            break;
         }
         for (size_t ri = 0; ri < rm->n; ri++) {
             const slm_tensor *t = &rm->t[ri];
@@ -388,7 +406,6 @@ static int pair_content(pairer *P)
         }
     }
     free(c);
-    free(row);
     free(qs);
     return rc;
 }
