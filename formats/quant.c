@@ -586,38 +586,54 @@ __attribute__((target("avx2,fma,f16c"))) static inline float hsum256(__m256 v)
         }                                                                                          \
     } while (0)
 
-/* MT rows of X (1 or 4) against row R of W. */
+/* One block of row R against MT rows of X (1 or 4), added to TOT and CORR.
+ * Low and high nibbles feed separate accumulators: short FMA chains. */
+__attribute__((target("avx2,fma,f16c"), always_inline)) static inline void
+block_avx2(const slm_qweight *q, const qgeom *g, const xprep *xp, uint64_t i0, int mt, const uint8_t *row,
+           const float *s, const float *z, uint64_t b, __m256 *tot, float *corr)
+{
+    __m256 b0[4], b1[4];
+    uint64_t bs = q->block_size;
+    for (int t = 0; t < mt; t++)
+        b0[t] = b1[t] = _mm256_setzero_ps();
+    const uint8_t *p = row + b * (bs * q->bits / 8);
+    const float *xb = xp->x + b * bs;
+    for (uint64_t j = 0; j < bs; j += 16) {
+        __m256 f0, f1;
+        LOAD16(q->bits, p + j * q->bits / 8, f0, f1);
+        for (int t = 0; t < mt; t++) {
+            const float *xr = xb + (i0 + (uint64_t)t) * xp->kp + j;
+            b0[t] = _mm256_fmadd_ps(f0, _mm256_loadu_ps(xr), b0[t]);
+            b1[t] = _mm256_fmadd_ps(f1, _mm256_loadu_ps(xr + 8), b1[t]);
+        }
+    }
+    __m256 vs = _mm256_set1_ps(s[b]);
+    for (int t = 0; t < mt; t++) {
+        tot[t] = _mm256_fmadd_ps(vs, _mm256_add_ps(b0[t], b1[t]), tot[t]);
+        corr[t] += s[b] * z[b] * xp->bsum[(i0 + (uint64_t)t) * g->nb + b];
+    }
+}
+
+/* MT rows of X (1 or 4) against row R of W.  With one row of X, even and
+ * odd blocks go to separate totals (two independent chains). */
 __attribute__((target("avx2,fma,f16c"), always_inline)) static inline void
 dot_rows_avx2(const slm_qweight *q, const qgeom *g, const xprep *xp, uint64_t i0, int mt, const uint8_t *row,
               const float *s, const float *z, float *out)
 {
-    __m256 tot[4], blk[4];
-    float corr[4] = {0, 0, 0, 0};
+    __m256 ta[4], tb[4];
+    float ca[4] = {0, 0, 0, 0}, cb[4] = {0, 0, 0, 0};
     for (int t = 0; t < mt; t++)
-        tot[t] = _mm256_setzero_ps();
-    uint64_t bs = q->block_size, bpb = bs * q->bits / 8;
-    for (uint64_t b = 0; b < g->nb; b++) {
-        for (int t = 0; t < mt; t++)
-            blk[t] = _mm256_setzero_ps();
-        const uint8_t *p = row + b * bpb;
-        const float *xb = xp->x + b * bs;
-        for (uint64_t j = 0; j < bs; j += 16) {
-            __m256 f0, f1;
-            LOAD16(q->bits, p + j * q->bits / 8, f0, f1);
-            for (int t = 0; t < mt; t++) {
-                const float *xr = xb + (i0 + (uint64_t)t) * xp->kp + j;
-                blk[t] = _mm256_fmadd_ps(f0, _mm256_loadu_ps(xr), blk[t]);
-                blk[t] = _mm256_fmadd_ps(f1, _mm256_loadu_ps(xr + 8), blk[t]);
-            }
+        ta[t] = tb[t] = _mm256_setzero_ps();
+    uint64_t b = 0;
+    if (mt == 1)
+        for (; b + 2 <= g->nb; b += 2) {
+            block_avx2(q, g, xp, i0, 1, row, s, z, b, ta, ca);
+            block_avx2(q, g, xp, i0, 1, row, s, z, b + 1, tb, cb);
         }
-        __m256 vs = _mm256_set1_ps(s[b]);
-        for (int t = 0; t < mt; t++) {
-            tot[t] = _mm256_fmadd_ps(vs, blk[t], tot[t]);
-            corr[t] += s[b] * z[b] * xp->bsum[(i0 + (uint64_t)t) * g->nb + b];
-        }
-    }
+    for (; b < g->nb; b++)
+        block_avx2(q, g, xp, i0, mt, row, s, z, b, ta, ca);
     for (int t = 0; t < mt; t++)
-        out[t] = hsum256(tot[t]) - corr[t];
+        out[t] = hsum256(_mm256_add_ps(ta[t], tb[t])) - (ca[t] + cb[t]);
 }
 
 __attribute__((target("avx2,fma,f16c"))) static void row_params_avx2(const slm_qweight *q, const qgeom *g,
