@@ -201,7 +201,7 @@ static void test_mnb_known(void)
     memcpy(o.bs, &s0, 4);
     memcpy(o.bs + 4, &s1, 4);
     o.bz[0] = 0x3 | 0x9 << 4; /* block 0 zp 3, block 1 zp 9 */
-    float w[20];
+    float w[32]; /* the g_idx case below has K = 32 */
     slm_q_dequant_row_ref(&o.q, 0, w);
     CHECK(w[0] == (0 - 3) * 0.5f);   /* byte 0 low */
     CHECK(w[1] == (15 - 3) * 0.5f);  /* byte 0 high */
