@@ -413,10 +413,10 @@ int slm_model_open(slm_model *m, const char *path, slm_diag *d)
     memset(m, 0, sizeof *m);
     m->path = strdup(path);
     slm_kind k = slm_sniff(path);
-    if (k == SLM_KIND_UNKNOWN && access(path, R_OK) != 0)
-        return errno ? errno : ENOENT;
     int e = ENOTSUP;
-    if (k == SLM_KIND_DIR) {
+    if (k == SLM_KIND_UNKNOWN && access(path, R_OK) != 0)
+        e = errno ? errno : ENOENT;
+    else if (k == SLM_KIND_DIR) {
         m->dir = strdup(path);
         struct scan_dir s = {0};
         char *cache = NULL;
@@ -448,6 +448,8 @@ int slm_model_open(slm_model *m, const char *path, slm_diag *d)
     }
     if (e == 0)
         m->config = config_beside(m->dir);
+    else
+        slm_model_close(m); /* nothing to close for the caller */
     return e;
 }
 

@@ -56,6 +56,7 @@
 
 #if defined(__x86_64__) || defined(__i386__)
 #define SLM_X86 1
+#include <cpuid.h>
 #include <immintrin.h>
 #endif
 
@@ -320,7 +321,9 @@ static kernel_level detect(void)
     __builtin_cpu_init();
     if (__builtin_cpu_supports("sse2"))
         best = KER_SSE2;
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c"))
+    unsigned a, b, c, d; /* F16C from CPUID leaf 1 (clang 14 lacks __builtin_cpu_supports("f16c")) */
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __get_cpuid(1, &a, &b, &c, &d) &&
+        (c & bit_F16C))
         best = KER_AVX2;
 #endif
     const char *force = getenv("SLM_QUANT_KERNEL");

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # A timed fuzzing campaign: builds the libFuzzer harnesses with clang,
 # AddressSanitizer and UndefinedBehaviorSanitizer (build-fuzz/), runs each
-# harness for SECONDS on its corpus with its dictionary, merges the new
-# coverage into fuzz/corpus/NAME (-merge=1, so the corpus stays minimal),
+# harness for SECONDS on its corpus with its dictionary, replaces
+# fuzz/corpus/NAME by the minimal set of old and new inputs (-merge=1),
 # and copies any crash, leak, timeout or out-of-memory input into
 # fuzz/regressions/NAME/ for the test suite to replay.
 #
@@ -58,7 +58,7 @@ campaign() {
     rm -rf "$art"
     mkdir -p "$corpus" "$work" "$art" "fuzz/regressions/$n"
     dict=()
-    for d in "fuzz/dict/$n.dict" fuzz/dict/json.dict; do
+    for d in "fuzz/dict/$n.dict" "fuzz/dict/${n%%_*}.dict" fuzz/dict/json.dict; do
         if [ -f "$d" ]; then dict=(-dict="$d"); break; fi
     done
     echo "== $n: ${SECONDS_PER}s"
@@ -77,8 +77,15 @@ campaign() {
         grep -E "^#[0-9]+.*(DONE|cov:)" "$l" | tail -1 || true
         grep -E "stat::number_of_executed_units|stat::peak_rss_mb" "$l" || true
     done
-    # keep only the inputs that add coverage
-    [ $SMOKE = 1 ] || "$bin" -merge=1 "$corpus" "$work" >/dev/null 2>&1 || true
+    # the corpus becomes the smallest set of old and new inputs with the same coverage
+    if [ $SMOKE = 0 ]; then
+        rm -rf "$work.min" && mkdir -p "$work.min"
+        if "$bin" -merge=1 -rss_limit_mb=2048 "$work.min" "$corpus" "$work" >"build-fuzz/logs/$n/merge.log" 2>&1 &&
+            [ -n "$(ls -A "$work.min")" ]; then
+            rm -rf "$corpus" && mv "$work.min" "$corpus"
+        fi
+        rm -rf "$work.min"
+    fi
     rm -rf "$work"
     for a in "$art"*; do
         [ -e "$a" ] || continue

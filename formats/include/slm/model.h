@@ -58,7 +58,8 @@ typedef struct slm_model {
 
 /* Opens the weight artifact at PATH (a file or a folder).  Returns 0 when
  * something was opened (findings go to D), ENOENT/EACCES/... when PATH cannot
- * be read, ENOTSUP when it holds no weights slminspect knows. */
+ * be read, ENOTSUP when it holds no weights slminspect knows; on failure M
+ * holds nothing to close. */
 int slm_model_open(slm_model *m, const char *path, slm_diag *d);
 void slm_model_close(slm_model *m);
 /* Totals over the model's tensors. */
