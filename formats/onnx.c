@@ -1216,7 +1216,7 @@ const slm_onnx_attr *slm_onnx_attr_find(const slm_onnx_node *n, const char *name
 /* spec/onnx_versions.tsv: the highest ai.onnx opset of each IR version. */
 int64_t slm_onnx_max_opset_for_ir(int64_t ir)
 {
-    static const int64_t MAX[] = {0, 1, 1, 8, 9, 10, 11, 14, 18, 20, 22, 23, 24, 27};
+    static const int64_t MAX[] = {0, 1, 1, 8, 9, 10, 11, 14, 18, 20, 22, 23, 24, 27, 28};
     if (ir < 1 || ir >= (int64_t)(sizeof MAX / sizeof MAX[0]))
         return -1;
     return MAX[ir];

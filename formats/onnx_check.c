@@ -583,7 +583,7 @@ static void check_schema(chk *c, const slm_onnx_node *n)
                 snprintf(range, sizeof range, "%d or more", lo);
             else
                 snprintf(range, sizeof range, lo == hi ? "%d" : "%d to %d", lo, hi);
-            slm_report(c->d, SLM_R_ONNX_073, c->file, at, NULL, "node '%s': %s-%d takes %s %ss, the node has %zu", node,
+            slm_report(c->d, SLM_R_ONNX_073, c->file, at, NULL, "node '%s': %s-%d takes %s %s(s); the node has %zu", node,
                        opn, s->since, range, IO[k], cnt);
             continue;
         }

@@ -149,3 +149,6 @@ def sparse_typed(idx, shape):
 save("ONNX-050_typed", sparse_typed([0, 9], [2]))
 save("ONNX-050_typed2d", sparse_typed([2, 1], [2, 1]))
 save("sparse_typed_ok", sparse_typed([1, 3], [2]))
+# ONNX-102 at the newest IR: opset 28 came with IR 14 (onnx 1.23)
+save("ONNX-102_ir13", model([relu], opsets=(("", 28),), ir=13))
+save("ir14_ok", model([relu], opsets=(("", 28),), ir=14))
