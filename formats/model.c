@@ -109,7 +109,8 @@ int slm_dir_each(const char *dir, void (*fn)(const char *path, const char *name,
         names[n++] = strdup(de->d_name);
     }
     closedir(dd);
-    qsort(names, n, sizeof *names, name_cmp);
+    if (n) /* qsort of a NULL array is undefined even when empty */
+        qsort(names, n, sizeof *names, name_cmp);
     int count = 0;
     for (size_t i = 0; i < n; i++) {
         char *p = slm_strdupf("%s/%s", dir, names[i]);

@@ -41,5 +41,6 @@ int usage_error(const char *cmd, const char *fmt, ...) SLM_PRINTF(2, 3);
 int cmd_inspect(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_rules(int argc, char **argv);
+int cmd_quant(int argc, char **argv);
 
 #endif

@@ -14,6 +14,7 @@ typedef struct command {
 static const command COMMANDS[] = {
     {"inspect", cmd_inspect, "summarize model files and folders"},
     {"verify", cmd_verify, "check every rule; exit 1 when a finding reaches the failing severity"},
+    {"quant", cmd_quant, "quantization error of every quantized weight against its reference checkpoint"},
     {"rules", cmd_rules, "list every rule with its ID, severity, title and fix"},
 };
 

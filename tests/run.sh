@@ -11,7 +11,7 @@ JOBS=$(nproc)
 
 # Debian packages: the build, the reference tools the tests compare with.
 PKGS="build-essential cmake pkg-config libprotobuf-c-dev protobuf-c-compiler libcjson-dev libxxhash-dev libssl-dev
-      clang libclang-rt-14-dev python3 python3-onnx python3-numpy xxhash"
+      clang libclang-rt-14-dev python3 python3-onnx python3-numpy xxhash chromium"
 command -v node >/dev/null && command -v npm >/dev/null || PKGS="$PKGS nodejs npm"
 missing=$(for p in $PKGS; do dpkg -s "$p" >/dev/null 2>&1 || echo "$p"; done)
 if [ -n "$missing" ]; then
@@ -20,6 +20,8 @@ if [ -n "$missing" ]; then
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends $missing
 fi
 # npm packages the tests use as oracles (tests/oracle/package.json).
+# Tests that compare with an oracle (onnxruntime-node, chromium) fail rather than skip when it is missing.
+export SLM_REQUIRE_ORACLE=1
 if [ -f tests/oracle/package.json ]; then
     (cd tests/oracle && npm install --ignore-scripts --no-audit --no-fund --loglevel=error)
 fi

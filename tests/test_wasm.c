@@ -122,6 +122,7 @@ static void good(buf *m, const char *const *imp, int nimp, const char *meta)
 static void run(const buf *m, slm_wasm *w, slm_diag *d)
 {
     slm_diag_init(d);
+    memset(w, 0, sizeof *w); /* slm_wasm_parse keeps w->map */
     slm_wasm_parse(w, m->b, m->n, "case.wasm", d);
 }
 
@@ -278,6 +279,7 @@ static void cases(void)
     good(&m, LEGACY, 2, META);
     for (size_t n = 0; n < m.n; n++) {
         slm_diag_init(&d);
+        memset(&w, 0, sizeof w);
         slm_wasm_parse(&w, m.b, n, "cut.wasm", &d);
         CHECK(d.count[SLM_ERROR] > 0 || n == 0 || !w.meta.found);
         for (size_t i = 0; i < d.n; i++)

@@ -95,7 +95,8 @@ static const checker CHECKERS[SLM_KIND__COUNT] = {
     [SLM_KIND_SAFETENSORS] = check_weights,
     [SLM_KIND_HF_INDEX] = check_weights,
     [SLM_KIND_ONNX] = check_weights,
-    [SLM_KIND_MLC_CACHE] = slm_verify_mlc, [SLM_KIND_MLC_CONFIG] = slm_verify_mlc_config,
+    [SLM_KIND_MLC_CACHE] = slm_verify_mlc, [SLM_KIND_MLC_CONFIG] = slm_verify_mlc_config, [SLM_KIND_WASM] = slm_verify_wasm,
+    [SLM_KIND_HF_CONFIG] = slm_verify_hf_config,
 };
 
 /* ---- folders ------------------------------------------------------------- */
@@ -156,7 +157,7 @@ int slm_verify_path(const char *path, const slm_verify_opts *o, slm_diag *d)
         return errno ? errno : ENOENT;
     slm_kind k = slm_sniff(path);
     if (k == SLM_KIND_DIR)
-        return verify_dir(path, o, d, 1);
+        return verify_dir(path, o, d, 1) || slm_verify_target(path, o, d);
     if (!CHECKERS[k])
         return ENOTSUP;
     int e = CHECKERS[k](path, o, d);

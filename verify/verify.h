@@ -32,6 +32,10 @@ bool slm_verify_target_known(const char *name);
 /* Per-kind checkers (verify_mlc.c, verify_webllm.c). */
 int slm_verify_mlc(const char *path, const slm_verify_opts *o, slm_diag *d);
 int slm_verify_mlc_config(const char *path, const slm_verify_opts *o, slm_diag *d);
+int slm_verify_wasm(const char *path, const slm_verify_opts *o, slm_diag *d);
+int slm_verify_hf_config(const char *path, const slm_verify_opts *o, slm_diag *d);
+/* --target: the folder PATH as o->target's runtime reads it (verify_target.c). */
+int slm_verify_target(const char *path, const slm_verify_opts *o, slm_diag *d);
 /* Cross-checks of an opened MLC model: config vs weights, library beside it. */
 void slm_verify_cross_mlc(const slm_model *m, const slm_verify_opts *o, slm_diag *d);
 

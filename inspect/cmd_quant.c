@@ -1,0 +1,548 @@
+/* slminspect quant: the quantization error of every quantized weight
+ * against the checkpoint it came from.  The text and HTML views are
+ * rendered from the --json document. */
+#include "cli.h"
+#include "qcompare.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+int quant_html_write(const cJSON *doc, const char *path);
+
+static void help(void)
+{
+    printf("usage: slminspect quant QUANTIZED --ref REFERENCE [options]\n\n"
+           "Measures what quantization cost: pairs every quantized weight of QUANTIZED (an ONNX\n"
+           "model with MatMulNBits or blocked DequantizeLinear weights, or an MLC weight folder)\n"
+           "with its tensor in REFERENCE (a safetensors file, a sharded checkpoint or its folder),\n"
+           "dequantizes it row by row and reports, per tensor, e = dequantized - reference over\n"
+           "its K*N elements (float64): max_abs_err, mean_abs_err, rmse, ref_rms,\n"
+           "rel_rmse = sqrt(sum e^2 / sum ref^2), cosine, sqnr_db = 10 log10(sum ref^2 / sum e^2),\n"
+           "and the same metrics on Y = X W^T for %d rows of seeded random activations (this\n"
+           "program's own generator: the values are not numpy's).  Worst tensors first; per-layer\n"
+           "and per-kind (attention, mlp, embedding) summaries.\n\n"
+           "Pairing: --map, then by name, then fused weights split into their parts (c_attn ->\n"
+           "q/k/v by the config's head counts, gate_up_proj -> gate/up), then by shape ([N, K] or\n"
+           "[K, N]) and content (the best-correlated candidate).  Unpaired weights are listed.\n\n"
+           "Options:\n"
+           "  --ref PATH           the reference checkpoint (required)\n"
+           "  --map FILE           JSON {\"quantized name\": \"reference name\" | [\"part\", ...]}\n"
+           "  --min-sqnr DB        gate: every tensor and the whole model at least DB (QT-101)\n"
+           "  --max-rel-rmse X     gate: relative RMSE at most X (QT-102)\n"
+           "  --min-cosine C       gate: cosine at least C (QT-103)\n"
+           "  --seed N             activations' seed (default 1)\n"
+           "  --json               print the report as JSON\n"
+           "  --html FILE          write a self-contained HTML report (charts, table) to FILE\n"
+           "  --strict             warnings fail too (same as --fail-on warning)\n"
+           "  --fail-on SEVERITY   error (default), warning or info\n"
+           "  -q, --quiet          print nothing; the exit status tells\n\n"
+           "Exit status: 0 clean, 1 findings at or above the failing severity (a gate missed),\n"
+           "2 usage error or unreadable input.\n",
+           SLM_QMM_ROWS);
+}
+
+/* ---- tensor names -> layer and kind ------------------------------------------ */
+
+static long layer_of(const char *name)
+{
+    static const char *const keys[] = {"layers.", "layer.", "h.", "blocks.", "block."};
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+        const char *p = name;
+        while ((p = strstr(p, keys[i]))) {
+            bool start = p == name || p[-1] == '.' || p[-1] == '/' || p[-1] == '_';
+            p += strlen(keys[i]);
+            if (start && *p >= '0' && *p <= '9')
+                return strtol(p, NULL, 10);
+        }
+    }
+    return -1;
+}
+
+static const char *kind_of(const char *name)
+{
+    static const struct {
+        const char *frag, *kind;
+    } K[] = {{"embed", "embedding"}, {"wte", "embedding"},   {"lm_head", "embedding"}, {"attn", "attention"},
+             {"attention", "attention"}, {"q_proj", "attention"}, {"k_proj", "attention"},
+             {"v_proj", "attention"}, {"o_proj", "attention"}, {"mlp", "mlp"}, {"ffn", "mlp"},
+             {"gate_proj", "mlp"}, {"up_proj", "mlp"}, {"down_proj", "mlp"}, {"fc1", "mlp"}, {"fc2", "mlp"}};
+    for (size_t i = 0; i < sizeof K / sizeof K[0]; i++)
+        if (strstr(name, K[i].frag))
+            return K[i].kind;
+    return "other";
+}
+
+static const char *format_of(const slm_qweight *q)
+{
+    switch (q->layout) {
+    case SLM_QL_MATMULNBITS: return "MatMulNBits";
+    case SLM_QL_DQL_BLOCKED: return "DequantizeLinear";
+    case SLM_QL_MLC_GROUP: return q->scales && q->scales->dtype == SLM_DT_F32 ? "q4f32_1" : "q4f16_1";
+    }
+    return "?";
+}
+
+/* ---- JSON ------------------------------------------------------------------ */
+
+static void add_num(cJSON *o, const char *k, double v)
+{
+    if (isfinite(v))
+        cJSON_AddNumberToObject(o, k, v);
+    else if (isnan(v))
+        cJSON_AddNullToObject(o, k);
+    else
+        cJSON_AddStringToObject(o, k, v > 0 ? "inf" : "-inf");
+}
+
+static cJSON *metrics_json(const slm_qmetrics *m)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "n", (double)m->n);
+    add_num(o, "max_abs_err", m->max_abs_err);
+    add_num(o, "mean_abs_err", m->mean_abs_err);
+    add_num(o, "rmse", m->rmse);
+    add_num(o, "ref_rms", m->ref_rms);
+    add_num(o, "rel_rmse", m->rel_rmse);
+    add_num(o, "cosine", m->cosine);
+    add_num(o, "sqnr_db", m->sqnr_db);
+    if (m->nonfinite)
+        cJSON_AddNumberToObject(o, "nonfinite", (double)m->nonfinite);
+    return o;
+}
+
+/* A JSON number that may be "inf" or null, as double. */
+static double jnum(const cJSON *o, const char *k)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+    if (cJSON_IsNumber(v))
+        return v->valuedouble;
+    if (cJSON_IsString(v))
+        return strcmp(v->valuestring, "inf") == 0 ? INFINITY : -INFINITY;
+    return NAN;
+}
+
+/* Summaries of groups of tensors (by layer, by kind). */
+typedef struct group {
+    char key[48];
+    long layer;
+    size_t n;
+    slm_qerr w, mm;
+    double worst_sqnr;
+    const char *worst;
+} group;
+
+static group *group_get(group **v, size_t *n, const char *key, long layer)
+{
+    for (size_t i = 0; i < *n; i++)
+        if (strcmp((*v)[i].key, key) == 0)
+            return &(*v)[i];
+    group *g = realloc(*v, (*n + 1) * sizeof *g);
+    if (!g)
+        return NULL;
+    *v = g;
+    g = &g[(*n)++];
+    memset(g, 0, sizeof *g);
+    snprintf(g->key, sizeof g->key, "%s", key);
+    g->layer = layer;
+    g->worst_sqnr = INFINITY;
+    slm_qerr_init(&g->w);
+    slm_qerr_init(&g->mm);
+    return g;
+}
+
+static void group_add(group *g, const slm_qresult *r, const char *name)
+{
+    if (!g)
+        return;
+    g->n++;
+    slm_qerr_merge(&g->w, &r->wacc);
+    slm_qerr_merge(&g->mm, &r->mmacc);
+    if (!(r->w.sqnr_db >= g->worst_sqnr)) {
+        g->worst_sqnr = r->w.sqnr_db;
+        g->worst = name;
+    }
+}
+
+static cJSON *group_json(const group *g, const char *keyname)
+{
+    cJSON *o = cJSON_CreateObject();
+    if (g->layer >= 0 || strcmp(keyname, "layer") == 0)
+        cJSON_AddNumberToObject(o, "layer", (double)g->layer);
+    else
+        cJSON_AddStringToObject(o, keyname, g->key);
+    cJSON_AddNumberToObject(o, "tensors", (double)g->n);
+    slm_qmetrics w = slm_qerr_metrics(&g->w), mm = slm_qerr_metrics(&g->mm);
+    cJSON *m = metrics_json(&w);
+    cJSON_AddItemToObject(m, "matmul", metrics_json(&mm));
+    cJSON_AddItemToObject(o, "metrics", m);
+    cJSON_AddStringToObject(o, "worst", g->worst ? g->worst : "");
+    add_num(o, "worst_sqnr_db", g->worst_sqnr);
+    return o;
+}
+
+static int by_sqnr(const void *a, const void *b)
+{
+    const cJSON *x = *(const cJSON *const *)a, *y = *(const cJSON *const *)b;
+    double p = jnum(x, "sqnr_db"), q = jnum(y, "sqnr_db");
+    if (isnan(p))
+        p = -INFINITY;
+    if (isnan(q))
+        q = -INFINITY;
+    if (p != q)
+        return p < q ? -1 : 1;
+    int c = strcmp(cJSON_GetObjectItem(x, "name")->valuestring, cJSON_GetObjectItem(y, "name")->valuestring);
+    return c ? c : strcmp(cJSON_GetObjectItem(x, "ref")->valuestring, cJSON_GetObjectItem(y, "ref")->valuestring);
+}
+
+static int group_layer_cmp(const void *a, const void *b)
+{
+    const group *x = a, *y = b;
+    return x->layer != y->layer ? (x->layer < y->layer ? -1 : 1) : strcmp(x->key, y->key);
+}
+
+/* ---- gates ------------------------------------------------------------------ */
+
+typedef struct gates {
+    double min_sqnr, max_rel, min_cos; /* NaN when not set */
+} gates;
+
+static void gate(const gates *g, const slm_qmetrics *m, const char *file, const char *path, const char *what,
+                 slm_diag *d)
+{
+    if (!isnan(g->min_sqnr) && !(m->sqnr_db >= g->min_sqnr))
+        slm_report(d, SLM_R_QT_101, file, -1, path, "%s: SQNR %.3f dB, expected at least %g dB", what, m->sqnr_db,
+                   g->min_sqnr);
+    if (!isnan(g->max_rel) && !(m->rel_rmse <= g->max_rel))
+        slm_report(d, SLM_R_QT_102, file, -1, path, "%s: relative RMSE %.6g, expected at most %g", what, m->rel_rmse,
+                   g->max_rel);
+    if (!isnan(g->min_cos) && !(m->cosine >= g->min_cos))
+        slm_report(d, SLM_R_QT_103, file, -1, path, "%s: cosine %.6f, expected at least %g", what, m->cosine,
+                   g->min_cos);
+}
+
+/* ---- text ------------------------------------------------------------------- */
+
+static void print_text(const cJSON *doc)
+{
+    const cJSON *ts = cJSON_GetObjectItem(doc, "tensors"), *s = cJSON_GetObjectItem(doc, "summary"), *t;
+    printf("%s\n  vs %s\n\n", cJSON_GetObjectItem(doc, "quantized")->valuestring,
+           cJSON_GetObjectItem(doc, "reference")->valuestring);
+    printf("  %8s %9s %9s %10s  %s\n", "SQNR dB", "rel RMSE", "cosine", "max |e|", "tensor -> reference (pairing)");
+    cJSON_ArrayForEach(t, ts) {
+        const cJSON *rows = cJSON_GetObjectItem(t, "rows");
+        char part[64] = "";
+        if (rows)
+            snprintf(part, sizeof part, "[%.0f:%.0f]", cJSON_GetArrayItem(rows, 0)->valuedouble,
+                     cJSON_GetArrayItem(rows, 1)->valuedouble);
+        printf("  %8.3f %9.5f %9.6f %10.4g  %s%s -> %s (%s)\n", jnum(t, "sqnr_db"), jnum(t, "rel_rmse"),
+               jnum(t, "cosine"), jnum(t, "max_abs_err"), cJSON_GetObjectItem(t, "name")->valuestring, part,
+               cJSON_GetObjectItem(t, "ref")->valuestring, cJSON_GetObjectItem(t, "pairing")->valuestring);
+    }
+    const cJSON *g;
+    printf("\n  by layer:\n");
+    cJSON_ArrayForEach(g, cJSON_GetObjectItem(s, "by_layer")) {
+        const cJSON *m = cJSON_GetObjectItem(g, "metrics");
+        double l = jnum(g, "layer");
+        char ln[32];
+        snprintf(ln, sizeof ln, l >= 0 ? "layer %.0f" : "no layer", l);
+        printf("    %-10s %3.0f tensors  SQNR %7.3f dB  rel RMSE %.5f  matmul SQNR %7.3f dB  worst %s\n",
+               ln, jnum(g, "tensors"), jnum(m, "sqnr_db"), jnum(m, "rel_rmse"),
+               jnum(cJSON_GetObjectItem(m, "matmul"), "sqnr_db"), cJSON_GetObjectItem(g, "worst")->valuestring);
+    }
+    printf("  by kind:\n");
+    cJSON_ArrayForEach(g, cJSON_GetObjectItem(s, "by_kind")) {
+        const cJSON *m = cJSON_GetObjectItem(g, "metrics");
+        printf("    %-10s %3.0f tensors  SQNR %7.3f dB  rel RMSE %.5f  matmul SQNR %7.3f dB  worst %s\n",
+               cJSON_GetObjectItem(g, "kind")->valuestring, jnum(g, "tensors"), jnum(m, "sqnr_db"),
+               jnum(m, "rel_rmse"), jnum(cJSON_GetObjectItem(m, "matmul"), "sqnr_db"),
+               cJSON_GetObjectItem(g, "worst")->valuestring);
+    }
+    const cJSON *o = cJSON_GetObjectItem(s, "overall");
+    printf("  overall: %.0f tensors, SQNR %.3f dB, rel RMSE %.5f, cosine %.6f; matmul SQNR %.3f dB\n",
+           jnum(s, "paired"), jnum(o, "sqnr_db"), jnum(o, "rel_rmse"), jnum(o, "cosine"),
+           jnum(cJSON_GetObjectItem(o, "matmul"), "sqnr_db"));
+    const cJSON *u = cJSON_GetObjectItem(s, "unpaired_quantized");
+    if (cJSON_GetArraySize(u)) {
+        printf("  unpaired quantized weights:");
+        cJSON_ArrayForEach(g, u) printf(" %s", g->valuestring);
+        printf("\n");
+    }
+    u = cJSON_GetObjectItem(s, "unpaired_reference");
+    if (cJSON_GetArraySize(u))
+        printf("  reference matrices not quantized: %d\n", cJSON_GetArraySize(u));
+}
+
+/* ---- the command ------------------------------------------------------------- */
+
+static int read_map(const char *path, slm_json *j, slm_map *mp)
+{
+    int e = slm_map_open(mp, path);
+    if (e)
+        return e;
+    if (slm_json_parse(j, (const char *)mp->data, mp->size, SLM_JSON_DEPTH_DEFAULT) != 0 || !cJSON_IsObject(j->root))
+        return EINVAL;
+    return 0;
+}
+
+static bool parse_double(const char *s, double *v)
+{
+    char *end;
+    errno = 0;
+    *v = strtod(s, &end);
+    return *s && !*end && !errno && isfinite(*v);
+}
+
+int cmd_quant(int argc, char **argv)
+{
+    enum { O_JSON = 256, O_STRICT, O_FAIL_ON, O_REF, O_MAP, O_MIN_SQNR, O_MAX_REL, O_MIN_COS, O_HTML, O_SEED };
+    static const struct option opts[] = {
+        {"json", no_argument, 0, O_JSON},           {"strict", no_argument, 0, O_STRICT},
+        {"fail-on", required_argument, 0, O_FAIL_ON}, {"ref", required_argument, 0, O_REF},
+        {"map", required_argument, 0, O_MAP},       {"min-sqnr", required_argument, 0, O_MIN_SQNR},
+        {"max-rel-rmse", required_argument, 0, O_MAX_REL}, {"min-cosine", required_argument, 0, O_MIN_COS},
+        {"html", required_argument, 0, O_HTML},     {"seed", required_argument, 0, O_SEED},
+        {"quiet", no_argument, 0, 'q'},             {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0}};
+    bool json = false, quiet = false;
+    int fail_at = SLM_ERROR, c;
+    const char *ref = NULL, *mapf = NULL, *html = NULL;
+    gates gt = {NAN, NAN, NAN};
+    unsigned long long seed = 1;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
+        double v;
+        switch (c) {
+        case O_JSON: json = true; break;
+        case O_STRICT: fail_at = SLM_WARNING; break;
+        case O_FAIL_ON:
+            if ((fail_at = out_parse_severity(optarg)) < 0)
+                return usage_error("quant", "--fail-on takes error, warning or info, not '%s'", optarg);
+            break;
+        case O_REF: ref = optarg; break;
+        case O_MAP: mapf = optarg; break;
+        case O_HTML: html = optarg; break;
+        case O_SEED: {
+            char *end;
+            errno = 0;
+            seed = strtoull(optarg, &end, 10);
+            if (!*optarg || *end || errno)
+                return usage_error("quant", "--seed takes an unsigned integer, not '%s'", optarg);
+            break;
+        }
+        case O_MIN_SQNR:
+        case O_MAX_REL:
+        case O_MIN_COS:
+            if (!parse_double(optarg, &v))
+                return usage_error("quant", "a gate takes a finite number, not '%s'", optarg);
+            *(c == O_MIN_SQNR ? &gt.min_sqnr : c == O_MAX_REL ? &gt.max_rel : &gt.min_cos) = v;
+            break;
+        case 'q': quiet = true; break;
+        case 'h': help(); return 0;
+        default: return usage_error("quant", "unknown option");
+        }
+    }
+    if (optind >= argc)
+        return usage_error("quant", "no QUANTIZED path given");
+    if (optind + 1 < argc)
+        return usage_error("quant", "one QUANTIZED path, not %d", argc - optind);
+    if (!ref)
+        return usage_error("quant", "--ref REFERENCE is required");
+    const char *qpath = argv[optind];
+
+    slm_diag d, od;
+    slm_diag_init(&d);
+    slm_diag_init(&od); /* the formats' findings on opening: only errors matter here ('verify' lists the rest) */
+    slm_model qm, rm;
+    slm_json mj;
+    slm_map mmap_ = {0};
+    memset(&mj, 0, sizeof mj);
+    int rc = EXIT_USAGE, e;
+    memset(&rm, 0, sizeof rm);
+    if ((e = slm_model_open(&qm, qpath, &od)) != 0) {
+        fprintf(stderr, "slminspect quant: %s: %s\n", qpath,
+                e == ENOTSUP ? "not a model slminspect reads" : strerror(e));
+        goto out_q;
+    }
+    if (qm.nq == 0) {
+        fprintf(stderr, "slminspect quant: %s: no quantized weights (MatMulNBits, blocked DequantizeLinear, MLC q4)\n",
+                qpath);
+        goto out_q;
+    }
+    if ((e = slm_model_open(&rm, ref, &od)) != 0) {
+        fprintf(stderr, "slminspect quant: %s: %s\n", ref, e == ENOTSUP ? "not a model slminspect reads" : strerror(e));
+        goto out_r;
+    }
+    if (mapf && (e = read_map(mapf, &mj, &mmap_)) != 0) {
+        fprintf(stderr, "slminspect quant: --map %s: %s\n", mapf,
+                e == EINVAL ? (mj.err[0] ? mj.err : "not a JSON object") : strerror(e));
+        goto out_r;
+    }
+    for (size_t i = 0; i < od.n; i++)
+        if (od.v[i].severity == SLM_ERROR)
+            slm_report(&d, od.v[i].rule, od.v[i].file, od.v[i].offset, od.v[i].path, "%s", od.v[i].message);
+    const char *qfile = qpath;
+    for (size_t i = 0; i < qm.nq; i++)
+        slm_qcheck_weight(&qm.q[i], qfile, &d);
+    slm_qpairing pr;
+    if (slm_qpair_models(&qm, &rm, mapf ? mj.root : NULL, qfile, &pr, &d) != 0) {
+        fprintf(stderr, "slminspect quant: out of memory\n");
+        goto out_r;
+    }
+
+    progress pg;
+    progress_init(&pg, !json && !quiet);
+    uint64_t total = 0, done = 0;
+    for (size_t i = 0; i < pr.n; i++)
+        total += slm_qcompare_bytes(&qm.q[pr.p[i].qi], &pr.p[i]);
+    cJSON *doc = cJSON_CreateObject(), *arr = cJSON_CreateArray();
+    cJSON_AddStringToObject(doc, "quantized", qpath);
+    cJSON_AddStringToObject(doc, "reference", ref);
+    cJSON_AddStringToObject(doc, "kernel", slm_q_kernel());
+    cJSON_AddNumberToObject(doc, "seed", (double)seed);
+    cJSON_AddNumberToObject(doc, "activation_rows", SLM_QMM_ROWS);
+    cJSON **items = calloc(pr.n + 1, sizeof *items);
+    group *layers = NULL, *kinds = NULL;
+    size_t nl = 0, nk = 0;
+    slm_qerr all_w, all_mm;
+    slm_qerr_init(&all_w);
+    slm_qerr_init(&all_mm);
+    for (size_t i = 0; i < pr.n && items; i++) {
+        const slm_qpair *p = &pr.p[i];
+        const slm_qweight *q = &qm.q[p->qi];
+        slm_qresult r;
+        slm_qcompare(q, p, seed + q->K, &r, progress_cb, &pg, &done, total);
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "name", q->name);
+        cJSON_AddStringToObject(o, "ref", p->ref->name);
+        cJSON_AddStringToObject(o, "pairing", slm_qpair_how_name(p->how));
+        if (p->how == SLM_QP_CONTENT) {
+            add_num(o, "pairing_cosine", p->score);
+            add_num(o, "pairing_next_best", p->runner_up);
+        }
+        cJSON_AddStringToObject(o, "op", q->op ? q->op : "");
+        cJSON_AddStringToObject(o, "format", format_of(q));
+        cJSON_AddNumberToObject(o, "bits", q->bits);
+        cJSON_AddNumberToObject(o, "block_size", (double)q->block_size);
+        cJSON_AddNumberToObject(o, "K", (double)q->K);
+        cJSON_AddNumberToObject(o, "N", (double)p->rows);
+        if (p->rows != q->N) {
+            cJSON *rows = cJSON_CreateArray();
+            cJSON_AddItemToArray(rows, cJSON_CreateNumber((double)p->row0));
+            cJSON_AddItemToArray(rows, cJSON_CreateNumber((double)(p->row0 + p->rows)));
+            cJSON_AddItemToObject(o, "rows", rows);
+        }
+        cJSON_AddStringToObject(o, "scales_dtype", slm_dtype_name(q->scales->dtype));
+        cJSON_AddBoolToObject(o, "zero_points", q->zero_points != NULL);
+        cJSON_AddBoolToObject(o, "ref_transposed", p->ref_transposed);
+        long layer = layer_of(p->ref->name);
+        const char *kind = kind_of(p->ref->name);
+        cJSON_AddNumberToObject(o, "layer", (double)layer);
+        cJSON_AddStringToObject(o, "kind", kind);
+        cJSON_AddNumberToObject(o, "n", (double)r.w.n);
+        add_num(o, "max_abs_err", r.w.max_abs_err);
+        add_num(o, "mean_abs_err", r.w.mean_abs_err);
+        add_num(o, "rmse", r.w.rmse);
+        add_num(o, "ref_rms", r.w.ref_rms);
+        add_num(o, "rel_rmse", r.w.rel_rmse);
+        add_num(o, "cosine", r.w.cosine);
+        add_num(o, "sqnr_db", r.w.sqnr_db);
+        cJSON_AddItemToObject(o, "matmul", metrics_json(&r.mm));
+        cJSON_AddNumberToObject(o, "clipped", (double)r.clipped);
+        cJSON_AddNumberToObject(o, "nonfinite", (double)r.w.nonfinite);
+        cJSON *h = cJSON_CreateObject(), *hc = cJSON_CreateArray();
+        cJSON_AddNumberToObject(h, "log2_abs_err_from", SLM_QHIST_LO);
+        for (int b = 0; b < SLM_QHIST_BINS; b++)
+            cJSON_AddItemToArray(hc, cJSON_CreateNumber((double)r.hist[b]));
+        cJSON_AddItemToObject(h, "counts", hc);
+        cJSON_AddItemToObject(o, "histogram", h);
+        items[i] = o;
+
+        char what[512];
+        snprintf(what, sizeof what, "'%s' vs '%s'", q->name, p->ref->name);
+        gate(&gt, &r.w, qfile, p->ref->name, what, &d);
+        if (r.clipped)
+            slm_report(&d, SLM_R_QT_005, qfile, -1, p->ref->name,
+                       "%s: %llu of %llu reference values lie beyond the grid by more than half a step", what,
+                       (unsigned long long)r.clipped, (unsigned long long)r.w.n);
+        if (r.ref_nonfinite)
+            slm_report(&d, SLM_R_QT_007, p->ref->file, (int64_t)p->ref->offset, p->ref->name,
+                       "'%s': %llu NaN or Inf values, expected finite values", p->ref->name,
+                       (unsigned long long)r.ref_nonfinite);
+        char lk[32];
+        snprintf(lk, sizeof lk, "%ld", layer);
+        group_add(group_get(&layers, &nl, lk, layer), &r, cJSON_GetObjectItem(o, "ref")->valuestring);
+        group_add(group_get(&kinds, &nk, kind, -1), &r, cJSON_GetObjectItem(o, "ref")->valuestring);
+        slm_qerr_merge(&all_w, &r.wacc);
+        slm_qerr_merge(&all_mm, &r.mmacc);
+    }
+    progress_end(&pg);
+    if (items) {
+        qsort(items, pr.n, sizeof *items, by_sqnr);
+        for (size_t i = 0; i < pr.n; i++)
+            cJSON_AddItemToArray(arr, items[i]);
+    }
+    free(items);
+    cJSON_AddItemToObject(doc, "tensors", arr);
+
+    cJSON *s = cJSON_CreateObject();
+    cJSON_AddNumberToObject(s, "quantized_weights", (double)qm.nq);
+    cJSON_AddNumberToObject(s, "paired", (double)pr.n);
+    slm_qmetrics ow = slm_qerr_metrics(&all_w), om = slm_qerr_metrics(&all_mm);
+    cJSON *ov = metrics_json(&ow);
+    cJSON_AddItemToObject(ov, "matmul", metrics_json(&om));
+    cJSON_AddItemToObject(s, "overall", ov);
+    if (pr.n)
+        gate(&gt, &ow, qfile, "/summary/overall", "the whole model", &d);
+    qsort(layers, nl, sizeof *layers, group_layer_cmp);
+    cJSON *bl = cJSON_CreateArray(), *bk = cJSON_CreateArray();
+    for (size_t i = 0; i < nl; i++)
+        cJSON_AddItemToArray(bl, group_json(&layers[i], "layer"));
+    for (size_t i = 0; i < nk; i++)
+        cJSON_AddItemToArray(bk, group_json(&kinds[i], "kind"));
+    cJSON_AddItemToObject(s, "by_layer", bl);
+    cJSON_AddItemToObject(s, "by_kind", bk);
+    cJSON *uq = cJSON_CreateArray(), *ur = cJSON_CreateArray();
+    for (size_t i = 0; i < pr.nq_unpaired; i++)
+        cJSON_AddItemToArray(uq, cJSON_CreateString(qm.q[pr.q_unpaired[i]].name));
+    for (size_t i = 0; i < pr.nref_unpaired; i++)
+        cJSON_AddItemToArray(ur, cJSON_CreateString(rm.t[pr.ref_unpaired[i]].name));
+    cJSON_AddItemToObject(s, "unpaired_quantized", uq);
+    cJSON_AddItemToObject(s, "unpaired_reference", ur);
+    cJSON_AddItemToObject(doc, "summary", s);
+    free(layers);
+    free(kinds);
+
+    slm_diag_sort(&d);
+    out_add_findings(doc, &d);
+    rc = out_exit_code(&d, (slm_severity)fail_at);
+    if (html && quant_html_write(doc, html) != 0) {
+        fprintf(stderr, "slminspect quant: --html %s: %s\n", html, strerror(errno));
+        rc = EXIT_USAGE;
+    }
+    if (json) {
+        out_print_json(doc);
+        doc = NULL;
+    } else if (!quiet) {
+        print_text(doc);
+        if (d.n) {
+            printf("\n");
+            out_findings_text(stdout, &d);
+        }
+        printf("\n%zu error(s), %zu warning(s), %zu info(s); %zu of %zu quantized weights paired (%zu pairs)\n",
+               d.count[SLM_ERROR], d.count[SLM_WARNING], d.count[SLM_INFO], qm.nq - pr.nq_unpaired, qm.nq, pr.n);
+    }
+    cJSON_Delete(doc);
+    slm_qpairing_free(&pr);
+out_r:
+    slm_model_close(&rm);
+out_q:
+    slm_model_close(&qm);
+    slm_json_free(&mj);
+    slm_map_close(&mmap_);
+    slm_diag_free(&d);
+    slm_diag_free(&od);
+    return rc;
+}

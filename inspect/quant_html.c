@@ -1,0 +1,210 @@
+/* slminspect quant --html: one self-contained page (inline SVG and CSS, no
+ * script, nothing fetched) rendered from the --json document: the per-layer
+ * error chart, the error histograms of the worst tensors, the table. */
+#include "cli.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+int quant_html_write(const cJSON *doc, const char *path);
+
+static void esc(FILE *f, const char *s)
+{
+    for (; s && *s; s++)
+        switch (*s) {
+        case '<': fputs("&lt;", f); break;
+        case '>': fputs("&gt;", f); break;
+        case '&': fputs("&amp;", f); break;
+        case '"': fputs("&quot;", f); break;
+        default: fputc(*s, f);
+        }
+}
+
+static double num(const cJSON *o, const char *k)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+    if (cJSON_IsNumber(v))
+        return v->valuedouble;
+    if (cJSON_IsString(v))
+        return strcmp(v->valuestring, "inf") == 0 ? INFINITY : -INFINITY;
+    return NAN;
+}
+
+static const char *str(const cJSON *o, const char *k)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+    return cJSON_IsString(v) ? v->valuestring : "";
+}
+
+/* Per layer: SQNR of the weights (bars) and of the matmul (dots). */
+static void layer_chart(FILE *f, const cJSON *by_layer)
+{
+    int n = cJSON_GetArraySize(by_layer);
+    double hi = 0;
+    const cJSON *g;
+    cJSON_ArrayForEach(g, by_layer) {
+        const cJSON *m = cJSON_GetObjectItem(g, "metrics");
+        double a = num(m, "sqnr_db"), b = num(cJSON_GetObjectItem(m, "matmul"), "sqnr_db");
+        if (isfinite(a) && a > hi)
+            hi = a;
+        if (isfinite(b) && b > hi)
+            hi = b;
+    }
+    hi = hi > 0 ? ceil(hi / 5) * 5 : 5;
+    int W = 60 + (n ? n : 1) * 28, H = 240, top = 20, bottom = 200;
+    fprintf(f, "<svg id=\"layer-chart\" xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
+               "role=\"img\" aria-label=\"SQNR per layer\">\n", W + 20, H);
+    for (double t = 0; t <= hi + 1e-9; t += hi / 5) {
+        double y = bottom - (bottom - top) * t / hi;
+        fprintf(f, "<line x1=\"50\" x2=\"%d\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#ddd\"/>"
+                   "<text x=\"45\" y=\"%.1f\" text-anchor=\"end\" font-size=\"10\">%.0f</text>\n",
+                W, y, y, y + 3, t);
+    }
+    fprintf(f, "<text x=\"12\" y=\"%d\" font-size=\"11\" transform=\"rotate(-90 12 %d)\">SQNR (dB)</text>\n",
+            (top + bottom) / 2, (top + bottom) / 2);
+    int i = 0;
+    cJSON_ArrayForEach(g, by_layer) {
+        const cJSON *m = cJSON_GetObjectItem(g, "metrics");
+        double a = num(m, "sqnr_db"), b = num(cJSON_GetObjectItem(m, "matmul"), "sqnr_db"), x = 56 + i * 28;
+        double l = num(g, "layer");
+        if (!isfinite(a) || a < 0)
+            a = a > 0 ? hi : 0;
+        double y = bottom - (bottom - top) * fmin(a, hi) / hi;
+        fprintf(f, "<rect class=\"bar\" x=\"%.0f\" y=\"%.1f\" width=\"18\" height=\"%.1f\" fill=\"#4a7ab5\">"
+                   "<title>layer %.0f: weights SQNR %.2f dB</title></rect>\n",
+                x, y, bottom - y, l, num(m, "sqnr_db"));
+        if (isfinite(b) && b > 0)
+            fprintf(f, "<circle cx=\"%.0f\" cy=\"%.1f\" r=\"3\" fill=\"#d9822b\"><title>layer %.0f: matmul SQNR "
+                       "%.2f dB</title></circle>\n",
+                    x + 9, bottom - (bottom - top) * fmin(b, hi) / hi, l, b);
+        fprintf(f, "<text x=\"%.0f\" y=\"%d\" font-size=\"10\" text-anchor=\"middle\">%s</text>\n", x + 9,
+                bottom + 14, l >= 0 ? "" : "-");
+        if (l >= 0)
+            fprintf(f, "<text x=\"%.0f\" y=\"%d\" font-size=\"10\" text-anchor=\"middle\">%.0f</text>\n", x + 9,
+                    bottom + 26, l);
+        i++;
+    }
+    fprintf(f, "<text x=\"%d\" y=\"%d\" font-size=\"11\" text-anchor=\"middle\">layer</text>\n"
+               "<rect x=\"60\" y=\"4\" width=\"10\" height=\"10\" fill=\"#4a7ab5\"/><text x=\"74\" y=\"13\" "
+               "font-size=\"10\">weights</text><circle cx=\"135\" cy=\"9\" r=\"4\" fill=\"#d9822b\"/>"
+               "<text x=\"142\" y=\"13\" font-size=\"10\">matmul output</text>\n</svg>\n",
+            W / 2 + 25, H - 2);
+}
+
+/* Histogram of |e| by octave for one tensor. */
+static void histogram(FILE *f, const cJSON *t, int idx)
+{
+    const cJSON *h = cJSON_GetObjectItem(t, "histogram"), *c = cJSON_GetObjectItem(h, "counts");
+    int n = cJSON_GetArraySize(c), lo = n, hi = -1;
+    double from = num(h, "log2_abs_err_from"), mx = 0;
+    for (int i = 0; i < n; i++) {
+        double v = cJSON_GetArrayItem(c, i)->valuedouble;
+        if (v > 0) {
+            lo = i < lo ? i : lo;
+            hi = i;
+            mx = v > mx ? v : mx;
+        }
+    }
+    fprintf(f, "<figure class=\"hist\"><figcaption>");
+    esc(f, str(t, "ref"));
+    fprintf(f, " &mdash; SQNR %.2f dB</figcaption>\n", num(t, "sqnr_db"));
+    if (hi < 0) {
+        fprintf(f, "<p>no error</p></figure>\n");
+        return;
+    }
+    int W = 40 + (hi - lo + 1) * 16;
+    fprintf(f, "<svg id=\"hist-%d\" xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"150\" role=\"img\" "
+               "aria-label=\"error histogram\">\n", idx, W);
+    for (int i = lo; i <= hi; i++) {
+        double v = cJSON_GetArrayItem(c, i)->valuedouble, bh = 110 * v / mx, x = 20 + (i - lo) * 16;
+        fprintf(f, "<rect x=\"%.0f\" y=\"%.1f\" width=\"14\" height=\"%.1f\" fill=\"#8a5cb5\"><title>|e| in "
+                   "[2^%.0f, 2^%.0f): %.0f</title></rect>\n",
+                x, 120 - bh, bh, from + i, from + i + 1, v);
+        if ((i - lo) % 2 == 0)
+            fprintf(f, "<text x=\"%.0f\" y=\"134\" font-size=\"9\" text-anchor=\"middle\">%.0f</text>\n", x + 7,
+                    from + i);
+    }
+    fprintf(f, "<text x=\"%d\" y=\"147\" font-size=\"10\" text-anchor=\"middle\">log2 |e|</text>\n</svg></figure>\n",
+            W / 2);
+}
+
+int quant_html_write(const cJSON *doc, const char *path)
+{
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return -1;
+    const cJSON *s = cJSON_GetObjectItem(doc, "summary"), *ts = cJSON_GetObjectItem(doc, "tensors"), *t;
+    const cJSON *o = cJSON_GetObjectItem(s, "overall");
+    fprintf(f, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<title>slminspect quant: ");
+    esc(f, str(doc, "quantized"));
+    fprintf(f, "</title>\n<style>body{font:14px sans-serif;margin:2em;color:#222}table{border-collapse:collapse}"
+               "td,th{padding:2px 8px;border-bottom:1px solid #ddd;text-align:right}td.l,th.l{text-align:left}"
+               "figure.hist{display:inline-block;margin:0 1em 1em 0}figcaption{font-size:12px}"
+               ".bad{color:#b00}</style></head><body>\n<h1>Quantization error</h1>\n<p id=\"what\">");
+    esc(f, str(doc, "quantized"));
+    fprintf(f, " vs reference ");
+    esc(f, str(doc, "reference"));
+    fprintf(f, "</p>\n<p id=\"overall\">%.0f of %.0f quantized weights paired. Overall: SQNR %.3f dB, relative RMSE "
+               "%.5f, cosine %.6f; matmul output SQNR %.3f dB. Findings: %.0f error(s), %.0f warning(s), %.0f "
+               "info(s).</p>\n",
+            num(s, "paired"), num(s, "quantized_weights"), num(o, "sqnr_db"), num(o, "rel_rmse"), num(o, "cosine"),
+            num(cJSON_GetObjectItem(o, "matmul"), "sqnr_db"), num(doc, "errors"), num(doc, "warnings"),
+            num(doc, "infos"));
+    fprintf(f, "<h2>SQNR per layer</h2>\n");
+    layer_chart(f, cJSON_GetObjectItem(s, "by_layer"));
+    fprintf(f, "<h2>Error histograms of the worst tensors</h2>\n");
+    int i = 0;
+    cJSON_ArrayForEach(t, ts) {
+        if (i == 4)
+            break;
+        histogram(f, t, i++);
+    }
+    fprintf(f, "<h2>Tensors, worst first</h2>\n<table id=\"tensors\"><tr><th class=\"l\">tensor</th>"
+               "<th class=\"l\">reference</th><th class=\"l\">pairing</th><th>format</th><th>K</th><th>N</th>"
+               "<th>SQNR dB</th><th>rel RMSE</th><th>cosine</th><th>max |e|</th><th>matmul SQNR dB</th></tr>\n");
+    cJSON_ArrayForEach(t, ts) {
+        fprintf(f, "<tr><td class=\"l\">");
+        esc(f, str(t, "name"));
+        const cJSON *rows = cJSON_GetObjectItem(t, "rows");
+        if (rows)
+            fprintf(f, "[%.0f:%.0f]", cJSON_GetArrayItem(rows, 0)->valuedouble, cJSON_GetArrayItem(rows, 1)->valuedouble);
+        fprintf(f, "</td><td class=\"l\">");
+        esc(f, str(t, "ref"));
+        fprintf(f, "</td><td class=\"l\">");
+        esc(f, str(t, "pairing"));
+        fprintf(f, "</td><td>");
+        esc(f, str(t, "format"));
+        fprintf(f, "</td><td>%.0f</td><td>%.0f</td><td>%.3f</td><td>%.5f</td><td>%.6f</td><td>%.4g</td><td>%.3f</td>"
+                   "</tr>\n",
+                num(t, "K"), num(t, "N"), num(t, "sqnr_db"), num(t, "rel_rmse"), num(t, "cosine"),
+                num(t, "max_abs_err"), num(cJSON_GetObjectItem(t, "matmul"), "sqnr_db"));
+    }
+    fprintf(f, "</table>\n");
+    const cJSON *u = cJSON_GetObjectItem(s, "unpaired_quantized"), *x;
+    if (cJSON_GetArraySize(u)) {
+        fprintf(f, "<h2>Unpaired quantized weights</h2>\n<ul id=\"unpaired\">");
+        cJSON_ArrayForEach(x, u) {
+            fprintf(f, "<li>");
+            esc(f, x->valuestring);
+            fprintf(f, "</li>");
+        }
+        fprintf(f, "</ul>\n");
+    }
+    const cJSON *fs = cJSON_GetObjectItem(doc, "findings");
+    if (cJSON_GetArraySize(fs)) {
+        fprintf(f, "<h2>Findings</h2>\n<ul id=\"findings\">");
+        cJSON_ArrayForEach(x, fs) {
+            fprintf(f, "<li class=\"%s\">", strcmp(str(x, "severity"), "error") == 0 ? "bad" : "");
+            esc(f, str(x, "rule"));
+            fprintf(f, " ");
+            esc(f, str(x, "severity"));
+            fprintf(f, ": ");
+            esc(f, str(x, "message"));
+            fprintf(f, "</li>\n");
+        }
+        fprintf(f, "</ul>\n");
+    }
+    fprintf(f, "</body></html>\n");
+    return fclose(f) == 0 ? 0 : -1;
+}
