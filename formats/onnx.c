@@ -46,7 +46,7 @@ typedef struct field {
 
 static void wire_error(ctx *c, uint64_t off, const char *what)
 {
-    if (!c->failed)
+    if (!c->failed && c->d)
         slm_report(c->d, SLM_R_ONNX_001, c->o->file, (int64_t)off, NULL,
                    "protobuf parsing fails here: %s (onnx.load and onnxruntime reject the file)", what);
     c->failed = true;
@@ -520,6 +520,7 @@ static bool parse_sparse(ctx *c, slm_onnx_sparse *s, uint64_t off, uint64_t len,
     if (!depth_ok(c, off, depth))
         return false;
     s->off = off;
+    s->len = len;
     uint64_t pos = off;
     field f;
     int r;
@@ -635,8 +636,10 @@ static bool parse_attr(ctx *c, slm_onnx_attr *a, uint64_t off, uint64_t len, int
             }
             break;
         case 21:
-            if (f.wt == WT_LEN)
+            if (f.wt == WT_LEN) {
                 a->has_ref = true;
+                a->ref_nonempty = f.len > 0;
+            }
             break;
         case 22:
         case 23:
@@ -1159,6 +1162,34 @@ void slm_onnx_close(slm_onnx *o)
 
 /* ---- queries ------------------------------------------------------------- */
 
+void slm_onnx_sparse_int64_indices(const slm_onnx *o, const slm_onnx_sparse *s, bool (*fn)(void *arg, int64_t v),
+                                   void *arg)
+{
+    ctx c = {(slm_onnx *)o, NULL, o->data, false};
+    uint64_t pos = s->off, end = s->off + s->len;
+    field f, g;
+    if (!o->wire_ok || end > o->size)
+        return;
+    while (next_field(&c, &pos, end, &f, 0) == 1) {
+        if (f.num != 2 || f.wt != WT_LEN)
+            continue;
+        uint64_t p = f.off;
+        while (next_field(&c, &p, f.off + f.len, &g, 0) == 1) {
+            if (g.num != 7)
+                continue;
+            if (g.wt == WT_VARINT) {
+                if (!fn(arg, (int64_t)g.v))
+                    return;
+            } else if (g.wt == WT_LEN) {
+                uint64_t q = g.off, v;
+                while (q < g.off + g.len && varint(&c, &q, g.off + g.len, &v))
+                    if (!fn(arg, (int64_t)v))
+                        return;
+            }
+        }
+    }
+}
+
 static bool is_default_domain(const char *d)
 {
     return !d || !d[0] || strcmp(d, "ai.onnx") == 0;
@@ -1185,7 +1216,7 @@ const slm_onnx_attr *slm_onnx_attr_find(const slm_onnx_node *n, const char *name
 /* spec/onnx_versions.tsv: the highest ai.onnx opset of each IR version. */
 int64_t slm_onnx_max_opset_for_ir(int64_t ir)
 {
-    static const int64_t MAX[] = {0, 1, 1, 8, 9, 10, 11, 14, 18, 20, 22, 23, 24, 27};
+    static const int64_t MAX[] = {0, 1, 1, 8, 9, 10, 11, 14, 18, 20, 22, 23, 24, 27, 28};
     if (ir < 1 || ir >= (int64_t)(sizeof MAX / sizeof MAX[0]))
         return -1;
     return MAX[ir];

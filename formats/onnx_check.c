@@ -5,10 +5,12 @@
  * check_sparse_tensor, check_model_local_functions) step by step; payload
  * sizes and external data follow onnxruntime's loader, which rejects what the
  * checker lets through.  Unlike the checker, which stops at the first
- * failure, every finding is reported.  Operator schemas (attribute and input
- * rules of each operator) are not checked, except the quantized operators. */
+ * failure, every finding is reported.  Operator schemas come from onnx's
+ * registry (spec/onnx_ops.tsv, compiled in as onnx_ops.inc); the quantized
+ * operators get the shape rules of their runtime besides. */
 #include "slm/onnx.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -260,6 +262,58 @@ static int64_t get_i64le(const uint8_t *p)
     return (int64_t)v;
 }
 
+/* The index values of a sparse tensor, fed one at a time: [nnz] linear
+ * indices or [nnz, rank] coordinates, each in range, in strictly increasing
+ * order (checker.cc check_sparse_tensor_indices_1/2). */
+typedef struct sp_state {
+    chk *c;
+    const slm_onnx_sparse *s;
+    const char *name;
+    int64_t at;
+    bool two_d;
+    uint64_t dense;      /* the dense element count */
+    uint64_t i;          /* index tuple being read */
+    size_t j;            /* its coordinate being read (2-D) */
+    uint64_t lin, prev;  /* its linear index; the previous one */
+    bool has_prev, bad;
+} sp_state;
+
+static bool sp_feed(void *arg, int64_t x)
+{
+    sp_state *st = arg;
+    const slm_onnx_sparse *s = st->s;
+    if (!st->two_d) {
+        if (x < 0 || (uint64_t)x >= st->dense) {
+            slm_report(st->c->d, SLM_R_ONNX_050, st->c->file, st->at, NULL,
+                       "sparse tensor '%s': index %lld out of range [0, %llu)", st->name, (long long)x,
+                       (unsigned long long)st->dense);
+            return !(st->bad = true);
+        }
+        st->lin = (uint64_t)x;
+    } else {
+        if (x < 0 || x >= s->dims[st->j]) {
+            slm_report(st->c->d, SLM_R_ONNX_050, st->c->file, st->at, NULL,
+                       "sparse tensor '%s': index [%llu,%zu] = %lld out of range", st->name,
+                       (unsigned long long)st->i, st->j, (long long)x);
+            return !(st->bad = true);
+        }
+        st->lin = st->lin * (uint64_t)s->dims[st->j] + (uint64_t)x;
+        if (++st->j < s->ndim)
+            return true;
+        st->j = 0;
+    }
+    if (st->has_prev && st->lin <= st->prev) {
+        slm_report(st->c->d, SLM_R_ONNX_050, st->c->file, st->at, NULL,
+                   "sparse tensor '%s': index %llu not in sorted order", st->name, (unsigned long long)st->i);
+        return !(st->bad = true);
+    }
+    st->prev = st->lin;
+    st->has_prev = true;
+    st->lin = 0;
+    st->i++;
+    return true;
+}
+
 static void check_sparse(chk *c, const slm_onnx_sparse *s)
 {
     char b[120];
@@ -306,43 +360,17 @@ static void check_sparse(chk *c, const slm_onnx_sparse *s)
                    s->ndim);
         return;
     }
-    /* Index values: read from raw_data (typed int64_data is not kept). */
-    if (!(ix->fields == 1u << 9) || ix->raw_len != ix->nbytes)
-        return;
-    const uint8_t *p = c->o->data + ix->raw_off;
-    uint64_t dense = 1;
+    /* Index values, from raw_data or int64_data: in range, strictly increasing. */
+    sp_state st = {c, s, name, at, ix->ndim == 2, 1, 0, 0, 0, 0, false, false};
     for (size_t i = 0; i < s->ndim; i++)
-        if (!slm_mul_u64(dense, (uint64_t)s->dims[i], &dense))
+        if (!slm_mul_u64(st.dense, (uint64_t)s->dims[i], &st.dense))
             return;
-    int64_t prev = -1;
-    for (int64_t i = 0; i < nnz; i++) {
-        int64_t lin = 0;
-        if (ix->ndim == 1) {
-            lin = get_i64le(p + 8 * i);
-            if (lin < 0 || (uint64_t)lin >= dense) {
-                slm_report(c->d, SLM_R_ONNX_050, c->file, at, NULL, "sparse tensor '%s': index %lld out of range", name,
-                           (long long)lin);
-                return;
-            }
-        } else {
-            for (size_t j = 0; j < s->ndim; j++) {
-                int64_t x = get_i64le(p + 8 * ((uint64_t)i * s->ndim + j));
-                if (x < 0 || x >= s->dims[j]) {
-                    slm_report(c->d, SLM_R_ONNX_050, c->file, at, NULL,
-                               "sparse tensor '%s': index [%lld,%zu] = %lld out of range", name, (long long)i, j,
-                               (long long)x);
-                    return;
-                }
-                lin = lin * s->dims[j] + x;
-            }
-        }
-        if (lin <= prev) {
-            slm_report(c->d, SLM_R_ONNX_050, c->file, at, NULL, "sparse tensor '%s': index %lld not in sorted order",
-                       name, (long long)i);
-            return;
-        }
-        prev = lin;
-    }
+    if (ix->fields == 1u << 9 && ix->raw_len == ix->nbytes) {
+        const uint8_t *p = c->o->data + ix->raw_off;
+        for (uint64_t i = 0; i < ix->nelem && sp_feed(&st, get_i64le(p + 8 * i)); i++)
+            ;
+    } else if (ix->fields == 1u << 7 && ix->typed_count == ix->nelem)
+        slm_onnx_sparse_int64_indices(c->o, s, sp_feed, &st);
 }
 
 /* ---- graphs and nodes ---------------------------------------------------- */
@@ -397,6 +425,217 @@ static bool domain_imported(const chk *c, const char *domain)
     return false;
 }
 
+/* ---- operator schemas (spec/onnx_ops.tsv) -------------------------------- */
+
+struct onnx_op_schema {
+    const char *domain, *op;
+    int since, deprecated, min_in, max_in, min_out, max_out;
+    const char *ins, *outs;                 /* formal parameters: S single, O optional, V variadic */
+    const char *in_counts, *out_counts;     /* allowed counts when not all of min..max are; "" */
+    int unchecked;                          /* undeclared attributes allowed */
+    int attr0, nattr;                       /* its attributes in OP_ATTRS */
+};
+struct onnx_op_attr {
+    const char *name;
+    int type, required;
+};
+#include "onnx_ops.inc"
+
+static const char *const ATTR_TYPE_NAME[] = {"UNDEFINED", "FLOAT", "INT", "STRING", "TENSOR", "GRAPH", "FLOATS",
+                                             "INTS", "STRINGS", "TENSORS", "GRAPHS", "SPARSE_TENSOR",
+                                             "SPARSE_TENSORS", "TYPE_PROTO", "TYPE_PROTOS"};
+
+static const char *attr_type_name(int t)
+{
+    return t >= 0 && t <= 14 ? ATTR_TYPE_NAME[t] : "?";
+}
+
+static int op_cmp(const struct onnx_op_schema *e, const char *dom, const char *op)
+{
+    int r = strcmp(e->domain, dom);
+    return r ? r : strcmp(e->op, op);
+}
+
+/* The schema of (DOM, OP) in force at opset V: the one with the highest
+ * since_version <= V (OpSchemaRegistry::Schema).  *FIRST: the lowest
+ * since_version of the operator, 0 when the domain has no such operator. */
+static const struct onnx_op_schema *schema_find(const char *dom, const char *op, int64_t v, int *first)
+{
+    size_t lo = 0, hi = sizeof OPS / sizeof OPS[0];
+    while (lo < hi) { /* the first row of (dom, op) */
+        size_t mid = lo + (hi - lo) / 2;
+        if (op_cmp(&OPS[mid], dom, op) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    *first = 0;
+    const struct onnx_op_schema *best = NULL;
+    for (size_t i = lo; i < sizeof OPS / sizeof OPS[0] && op_cmp(&OPS[i], dom, op) == 0; i++) {
+        if (!*first)
+            *first = OPS[i].since;
+        if (OPS[i].since <= v)
+            best = &OPS[i];
+    }
+    return best;
+}
+
+/* The opset version the checker resolves for a node's domain: the last
+ * import of that exact domain, "" falling back to "ai.onnx". */
+static bool domain_version(const chk *c, const char *dom, int64_t *v)
+{
+    for (int pass = 0; pass < 2; pass++) {
+        const char *want = pass ? "ai.onnx" : dom;
+        bool found = false;
+        for (size_t i = 0; i < c->nopset; i++)
+            if (strcmp(c->opset[i].domain, want) == 0) {
+                *v = c->opset[i].version;
+                found = true;
+            }
+        if (found)
+            return true;
+        if (dom[0])
+            return false;
+    }
+    return false;
+}
+
+/* A comma-separated list of counts ("" = any) holds K. */
+static bool count_allowed(const char *list, size_t k)
+{
+    if (!list[0])
+        return true;
+    while (*list) {
+        char *end;
+        unsigned long v = strtoul(list, &end, 10);
+        if (v == k)
+            return true;
+        list = *end == ',' ? end + 1 : end + strlen(end);
+    }
+    return false;
+}
+
+/* Removed experimental operators: the checker warns and skips them. */
+static bool is_experimental(const char *op)
+{
+    static const char *const X[] = {"ATen",         "Affine",          "ConstantFill", "Crop",
+                                    "DynamicSlice", "GRUUnit",         "GivenTensorFill", "ImageScaler",
+                                    "ParametricSoftplus", "Scale", "ScaledTanh"};
+    for (size_t i = 0; i < sizeof X / sizeof X[0]; i++)
+        if (strcmp(op, X[i]) == 0)
+            return true;
+    return false;
+}
+
+/* onnx's check_node after the generic checks: the schema lookup, then
+ * OpSchema::Verify (counts, formal parameters, attributes). */
+static void check_schema(chk *c, const slm_onnx_node *n)
+{
+    char b[120], ob[80], ab[80];
+    const char *op = n->op_type, *dom = S(n->domain);
+    if (!op || !op[0] || (!n->nin && !n->nout)) /* ONNX-030, ONNX-031 */
+        return;
+    bool dflt = !dom[0] || strcmp(dom, "ai.onnx") == 0;
+    if (dflt && is_experimental(op))
+        return;
+    int64_t v;
+    if (!domain_version(c, dom, &v) || v < INT32_MIN || v > INT32_MAX) /* ONNX-013, ONNX-014 */
+        return;
+    const char *node = nm(b, sizeof b, n->name), *opn = nm(ob, sizeof ob, op);
+    int64_t at = (int64_t)n->off;
+    int first;
+    const struct onnx_op_schema *s = schema_find(dom, op, v, &first);
+    if (!s) {
+        bool builtin = dflt || strcmp(dom, "ai.onnx.ml") == 0 || strcmp(dom, "ai.onnx.training") == 0;
+        if (!builtin)
+            return; /* custom domains (com.microsoft, ...): the checker has no schemas */
+        if (first)
+            slm_report(c->d, SLM_R_ONNX_071, c->file, at, NULL,
+                       "node '%s': %s exists from opset %d of domain '%s'; the model imports %lld", node, opn, first,
+                       dom, (long long)v);
+        else if (strcmp(dom, "ai.onnx") == 0 && schema_find("", op, v, &first))
+            slm_report(c->d, SLM_R_ONNX_071, c->file, at, NULL,
+                       "node '%s': no operator %s in domain 'ai.onnx' (onnx's registry keeps the default domain's "
+                       "operators under \"\": leave NodeProto.domain empty)", node, opn);
+        else
+            slm_report(c->d, SLM_R_ONNX_071, c->file, at, NULL, "node '%s': no operator %s in domain '%s' (opset %lld)",
+                       node, opn, dom, (long long)v);
+        return;
+    }
+    if (s->deprecated) {
+        slm_report(c->d, SLM_R_ONNX_072, c->file, at, NULL,
+                   "node '%s': %s is deprecated from opset %d of domain '%s'; the model imports %lld", node, opn,
+                   s->since, dom, (long long)v);
+        return;
+    }
+    /* Counts, then each actual against its formal parameter. */
+    static const char *const IO[] = {"input", "output"};
+    for (int k = 0; k < 2; k++) {
+        size_t cnt = k ? n->nout : n->nin;
+        char **names = k ? n->out : n->in;
+        int lo = k ? s->min_out : s->min_in, hi = k ? s->max_out : s->max_in;
+        const char *formal = k ? s->outs : s->ins, *allowed = k ? s->out_counts : s->in_counts;
+        if (cnt < (size_t)lo || cnt > (size_t)hi || !count_allowed(allowed, cnt)) {
+            char range[48];
+            if (allowed[0])
+                snprintf(range, sizeof range, "%s", allowed);
+            else if (hi == INT32_MAX)
+                snprintf(range, sizeof range, "%d or more", lo);
+            else
+                snprintf(range, sizeof range, lo == hi ? "%d" : "%d to %d", lo, hi);
+            slm_report(c->d, SLM_R_ONNX_073, c->file, at, NULL, "node '%s': %s-%d takes %s %s(s); the node has %zu", node,
+                       opn, s->since, range, IO[k], cnt);
+            continue;
+        }
+        size_t nf = strlen(formal);
+        for (size_t i = 0; i < cnt; i++) {
+            if (i >= nf)
+                break; /* past a variadic last parameter (or the count check above) */
+            if (!names[i][0] && formal[i] == 'S') {
+                slm_report(c->d, SLM_R_ONNX_073, c->file, at, NULL,
+                           "node '%s': %s %zu of %s-%d is required but its name is empty", node, IO[k], i, opn,
+                           s->since);
+                break;
+            }
+        }
+    }
+    /* Attributes: declared, of the declared type, holding the value that type names. */
+    const struct onnx_op_attr *decl = OP_ATTRS + s->attr0;
+    for (size_t i = 0; i < n->na; i++) {
+        const slm_onnx_attr *a = &n->a[i];
+        if (!a->name || !a->name[0]) /* ONNX-032 */
+            continue;
+        const struct onnx_op_attr *d = NULL;
+        for (int k = 0; k < s->nattr && !d; k++)
+            if (strcmp(decl[k].name, a->name) == 0)
+                d = &decl[k];
+        const char *an = nm(ab, sizeof ab, a->name);
+        if (!d) {
+            if (!s->unchecked && strncmp(a->name, "__", 2) != 0)
+                slm_report(c->d, SLM_R_ONNX_075, c->file, (int64_t)a->off, NULL,
+                           "node '%s': %s-%d has no attribute '%s'", node, opn, s->since, an);
+            continue;
+        }
+        if (a->type != d->type) {
+            slm_report(c->d, SLM_R_ONNX_076, c->file, (int64_t)a->off, NULL,
+                       "node '%s': attribute '%s' of %s-%d is %s, expected %s", node, an, opn, s->since,
+                       attr_type_name(a->type), attr_type_name(d->type));
+            continue;
+        }
+        if (a->ref_nonempty)
+            continue;
+        int field = d->type == 4 ? 5 : d->type == 5 ? 6 : d->type == 11 ? 22 : d->type == 13 ? 14 : 0;
+        if (field && !(a->fields & (1u << field)))
+            slm_report(c->d, SLM_R_ONNX_076, c->file, (int64_t)a->off, NULL,
+                       "node '%s': attribute '%s' of %s-%d is typed %s but holds no value", node, an, opn, s->since,
+                       attr_type_name(d->type));
+    }
+    for (int k = 0; k < s->nattr; k++)
+        if (decl[k].required && !slm_onnx_attr_find(n, decl[k].name))
+            slm_report(c->d, SLM_R_ONNX_074, c->file, at, NULL, "node '%s': %s-%d requires attribute '%s'", node, opn,
+                       s->since, decl[k].name);
+}
+
 static void check_node(chk *c, const slm_onnx_node *n, const scope *sc, bool main)
 {
     char b[120], ob[80];
@@ -419,6 +658,7 @@ static void check_node(chk *c, const slm_onnx_node *n, const scope *sc, bool mai
             }
         check_attr(c, n, &n->a[i], sc, main);
     }
+    check_schema(c, n);
 }
 
 /* Node inputs defined, outputs new (SSA); reports and adds to SC. */

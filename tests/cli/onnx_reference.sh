@@ -38,7 +38,7 @@ TARGET = {
     "ext_data_truncated": "ONNX-063", "ext_length_small": "ONNX-064", "ext_length_large": "ONNX-064",
     "ext_offset_text": "ONNX-065", "flip_ext_226755": "ONNX-066",
     "opset_dup": "ONNX-101", "ir_7_opset_18": "ONNX-102", "ext_overlap": "ONNX-103",
-    "orig_q4_ext": "ONNX-202", "orig_q4": "ONNX-203",
+    "orig_q4_ext": "ONNX-202", "orig_q4": "ONNX-203", "unknown_op": "ONNX-071",
 }
 documented = set(re.findall(r"`case:([a-z0-9_]+)`", open(spec).read()))
 ref = {}

@@ -108,3 +108,47 @@ save("ONNX-094", model([h.make_node("MatMulInteger", ["x", "B"], ["y"])], inits=
 # ONNX-105: an initializer that is also a graph input
 w = nh.from_array(np.ones(2, np.float32), "w")
 save("ONNX-105", model([h.make_node("Add", ["x", "w"], ["y"])], inits=[w], inputs=[vi("x"), vi("w")]))
+# operator schemas (onnx.checker's check_node -> OpSchema::Verify)
+# ok: LayerNormalization-17 takes attributes it does not declare; names that
+# start with "__" are skipped; an optional input left empty
+ln = h.make_node("LayerNormalization", ["x", "w"], ["y"], axis=-1, extra_attr=1, name="ln")
+rl = h.make_node("Relu", ["x"], ["r"], __internal=3)
+cl = h.make_node("Clip", ["x", "", "mx"], ["c"])
+w2, mx = nh.from_array(np.ones(2, np.float32), "w"), nh.from_array(np.array(1.0, np.float32), "mx")
+save("ok_schema", model([ln, rl, cl], inits=[w2, mx], outputs=[vi("y"), vi("r"), vi("c")]))
+# ONNX-071: no operator of that name; an operator newer than the imported
+# opset (Gelu is 20); the default domain spelled "ai.onnx" (the registry
+# keeps its schemas under "")
+save("ONNX-071", model([h.make_node("NoSuchOp", ["x"], ["y"])]))
+save("ONNX-071_since", model([h.make_node("Gelu", ["x"], ["y"])]))
+save("ONNX-071_aionnx", model([h.make_node("Relu", ["x"], ["y"], domain="ai.onnx")], opsets=(("", 18), ("ai.onnx", 18))))
+# ONNX-072: Upsample is deprecated from opset 10
+sc = nh.from_array(np.ones(1, np.float32), "scales")
+save("ONNX-072", model([h.make_node("Upsample", ["x", "scales"], ["y"])], inits=[sc], opsets=(("", 10),), ir=5))
+# ONNX-073: two inputs to Relu; an empty name for a single input; two outputs
+# of BatchNormalization-15 (1 or 3)
+save("ONNX-073", model([h.make_node("Relu", ["x", "x"], ["y"])]))
+save("ONNX-073_empty", model([h.make_node("Add", ["x", ""], ["y"])]))
+bn = [nh.from_array(np.ones(2, np.float32), k) for k in ("s", "b", "m", "v")]
+save("ONNX-073_bn", model([h.make_node("BatchNormalization", ["x", "s", "b", "m", "v"], ["y", "rm"])], inits=bn,
+                          inputs=[vi("x", shape=(1, 2))], outputs=[vi("y", shape=(1, 2))]))
+# ONNX-074: Concat without its required axis
+save("ONNX-074", model([h.make_node("Concat", ["x", "x"], ["y"])], outputs=[vi("y", shape=(4,))]))
+# ONNX-075: an attribute Relu does not declare
+save("ONNX-075", model([h.make_node("Relu", ["x"], ["y"], alpha=0.5)]))
+# ONNX-076: LeakyRelu's alpha as an INT; If's then_branch typed GRAPH without a graph
+save("ONNX-076", model([h.make_node("LeakyRelu", ["x"], ["y"], alpha=1)]))
+n = h.make_node("If", ["c"], ["y"], then_branch=els, else_branch=els)
+n.attribute[0].ClearField("g")
+save("ONNX-076_g", model([n], inits=[cond]))
+# ONNX-050 with the indices in int64_data (not raw_data): out of range, unsorted
+def sparse_typed(idx, shape):
+    it = h.make_tensor("si", T.INT64, shape, idx)
+    return model([h.make_node("Add", ["x", "s"], ["y"])], sparse=[h.make_sparse_tensor(vals, it, [4])],
+                 inputs=[vi("x", shape=(4,))], outputs=[vi("y", shape=(4,))])
+save("ONNX-050_typed", sparse_typed([0, 9], [2]))
+save("ONNX-050_typed2d", sparse_typed([2, 1], [2, 1]))
+save("sparse_typed_ok", sparse_typed([1, 3], [2]))
+# ONNX-102 at the newest IR: opset 28 came with IR 14 (onnx 1.23)
+save("ONNX-102_ir13", model([relu], opsets=(("", 28),), ir=13))
+save("ir14_ok", model([relu], opsets=(("", 28),), ir=14))

@@ -75,7 +75,7 @@ typedef struct slm_onnx_sparse {
     bool has_values, has_indices;
     size_t ndim;
     int64_t *dims;
-    uint64_t off;
+    uint64_t off, len;        /* the SparseTensorProto message in the model file */
 } slm_onnx_sparse;
 
 struct slm_onnx_graph;
@@ -86,6 +86,7 @@ typedef struct slm_onnx_attr {
     int type;                 /* AttributeType; 0 when unset */
     uint32_t fields;          /* bit F set when field number F occurred (F < 32) */
     bool has_ref;             /* ref_attr_name (functions) */
+    bool ref_nonempty;        /* ... and it is not empty */
     int64_t i;
     float f;
     size_t nints, nfloats, nstrings, ntensors, ngraphs, nsparse, ntypes;
@@ -192,6 +193,11 @@ void slm_onnx_close(slm_onnx *o);
 /* The checker's rules over a parsed model (spec/onnx.md). */
 void slm_onnx_check(const slm_onnx *o, slm_diag *d);
 
+/* Calls FN with each int64_data value of the indices of S, in order (the
+ * indices messages merged as protobuf merges them), until FN returns false.
+ * For a model that parsed (wire_ok). */
+void slm_onnx_sparse_int64_indices(const slm_onnx *o, const slm_onnx_sparse *s, bool (*fn)(void *arg, int64_t v),
+                                   void *arg);
 /* The opset version of DOMAIN imported by the model ("" and "ai.onnx" are
  * the default domain), or -1. */
 int64_t slm_onnx_opset_of(const slm_onnx *o, const char *domain);
