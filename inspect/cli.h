@@ -21,6 +21,12 @@ cJSON *out_findings_json(const slm_diag *d);
 void out_add_findings(cJSON *obj, const slm_diag *d);
 /* Prints a cJSON document and a newline to stdout; frees it. */
 void out_print_json(cJSON *doc);
+/* Parses "text"/"json"/"sarif" (--format); -1 when none of those. */
+int out_parse_format(const char *s);
+/* The findings of D as a SARIF 2.1.0 log (one run of slminspect; its rules
+ * with IDs, titles and help from the rule tables and spec/), for
+ * --format sarif (out_sarif.c). */
+cJSON *out_sarif(const slm_diag *d);
 /* 1 when D has a finding at FAIL_AT or above, else 0. */
 int out_exit_code(const slm_diag *d, slm_severity fail_at);
 /* Parses "error"/"warning"/"info"; -1 when none of those. */
@@ -42,5 +48,9 @@ int cmd_inspect(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_rules(int argc, char **argv);
 int cmd_quant(int argc, char **argv);
+int cmd_diff(int argc, char **argv);
+int cmd_hash(int argc, char **argv);
+int cmd_gate(int argc, char **argv);
+int cmd_merge(int argc, char **argv);
 
 #endif

@@ -15,6 +15,10 @@ static const command COMMANDS[] = {
     {"inspect", cmd_inspect, "summarize model files and folders"},
     {"verify", cmd_verify, "check every rule; exit 1 when a finding reaches the failing severity"},
     {"quant", cmd_quant, "quantization error of every quantized weight against its reference checkpoint"},
+    {"diff", cmd_diff, "compare two artifacts: tensors, content, metadata, config, ONNX graph"},
+    {"hash", cmd_hash, "write or check an integrity manifest (XXH3-128 per file and per tensor)"},
+    {"gate", cmd_gate, "release gate: verify + quantization thresholds + manifest check, one exit status"},
+    {"merge", cmd_merge, "merge the --json outputs of separate runs into one report"},
     {"rules", cmd_rules, "list every rule with its ID, severity, title and fix"},
 };
 
