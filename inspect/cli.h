@@ -44,6 +44,21 @@ void progress_end(progress *p);
 /* Prints an error about ARGV0's usage and returns EXIT_USAGE. */
 int usage_error(const char *cmd, const char *fmt, ...) SLM_PRINTF(2, 3);
 
+/* slminspect quant's work, shared with gate (cmd_quant.c). */
+typedef struct quant_opts {
+    const char *quantized, *ref, *map;
+    double min_sqnr, max_rel_rmse, min_cosine; /* NaN when not set */
+    unsigned long long seed;
+} quant_opts;
+void quant_opts_init(quant_opts *o);
+/* Takes one option: KEY 'r' --ref, 'm' --map, 's' --seed, 'S' --min-sqnr,
+ * 'R' --max-rel-rmse, 'C' --min-cosine.  0 taken, -1 not one of these,
+ * EXIT_USAGE (after a message) for a bad value. */
+int quant_parse_opt(quant_opts *o, int key, const char *arg, const char *cmd);
+/* Pairs and compares; findings to D, the --json document to *DOC.  Returns
+ * 0, or EXIT_USAGE (after a message) when an input cannot be read. */
+int quant_run(const quant_opts *o, slm_diag *d, cJSON **doc, progress *pg);
+
 int cmd_inspect(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_rules(int argc, char **argv);

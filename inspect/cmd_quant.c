@@ -34,7 +34,8 @@ static void help(void)
            "  --max-rel-rmse X     gate: relative RMSE at most X (QT-102)\n"
            "  --min-cosine C       gate: cosine at least C (QT-103)\n"
            "  --seed N             activations' seed (default 1)\n"
-           "  --json               print the report as JSON\n"
+           "  --json               print the report as JSON (same as --format json)\n"
+           "  --format FORMAT      text (default), json, or sarif (SARIF 2.1.0: the findings)\n"
            "  --html FILE          write a self-contained HTML report (charts, table) to FILE\n"
            "  --strict             warnings fail too (same as --fail-on warning)\n"
            "  --fail-on SEVERITY   error (default), warning or info\n"
@@ -295,71 +296,51 @@ static bool parse_double(const char *s, double *v)
     return *s && !*end && !errno && isfinite(*v);
 }
 
-int cmd_quant(int argc, char **argv)
+void quant_opts_init(quant_opts *o)
 {
-    enum { O_JSON = 256, O_STRICT, O_FAIL_ON, O_REF, O_MAP, O_MIN_SQNR, O_MAX_REL, O_MIN_COS, O_HTML, O_SEED };
-    static const struct option opts[] = {
-        {"json", no_argument, 0, O_JSON},           {"strict", no_argument, 0, O_STRICT},
-        {"fail-on", required_argument, 0, O_FAIL_ON}, {"ref", required_argument, 0, O_REF},
-        {"map", required_argument, 0, O_MAP},       {"min-sqnr", required_argument, 0, O_MIN_SQNR},
-        {"max-rel-rmse", required_argument, 0, O_MAX_REL}, {"min-cosine", required_argument, 0, O_MIN_COS},
-        {"html", required_argument, 0, O_HTML},     {"seed", required_argument, 0, O_SEED},
-        {"quiet", no_argument, 0, 'q'},             {"help", no_argument, 0, 'h'},
-        {0, 0, 0, 0}};
-    bool json = false, quiet = false;
-    int fail_at = SLM_ERROR, c;
-    const char *ref = NULL, *mapf = NULL, *html = NULL;
-    gates gt = {NAN, NAN, NAN};
-    unsigned long long seed = 1;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
-        double v;
-        switch (c) {
-        case O_JSON: json = true; break;
-        case O_STRICT: fail_at = SLM_WARNING; break;
-        case O_FAIL_ON:
-            if ((fail_at = out_parse_severity(optarg)) < 0)
-                return usage_error("quant", "--fail-on takes error, warning or info, not '%s'", optarg);
-            break;
-        case O_REF: ref = optarg; break;
-        case O_MAP: mapf = optarg; break;
-        case O_HTML: html = optarg; break;
-        case O_SEED: {
-            char *end;
-            errno = 0;
-            seed = strtoull(optarg, &end, 10);
-            if (!*optarg || *end || errno)
-                return usage_error("quant", "--seed takes an unsigned integer, not '%s'", optarg);
-            break;
-        }
-        case O_MIN_SQNR:
-        case O_MAX_REL:
-        case O_MIN_COS:
-            if (!parse_double(optarg, &v))
-                return usage_error("quant", "a gate takes a finite number, not '%s'", optarg);
-            *(c == O_MIN_SQNR ? &gt.min_sqnr : c == O_MAX_REL ? &gt.max_rel : &gt.min_cos) = v;
-            break;
-        case 'q': quiet = true; break;
-        case 'h': help(); return 0;
-        default: return usage_error("quant", "unknown option");
-        }
-    }
-    if (optind >= argc)
-        return usage_error("quant", "no QUANTIZED path given");
-    if (optind + 1 < argc)
-        return usage_error("quant", "one QUANTIZED path, not %d", argc - optind);
-    if (!ref)
-        return usage_error("quant", "--ref REFERENCE is required");
-    const char *qpath = argv[optind];
+    memset(o, 0, sizeof *o);
+    o->min_sqnr = o->max_rel_rmse = o->min_cosine = NAN;
+    o->seed = 1;
+}
 
-    slm_diag d, od;
-    slm_diag_init(&d);
+int quant_parse_opt(quant_opts *o, int key, const char *arg, const char *cmd)
+{
+    double v;
+    switch (key) {
+    case 'r': o->ref = arg; return 0;
+    case 'm': o->map = arg; return 0;
+    case 's': {
+        char *end;
+        errno = 0;
+        o->seed = strtoull(arg, &end, 10);
+        if (!*arg || *end || errno)
+            return usage_error(cmd, "--seed takes an unsigned integer, not '%s'", arg);
+        return 0;
+    }
+    case 'S':
+    case 'R':
+    case 'C':
+        if (!parse_double(arg, &v))
+            return usage_error(cmd, "a gate takes a finite number, not '%s'", arg);
+        *(key == 'S' ? &o->min_sqnr : key == 'R' ? &o->max_rel_rmse : &o->min_cosine) = v;
+        return 0;
+    }
+    return -1;
+}
+
+int quant_run(const quant_opts *qo, slm_diag *d, cJSON **docp, progress *pgp)
+{
+    const char *qpath = qo->quantized, *ref = qo->ref, *mapf = qo->map;
+    const gates gt = {qo->min_sqnr, qo->max_rel_rmse, qo->min_cosine};
+    unsigned long long seed = qo->seed;
+    slm_diag od;
     slm_diag_init(&od); /* the formats' findings on opening: only errors matter here ('verify' lists the rest) */
     slm_model qm, rm;
     slm_json mj;
     slm_map mmap_ = {0};
     memset(&mj, 0, sizeof mj);
     int rc = EXIT_USAGE, e;
+    *docp = NULL;
     memset(&rm, 0, sizeof rm);
     if ((e = slm_model_open(&qm, qpath, &od)) != 0) {
         fprintf(stderr, "slminspect quant: %s: %s\n", qpath,
@@ -382,18 +363,15 @@ int cmd_quant(int argc, char **argv)
     }
     for (size_t i = 0; i < od.n; i++)
         if (od.v[i].severity == SLM_ERROR)
-            slm_report(&d, od.v[i].rule, od.v[i].file, od.v[i].offset, od.v[i].path, "%s", od.v[i].message);
+            slm_report(d, od.v[i].rule, od.v[i].file, od.v[i].offset, od.v[i].path, "%s", od.v[i].message);
     const char *qfile = qpath;
     for (size_t i = 0; i < qm.nq; i++)
-        slm_qcheck_weight(&qm.q[i], qfile, &d);
+        slm_qcheck_weight(&qm.q[i], qfile, d);
     slm_qpairing pr;
-    if (slm_qpair_models(&qm, &rm, mapf ? mj.root : NULL, qfile, &pr, &d) != 0) {
+    if (slm_qpair_models(&qm, &rm, mapf ? mj.root : NULL, qfile, &pr, d) != 0) {
         fprintf(stderr, "slminspect quant: out of memory\n");
         goto out_r;
     }
-
-    progress pg;
-    progress_init(&pg, !json && !quiet);
     uint64_t total = 0, done = 0;
     for (size_t i = 0; i < pr.n; i++)
         total += slm_qcompare_bytes(&qm.q[pr.p[i].qi], &pr.p[i]);
@@ -413,7 +391,7 @@ int cmd_quant(int argc, char **argv)
         const slm_qpair *p = &pr.p[i];
         const slm_qweight *q = &qm.q[p->qi];
         slm_qresult r;
-        slm_qcompare(q, p, seed + q->K, &r, progress_cb, &pg, &done, total);
+        slm_qcompare(q, p, seed + q->K, &r, progress_cb, pgp, &done, total);
         cJSON *o = cJSON_CreateObject();
         cJSON_AddStringToObject(o, "name", q->name);
         cJSON_AddStringToObject(o, "ref", p->ref->name);
@@ -462,13 +440,13 @@ int cmd_quant(int argc, char **argv)
 
         char what[512];
         snprintf(what, sizeof what, "'%s' vs '%s'", q->name, p->ref->name);
-        gate(&gt, &r.w, qfile, p->ref->name, what, &d);
+        gate(&gt, &r.w, qfile, p->ref->name, what, d);
         if (r.clipped)
-            slm_report(&d, SLM_R_QT_005, qfile, -1, p->ref->name,
+            slm_report(d, SLM_R_QT_005, qfile, -1, p->ref->name,
                        "%s: %llu of %llu reference values lie beyond the grid by more than half a step", what,
                        (unsigned long long)r.clipped, (unsigned long long)r.w.n);
         if (r.ref_nonfinite)
-            slm_report(&d, SLM_R_QT_007, p->ref->file, (int64_t)p->ref->offset, p->ref->name,
+            slm_report(d, SLM_R_QT_007, p->ref->file, (int64_t)p->ref->offset, p->ref->name,
                        "'%s': %llu NaN or Inf values, expected finite values", p->ref->name,
                        (unsigned long long)r.ref_nonfinite);
         char lk[32];
@@ -478,7 +456,7 @@ int cmd_quant(int argc, char **argv)
         slm_qerr_merge(&all_w, &r.wacc);
         slm_qerr_merge(&all_mm, &r.mmacc);
     }
-    progress_end(&pg);
+    progress_end(pgp);
     if (items) {
         qsort(items, pr.n, sizeof *items, by_sqnr);
         for (size_t i = 0; i < pr.n; i++)
@@ -490,12 +468,13 @@ int cmd_quant(int argc, char **argv)
     cJSON *s = cJSON_CreateObject();
     cJSON_AddNumberToObject(s, "quantized_weights", (double)qm.nq);
     cJSON_AddNumberToObject(s, "paired", (double)pr.n);
+    cJSON_AddNumberToObject(s, "weights_paired", (double)(qm.nq - pr.nq_unpaired));
     slm_qmetrics ow = slm_qerr_metrics(&all_w), om = slm_qerr_metrics(&all_mm);
     cJSON *ov = metrics_json(&ow);
     cJSON_AddItemToObject(ov, "matmul", metrics_json(&om));
     cJSON_AddItemToObject(s, "overall", ov);
     if (pr.n)
-        gate(&gt, &ow, qfile, "/summary/overall", "the whole model", &d);
+        gate(&gt, &ow, qfile, "/summary/overall", "the whole model", d);
     qsort(layers, nl, sizeof *layers, group_layer_cmp);
     cJSON *bl = cJSON_CreateArray(), *bk = cJSON_CreateArray();
     for (size_t i = 0; i < nl; i++)
@@ -515,26 +494,10 @@ int cmd_quant(int argc, char **argv)
     free(layers);
     free(kinds);
 
-    slm_diag_sort(&d);
-    out_add_findings(doc, &d);
-    rc = out_exit_code(&d, (slm_severity)fail_at);
-    if (html && quant_html_write(doc, html) != 0) {
-        fprintf(stderr, "slminspect quant: --html %s: %s\n", html, strerror(errno));
-        rc = EXIT_USAGE;
-    }
-    if (json) {
-        out_print_json(doc);
-        doc = NULL;
-    } else if (!quiet) {
-        print_text(doc);
-        if (d.n) {
-            printf("\n");
-            out_findings_text(stdout, &d);
-        }
-        printf("\n%zu error(s), %zu warning(s), %zu info(s); %zu of %zu quantized weights paired (%zu pairs)\n",
-               d.count[SLM_ERROR], d.count[SLM_WARNING], d.count[SLM_INFO], qm.nq - pr.nq_unpaired, qm.nq, pr.n);
-    }
-    cJSON_Delete(doc);
+    slm_diag_sort(d);
+    out_add_findings(doc, d);
+    *docp = doc;
+    rc = 0;
     slm_qpairing_free(&pr);
 out_r:
     slm_model_close(&rm);
@@ -542,7 +505,92 @@ out_q:
     slm_model_close(&qm);
     slm_json_free(&mj);
     slm_map_close(&mmap_);
-    slm_diag_free(&d);
     slm_diag_free(&od);
+    return rc;
+}
+
+int cmd_quant(int argc, char **argv)
+{
+    enum { O_JSON = 256, O_STRICT, O_FAIL_ON, O_REF, O_MAP, O_MIN_SQNR, O_MAX_REL, O_MIN_COS, O_HTML, O_SEED, O_FORMAT };
+    static const struct option opts[] = {
+        {"json", no_argument, 0, O_JSON},           {"strict", no_argument, 0, O_STRICT},
+        {"fail-on", required_argument, 0, O_FAIL_ON}, {"ref", required_argument, 0, O_REF},
+        {"map", required_argument, 0, O_MAP},       {"min-sqnr", required_argument, 0, O_MIN_SQNR},
+        {"max-rel-rmse", required_argument, 0, O_MAX_REL}, {"min-cosine", required_argument, 0, O_MIN_COS},
+        {"html", required_argument, 0, O_HTML},     {"seed", required_argument, 0, O_SEED},
+        {"format", required_argument, 0, O_FORMAT}, {"quiet", no_argument, 0, 'q'},
+        {"help", no_argument, 0, 'h'},              {0, 0, 0, 0}};
+    bool quiet = false;
+    int fail_at = SLM_ERROR, fmt = OUT_TEXT, c;
+    const char *html = NULL;
+    quant_opts qo;
+    quant_opts_init(&qo);
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
+        int r = quant_parse_opt(&qo, c == O_REF ? 'r' : c == O_MAP ? 'm' : c == O_SEED ? 's' : c == O_MIN_SQNR ? 'S'
+                                     : c == O_MAX_REL ? 'R' : c == O_MIN_COS ? 'C' : 0, optarg, "quant");
+        if (r > 0)
+            return r;
+        if (r == 0)
+            continue;
+        switch (c) {
+        case O_JSON: fmt = OUT_JSON; break;
+        case O_FORMAT:
+            if ((fmt = out_parse_format(optarg)) < 0)
+                return usage_error("quant", "--format takes text, json or sarif, not '%s'", optarg);
+            break;
+        case O_STRICT: fail_at = SLM_WARNING; break;
+        case O_FAIL_ON:
+            if ((fail_at = out_parse_severity(optarg)) < 0)
+                return usage_error("quant", "--fail-on takes error, warning or info, not '%s'", optarg);
+            break;
+        case O_HTML: html = optarg; break;
+        case 'q': quiet = true; break;
+        case 'h': help(); return 0;
+        default: return usage_error("quant", "unknown option");
+        }
+    }
+    if (optind >= argc)
+        return usage_error("quant", "no QUANTIZED path given");
+    if (optind + 1 < argc)
+        return usage_error("quant", "one QUANTIZED path, not %d", argc - optind);
+    if (!qo.ref)
+        return usage_error("quant", "--ref REFERENCE is required");
+    qo.quantized = argv[optind];
+
+    slm_diag d;
+    slm_diag_init(&d);
+    progress pg;
+    progress_init(&pg, fmt == OUT_TEXT && !quiet);
+    cJSON *doc;
+    int rc = quant_run(&qo, &d, &doc, &pg);
+    if (rc) {
+        slm_diag_free(&d);
+        return rc;
+    }
+    rc = out_exit_code(&d, (slm_severity)fail_at);
+    if (html && quant_html_write(doc, html) != 0) {
+        fprintf(stderr, "slminspect quant: --html %s: %s\n", html, strerror(errno));
+        rc = EXIT_USAGE;
+    }
+    if (fmt == OUT_JSON) {
+        out_print_json(doc);
+        doc = NULL;
+    } else if (fmt == OUT_SARIF) {
+        out_print_json(out_sarif(&d));
+    } else if (!quiet) {
+        print_text(doc);
+        if (d.n) {
+            printf("\n");
+            out_findings_text(stdout, &d);
+        }
+        const cJSON *s = cJSON_GetObjectItem(doc, "summary");
+        printf("\n%zu error(s), %zu warning(s), %zu info(s); %.0f of %.0f quantized weights paired (%d pairs)\n",
+               d.count[SLM_ERROR], d.count[SLM_WARNING], d.count[SLM_INFO],
+               jnum(s, "weights_paired"), jnum(s, "quantized_weights"),
+               cJSON_GetArraySize(cJSON_GetObjectItem(doc, "tensors")));
+    }
+    cJSON_Delete(doc);
+    slm_diag_free(&d);
     return rc;
 }

@@ -13,6 +13,8 @@ static void help(void)
            "prints the findings grouped by file.\n\n"
            "Options:\n"
            "  --json               print {\"findings\": [...], \"errors\": N, \"warnings\": N, \"infos\": N}\n"
+           "                       (same as --format json; spec/schema/verify.schema.json)\n"
+           "  --format FORMAT      text (default), json, or sarif (SARIF 2.1.0, for code-scanning UIs)\n"
            "  --strict             warnings fail too (same as --fail-on warning)\n"
            "  --fail-on SEVERITY   error (default), warning or info: the least severe finding\n"
            "                       that makes the exit status 1\n"
@@ -49,21 +51,25 @@ static void on_checked(void *arg, const char *path, slm_kind kind)
 
 int cmd_verify(int argc, char **argv)
 {
-    enum { O_JSON = 256, O_STRICT, O_FAIL_ON, O_STATS, O_FP16, O_HASH, O_TARGET, O_RUNTIME };
+    enum { O_JSON = 256, O_STRICT, O_FAIL_ON, O_STATS, O_FP16, O_HASH, O_TARGET, O_RUNTIME, O_FORMAT };
     static const struct option opts[] = {
         {"json", no_argument, 0, O_JSON},         {"strict", no_argument, 0, O_STRICT},
         {"fail-on", required_argument, 0, O_FAIL_ON}, {"stats", no_argument, 0, O_STATS},
         {"fp16", no_argument, 0, O_FP16},         {"quiet", no_argument, 0, 'q'},
         {"hash", no_argument, 0, O_HASH},         {"target", required_argument, 0, O_TARGET},
-        {"runtime", required_argument, 0, O_RUNTIME},
+        {"runtime", required_argument, 0, O_RUNTIME}, {"format", required_argument, 0, O_FORMAT},
         {"help", no_argument, 0, 'h'},            {0, 0, 0, 0}};
-    bool json = false, quiet = false;
-    int fail_at = SLM_ERROR, c;
+    bool quiet = false;
+    int fail_at = SLM_ERROR, fmt = OUT_TEXT, c;
     slm_verify_opts vo = {0};
     optind = 1;
     while ((c = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
         switch (c) {
-        case O_JSON: json = true; break;
+        case O_JSON: fmt = OUT_JSON; break;
+        case O_FORMAT:
+            if ((fmt = out_parse_format(optarg)) < 0)
+                return usage_error("verify", "--format takes text, json or sarif, not '%s'", optarg);
+            break;
         case O_STRICT: fail_at = SLM_WARNING; break;
         case O_FAIL_ON:
             if ((fail_at = out_parse_severity(optarg)) < 0)
@@ -86,7 +92,7 @@ int cmd_verify(int argc, char **argv)
     if (optind >= argc)
         return usage_error("verify", "no PATH given");
     progress pr;
-    progress_init(&pr, !json && !quiet);
+    progress_init(&pr, fmt == OUT_TEXT && !quiet);
     vo.progress = progress_cb;
     vo.progress_arg = &pr;
     checked_list cl = {cJSON_CreateArray(), 0};
@@ -105,7 +111,9 @@ int cmd_verify(int argc, char **argv)
     }
     progress_end(&pr);
     slm_diag_sort(&d);
-    if (json) {
+    if (fmt == OUT_SARIF) {
+        out_print_json(out_sarif(&d));
+    } else if (fmt == OUT_JSON) {
         cJSON *doc = cJSON_CreateObject();
         out_add_findings(doc, &d);
         cJSON_AddItemToObject(doc, "checked", cl.files);
