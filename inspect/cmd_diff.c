@@ -1,10 +1,652 @@
-/* slminspect diff (work in progress). */
+/* slminspect diff: two artifacts compared -- tensors (paired, hashed, values
+ * compared), facts (format, storage, metadata, config, ONNX graph).  The
+ * text view is rendered from the --json document; --diffable prints a
+ * stable listing for ordinary diff tools. */
 #include "cli.h"
+#include "diff.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void help(void)
+{
+    printf("usage: slminspect diff [options] A B\n"
+           "       slminspect diff --diffable PATH\n\n"
+           "Compares two artifacts -- safetensors files or checkpoint folders, ONNX models\n"
+           "(embedded or external data), MLC weight folders, and one format against another --\n"
+           "and prints what differs, the differences that matter first.\n\n"
+           "Tensors are paired by name, then by name behind a module prefix (m.model.x and\n"
+           "model.x), then by identical bytes (a rename), then by shape (or the transposed\n"
+           "shape) and correlated values (an exporter's val_89).  For each pair: re-typed,\n"
+           "re-shaped, transposed, renamed; content identical (XXH3-128 of the bytes, so no\n"
+           "byte compare) or changed, with the numeric difference e = B - A over every\n"
+           "element in float64: max_abs_err, rel_rmse = sqrt(sum e^2 / sum A^2), cosine.\n"
+           "Tensors only in A are removed, only in B added.  Facts compared key by key:\n"
+           "/format, /storage (shards, embedded or external data), /metadata (safetensors\n"
+           "__metadata__, index totals, ONNX producer and metadata_props), /config (config.json\n"
+           "or mlc-chat-config.json, every leaf), /graph (ONNX IR, opsets, operator counts,\n"
+           "inputs, outputs).  A model against itself prints nothing.\n\n"
+           "Options:\n"
+           "  --json               the comparison as JSON (spec/schema/diff.schema.json)\n"
+           "  --format FORMAT      text (default) or json\n"
+           "  --diffable           a stable listing without offsets or file names: with one\n"
+           "                       PATH, its facts and tensors (name, dtype, shape, XXH3-128),\n"
+           "                       one per line, sorted; with A and B, the lines of A's listing\n"
+           "                       missing from B's ('- ') and of B's missing from A's ('+ ')\n"
+           "  --all                list identical tensors too\n"
+           "  --top N              tensors in the \"largest value changes\" list (default 10)\n"
+           "  --fail-on SEVERITY   findings on opening A or B (error, the default, warning or\n"
+           "                       info) that make the exit status 1 too\n"
+           "  -q, --quiet          print nothing; the exit status tells\n\n"
+           "Exit status: 0 no differences, 1 differences (or findings at the failing\n"
+           "severity), 2 usage error or unreadable input.\n");
+}
+
+/* ---- the document --------------------------------------------------------------- */
+
+static cJSON *shape_json(const slm_tensor *t)
+{
+    cJSON *a = cJSON_CreateArray();
+    for (size_t i = 0; i < t->ndim; i++)
+        cJSON_AddItemToArray(a, cJSON_CreateNumber((double)t->shape[i]));
+    return a;
+}
+
+static void add_num(cJSON *o, const char *k, double v)
+{
+    if (isfinite(v))
+        cJSON_AddNumberToObject(o, k, v);
+    else
+        cJSON_AddStringToObject(o, k, isnan(v) ? "nan" : v > 0 ? "inf" : "-inf");
+}
+
+static bool same_shape(const slm_tensor *a, const slm_tensor *b)
+{
+    if (a->ndim != b->ndim)
+        return false;
+    for (size_t i = 0; i < a->ndim; i++)
+        if (a->shape[i] != b->shape[i])
+            return false;
+    return true;
+}
+
+/* Both sides' value of a tensor property: {"a": .., "b": ..}. */
+static void add_ab(cJSON *o, const char *key, cJSON *a, cJSON *b)
+{
+    cJSON *x = cJSON_CreateObject();
+    cJSON_AddItemToObject(x, "a", a ? a : cJSON_CreateNull());
+    cJSON_AddItemToObject(x, "b", b ? b : cJSON_CreateNull());
+    cJSON_AddItemToObject(o, key, x);
+}
+
+static const char *content_of(const slm_tdiff *t)
+{
+    if (!t->a || !t->b)
+        return "none";
+    if (t->identical)
+        return "identical";
+    if (!t->compared)
+        return "unknown";
+    return t->differing == 0 ? "equal" : "changed";
+}
+
+typedef struct counts {
+    size_t paired, how[4], identical, equal, changed, unknown, renamed, retyped, reshaped, transposed, added, removed;
+} counts;
+
+static cJSON *tensor_json(const slm_tdiff *t, counts *c)
+{
+    const slm_tensor *a = t->a, *b = t->b;
+    cJSON *o = cJSON_CreateObject();
+    char ha[33], hb[33];
+    XXH128_hash_t h;
+    cJSON_AddItemToObject(o, "a", a ? cJSON_CreateString(a->name) : cJSON_CreateNull());
+    cJSON_AddItemToObject(o, "b", b ? cJSON_CreateString(b->name) : cJSON_CreateNull());
+    const char *content = content_of(t);
+    cJSON_AddStringToObject(o, "content", content);
+    cJSON *ch = cJSON_CreateArray();
+    if (!a || !b) {
+        cJSON_AddItemToArray(ch, cJSON_CreateString(a ? "removed" : "added"));
+        (*(a ? &c->removed : &c->added))++;
+    } else {
+        c->paired++;
+        c->how[t->how]++;
+        bool renamed = strcmp(a->name, b->name) != 0, retyped = a->dtype != b->dtype,
+             reshaped = !same_shape(a, b) && !t->transposed;
+        if (renamed)
+            cJSON_AddItemToArray(ch, cJSON_CreateString("renamed")), c->renamed++;
+        if (retyped)
+            cJSON_AddItemToArray(ch, cJSON_CreateString("retyped")), c->retyped++;
+        if (reshaped)
+            cJSON_AddItemToArray(ch, cJSON_CreateString("reshaped")), c->reshaped++;
+        if (t->transposed)
+            cJSON_AddItemToArray(ch, cJSON_CreateString("transposed")), c->transposed++;
+        if (strcmp(content, "changed") == 0 || strcmp(content, "unknown") == 0)
+            cJSON_AddItemToArray(ch, cJSON_CreateString(content));
+        if (strcmp(content, "identical") == 0)
+            c->identical++;
+        else if (strcmp(content, "equal") == 0)
+            c->equal++;
+        else if (strcmp(content, "changed") == 0)
+            c->changed++;
+        else
+            c->unknown++;
+        cJSON_AddStringToObject(o, "pairing", slm_tpair_how_name(t->how));
+        if (t->how == SLM_TP_CONTENT)
+            add_num(o, "pairing_correlation", t->score);
+    }
+    cJSON_AddItemToObject(o, "changes", ch);
+    add_ab(o, "dtype", a ? cJSON_CreateString(slm_dtype_name(a->dtype)) : NULL,
+           b ? cJSON_CreateString(slm_dtype_name(b->dtype)) : NULL);
+    add_ab(o, "shape", a ? shape_json(a) : NULL, b ? shape_json(b) : NULL);
+    add_ab(o, "xxh3_128", a && slm_tensor_hash(a, &h) ? cJSON_CreateString(slm_hash_hex(ha, h)) : NULL,
+           b && slm_tensor_hash(b, &h) ? cJSON_CreateString(slm_hash_hex(hb, h)) : NULL);
+    if (t->compared) {
+        cJSON *v = cJSON_CreateObject();
+        cJSON_AddNumberToObject(v, "n", (double)t->a->nelem);
+        cJSON_AddNumberToObject(v, "differing", (double)t->differing);
+        cJSON_AddItemToObject(o, "values", v);
+    }
+    if (t->compared && t->floats) {
+        cJSON *v = cJSON_GetObjectItemCaseSensitive(o, "values");
+        cJSON_AddNumberToObject(v, "nonfinite", (double)t->m.nonfinite);
+        add_num(v, "max_abs_err", t->m.max_abs_err);
+        add_num(v, "mean_abs_err", t->m.mean_abs_err);
+        add_num(v, "rmse", t->m.rmse);
+        add_num(v, "ref_rms", t->m.ref_rms);
+        add_num(v, "rel_rmse", t->m.rel_rmse);
+        add_num(v, "cosine", t->m.cosine);
+        add_num(v, "sqnr_db", t->m.sqnr_db);
+    }
+    return o;
+}
+
+static cJSON *side_json(const char *path, const slm_model *m)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "path", path);
+    cJSON_AddStringToObject(o, "format", slm_kind_name(m->kind));
+    cJSON_AddNumberToObject(o, "tensors", (double)m->n);
+    cJSON_AddNumberToObject(o, "parameters", (double)slm_model_params(m));
+    cJSON_AddNumberToObject(o, "bytes", (double)slm_model_bytes(m));
+    return o;
+}
+
+static cJSON *fact_value(const slm_fact *f)
+{
+    return f ? cJSON_Parse(f->value) : cJSON_CreateNull();
+}
+
+/* Facts that differ: {"key", "a", "b"} (null on the side that lacks it). */
+static cJSON *facts_json(const slm_facts *fa, const slm_facts *fb, size_t *changed, size_t *added, size_t *removed)
+{
+    cJSON *arr = cJSON_CreateArray();
+    size_t i = 0, j = 0;
+    while (i < fa->n || j < fb->n) {
+        int c = i == fa->n ? 1 : j == fb->n ? -1 : strcmp(fa->v[i].key, fb->v[j].key);
+        const slm_fact *x = c <= 0 ? &fa->v[i] : NULL, *y = c >= 0 ? &fb->v[j] : NULL;
+        i += c <= 0;
+        j += c >= 0;
+        if (x && y && strcmp(x->value, y->value) == 0)
+            continue;
+        (*(x && y ? changed : x ? removed : added))++;
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "key", x ? x->key : y->key);
+        cJSON_AddStringToObject(o, "in", x && y ? "both" : x ? "a" : "b");
+        cJSON_AddItemToObject(o, "a", fact_value(x));
+        cJSON_AddItemToObject(o, "b", fact_value(y));
+        cJSON_AddItemToArray(arr, o);
+    }
+    return arr;
+}
+
+/* Listed order: removed, added, then pairs by A's name. */
+static int tdiff_cmp(const void *x, const void *y)
+{
+    const slm_tdiff *a = x, *b = y;
+    int ga = !a->b ? 0 : !a->a ? 1 : 2, gb = !b->b ? 0 : !b->a ? 1 : 2;
+    if (ga != gb)
+        return ga - gb;
+    const char *na = a->a ? a->a->name : a->b->name, *nb = b->a ? b->a->name : b->b->name;
+    return strcmp(na, nb);
+}
+
+static cJSON *build(const char *pa, const slm_model *a, const char *pb, const slm_model *b, const slm_tdiffs *td,
+                    const slm_facts *fa, const slm_facts *fb, bool all)
+{
+    cJSON *doc = cJSON_CreateObject(), *arr = cJSON_CreateArray();
+    cJSON_AddItemToObject(doc, "a", side_json(pa, a));
+    cJSON_AddItemToObject(doc, "b", side_json(pb, b));
+    counts c;
+    memset(&c, 0, sizeof c);
+    for (size_t i = 0; i < td->n; i++) {
+        const slm_tdiff *t = &td->v[i];
+        cJSON *o = tensor_json(t, &c);
+        if (all || !t->a || !t->b || !t->identical || strcmp(t->a->name, t->b->name) != 0)
+            cJSON_AddItemToArray(arr, o);
+        else
+            cJSON_Delete(o);
+    }
+    size_t fc = 0, fadd = 0, frm = 0;
+    cJSON *facts = facts_json(fa, fb, &fc, &fadd, &frm);
+    cJSON *s = cJSON_CreateObject();
+    cJSON_AddNumberToObject(s, "paired", (double)c.paired);
+    for (int h = 0; h < 4; h++) {
+        char k[32];
+        snprintf(k, sizeof k, "by_%s", slm_tpair_how_name((slm_tpair_how)h));
+        cJSON_AddNumberToObject(s, k, (double)c.how[h]);
+    }
+    const struct {
+        const char *k;
+        size_t v;
+    } nums[] = {{"identical", c.identical}, {"equal", c.equal},       {"changed", c.changed},
+                {"unknown", c.unknown},     {"renamed", c.renamed},   {"retyped", c.retyped},
+                {"reshaped", c.reshaped},   {"transposed", c.transposed}, {"added", c.added},
+                {"removed", c.removed},     {"facts_changed", fc},    {"facts_added", fadd},
+                {"facts_removed", frm}};
+    for (size_t i = 0; i < sizeof nums / sizeof nums[0]; i++)
+        cJSON_AddNumberToObject(s, nums[i].k, (double)nums[i].v);
+    bool same = c.identical == c.paired && !c.added && !c.removed && !c.renamed && !fc && !fadd && !frm;
+    cJSON_AddBoolToObject(doc, "same", same);
+    cJSON_AddItemToObject(doc, "summary", s);
+    cJSON_AddItemToObject(doc, "tensors", arr);
+    cJSON_AddItemToObject(doc, "facts", facts);
+    return doc;
+}
+
+/* ---- text ------------------------------------------------------------------------- */
+
+static double jnum(const cJSON *o, const char *k)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+    return cJSON_IsNumber(v) ? v->valuedouble : NAN;
+}
+
+static const char *jstr(const cJSON *o, const char *k)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static void print_side(const char *mark, const cJSON *s)
+{
+    char b1[32], b2[32];
+    printf("%s %s (%s, %.0f tensors, %s parameters, %s)\n", mark, jstr(s, "path"), jstr(s, "format"),
+           jnum(s, "tensors"), slm_fmt_count(b1, sizeof b1, (uint64_t)jnum(s, "parameters")),
+           slm_fmt_bytes(b2, sizeof b2, (uint64_t)jnum(s, "bytes")));
+}
+
+static const char *ab_str(const cJSON *o, const char *key, const char *side, char *buf, size_t n)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(o, key), side);
+    if (cJSON_IsString(v))
+        return v->valuestring;
+    if (cJSON_IsArray(v)) { /* a shape */
+        size_t k = (size_t)snprintf(buf, n, "[");
+        const cJSON *e;
+        bool first = true;
+        cJSON_ArrayForEach(e, v) {
+            if (k < n)
+                k += (size_t)snprintf(buf + k, n - k, "%s%.0f", first ? "" : ", ", e->valuedouble);
+            first = false;
+        }
+        if (k < n)
+            snprintf(buf + k, n - k, "]");
+        return buf;
+    }
+    return "-";
+}
+
+static bool has_change(const cJSON *t, const char *what)
+{
+    const cJSON *e;
+    cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(t, "changes")) if (strcmp(e->valuestring, what) == 0) return true;
+    return false;
+}
+
+static void print_values(const cJSON *v)
+{
+    if (!cJSON_GetObjectItemCaseSensitive(v, "rel_rmse")) {
+        printf("%.0f of %.0f values differ", jnum(v, "differing"), jnum(v, "n"));
+        return;
+    }
+    printf("max|e| %.3g  rel RMSE %.3g  cosine %.8f", jnum(v, "max_abs_err"), jnum(v, "rel_rmse"), jnum(v, "cosine"));
+}
+
+static void print_tensor(const cJSON *t, int w)
+{
+    char s1[128], s2[128];
+    const char *a = jstr(t, "a"), *b = jstr(t, "b");
+    if (!b) {
+        printf("  - %-*s  %s %s\n", w, a, ab_str(t, "dtype", "a", s1, sizeof s1), ab_str(t, "shape", "a", s2, sizeof s2));
+        return;
+    }
+    if (!a) {
+        printf("  + %-*s  %s %s\n", w, b, ab_str(t, "dtype", "b", s1, sizeof s1), ab_str(t, "shape", "b", s2, sizeof s2));
+        return;
+    }
+    if (has_change(t, "renamed"))
+        printf("  ~ %s -> %s (paired by %s)", a, b, jstr(t, "pairing"));
+    else
+        printf("  ~ %-*s", w, a);
+    if (has_change(t, "retyped"))
+        printf("  %s -> %s", ab_str(t, "dtype", "a", s1, sizeof s1), ab_str(t, "dtype", "b", s2, sizeof s2));
+    if (has_change(t, "reshaped") || has_change(t, "transposed"))
+        printf("  %s -> %s%s", ab_str(t, "shape", "a", s1, sizeof s1), ab_str(t, "shape", "b", s2, sizeof s2),
+               has_change(t, "transposed") ? " (transposed)" : "");
+    const char *content = jstr(t, "content");
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(t, "values");
+    if (strcmp(content, "changed") == 0 && v) {
+        printf("  ");
+        print_values(v);
+    } else if (strcmp(content, "equal") == 0)
+        printf("  values equal");
+    else
+        printf("  content %s", content);
+    printf("\n");
+}
+
+static bool has_metrics(const cJSON *t)
+{
+    return cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(t, "values"), "rel_rmse") != NULL;
+}
+
+static int by_rel_rmse(const void *x, const void *y)
+{
+    const cJSON *a = *(const cJSON *const *)x, *b = *(const cJSON *const *)y;
+    double ra = jnum(cJSON_GetObjectItemCaseSensitive(a, "values"), "rel_rmse"),
+           rb = jnum(cJSON_GetObjectItemCaseSensitive(b, "values"), "rel_rmse");
+    if (isnan(ra) != isnan(rb))
+        return isnan(ra) ? 1 : -1;
+    return ra < rb ? 1 : ra > rb ? -1 : strcmp(jstr(a, "a"), jstr(b, "a"));
+}
+
+static void print_text(const cJSON *doc, int top)
+{
+    if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(doc, "same")))
+        return;
+    print_side("---", cJSON_GetObjectItemCaseSensitive(doc, "a"));
+    print_side("+++", cJSON_GetObjectItemCaseSensitive(doc, "b"));
+    const cJSON *s = cJSON_GetObjectItemCaseSensitive(doc, "summary");
+    printf("\ntensors: %.0f paired (%.0f by name, %.0f by name behind a prefix, %.0f by identical bytes, %.0f by "
+           "content), %.0f removed, %.0f added\n",
+           jnum(s, "paired"), jnum(s, "by_name"), jnum(s, "by_suffix"), jnum(s, "by_hash"), jnum(s, "by_content"),
+           jnum(s, "removed"), jnum(s, "added"));
+    printf("content: %.0f identical, %.0f equal values in other bytes, %.0f changed, %.0f not comparable; "
+           "%.0f renamed, %.0f re-typed, %.0f re-shaped, %.0f transposed\n",
+           jnum(s, "identical"), jnum(s, "equal"), jnum(s, "changed"), jnum(s, "unknown"), jnum(s, "renamed"),
+           jnum(s, "retyped"), jnum(s, "reshaped"), jnum(s, "transposed"));
+    printf("facts: %.0f changed, %.0f only in A, %.0f only in B\n", jnum(s, "facts_changed"),
+           jnum(s, "facts_removed"), jnum(s, "facts_added"));
+
+    const cJSON *tensors = cJSON_GetObjectItemCaseSensitive(doc, "tensors"), *t;
+    size_t n = 0, k = 0;
+    cJSON_ArrayForEach(t, tensors) n += has_metrics(t) && strcmp(jstr(t, "content"), "changed") == 0;
+    const cJSON **worst = n ? malloc(n * sizeof *worst) : NULL;
+    cJSON_ArrayForEach(t, tensors) if (worst && has_metrics(t) && strcmp(jstr(t, "content"), "changed") == 0)
+        worst[k++] = t;
+    if (worst && k) {
+        qsort(worst, k, sizeof *worst, by_rel_rmse);
+        printf("\nlargest value changes (e = B - A):\n");
+        for (size_t i = 0; i < k && (int)i < top; i++) {
+            printf("  %-44s ", jstr(worst[i], "a"));
+            print_values(cJSON_GetObjectItemCaseSensitive(worst[i], "values"));
+            printf("\n");
+        }
+        if ((int)k > top)
+            printf("  ... %zu more\n", k - (size_t)top);
+    }
+    free(worst);
+    if (cJSON_GetArraySize(tensors)) {
+        printf("\ntensors (- only in A, + only in B, ~ changed):\n");
+        int w = 0;
+        cJSON_ArrayForEach(t, tensors) {
+            const char *nm = jstr(t, "a") ? jstr(t, "a") : jstr(t, "b");
+            if ((int)strlen(nm) > w)
+                w = (int)strlen(nm) > 48 ? 48 : (int)strlen(nm);
+        }
+        cJSON_ArrayForEach(t, tensors) print_tensor(t, w);
+    }
+    const cJSON *facts = cJSON_GetObjectItemCaseSensitive(doc, "facts"), *f;
+    if (cJSON_GetArraySize(facts)) {
+        printf("\nfacts:\n");
+        cJSON_ArrayForEach(f, facts) {
+            const cJSON *a = cJSON_GetObjectItemCaseSensitive(f, "a"), *b = cJSON_GetObjectItemCaseSensitive(f, "b");
+            char *sa = cJSON_PrintUnformatted(a), *sb = cJSON_PrintUnformatted(b);
+            const char *in = jstr(f, "in");
+            if (strcmp(in, "b") == 0)
+                printf("  + %s: %s\n", jstr(f, "key"), sb);
+            else if (strcmp(in, "a") == 0)
+                printf("  - %s: %s\n", jstr(f, "key"), sa);
+            else
+                printf("  ~ %s: %s -> %s\n", jstr(f, "key"), sa, sb);
+            free(sa);
+            free(sb);
+        }
+    }
+}
+
+/* ---- --diffable ----------------------------------------------------------------- */
+
+typedef struct lines {
+    char **v;
+    size_t n, cap;
+} lines;
+
+static void line_add(lines *l, char *s)
+{
+    if (!s)
+        return;
+    if (l->n == l->cap) {
+        size_t c = l->cap ? 2 * l->cap : 256;
+        char **v = realloc(l->v, c * sizeof *v);
+        if (!v) {
+            free(s);
+            return;
+        }
+        l->v = v;
+        l->cap = c;
+    }
+    l->v[l->n++] = s;
+}
+
+static int line_cmp(const void *x, const void *y)
+{
+    return strcmp(*(char *const *)x, *(char *const *)y);
+}
+
+/* The listing of M: facts, then tensors by name; sorted, no offsets. */
+static void listing(const slm_model *m, const slm_facts *f, lines *l)
+{
+    for (size_t i = 0; i < f->n; i++)
+        line_add(l, slm_strdupf("%s = %s", f->v[i].key, f->v[i].value));
+    for (size_t i = 0; i < m->n; i++) {
+        const slm_tensor *t = &m->t[i];
+        char sh[256], hx[33];
+        XXH128_hash_t h;
+        line_add(l, slm_strdupf("tensor %s %s %s xxh3:%s", t->name, slm_dtype_name(t->dtype),
+                                slm_fmt_shape(sh, sizeof sh, t->shape, t->ndim),
+                                slm_tensor_hash(t, &h) ? slm_hash_hex(hx, h) : "unreadable"));
+    }
+    qsort(l->v, l->n, sizeof *l->v, line_cmp);
+}
+
+static void lines_free(lines *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        free(l->v[i]);
+    free(l->v);
+}
+
+/* Lines of A not in B ("- ") and of B not in A ("+ "), in sorted order.
+ * Returns the number printed. */
+static size_t print_line_diff(const lines *a, const lines *b, bool quiet)
+{
+    size_t i = 0, j = 0, n = 0;
+    while (i < a->n || j < b->n) {
+        int c = i == a->n ? 1 : j == b->n ? -1 : strcmp(a->v[i], b->v[j]);
+        if (c == 0) {
+            i++, j++;
+            continue;
+        }
+        if (!quiet)
+            printf("%s %s\n", c < 0 ? "-" : "+", c < 0 ? a->v[i] : b->v[j]);
+        c < 0 ? i++ : j++;
+        n++;
+    }
+    return n;
+}
+
+/* ---- the command --------------------------------------------------------------- */
+
+/* Keeps the findings at FAIL_AT or above, each once ('verify' lists the
+ * rest; A and B may be the same file). */
+static void keep_failing(slm_diag *d, slm_severity fail_at)
+{
+    slm_diag k;
+    slm_diag_init(&k);
+    slm_diag_sort(d);
+    for (size_t i = 0; i < d->n; i++) {
+        const slm_finding *f = &d->v[i], *p = i ? &d->v[i - 1] : NULL;
+        bool repeat = p && p->rule == f->rule && p->offset == f->offset && strcmp(p->file ? p->file : "", f->file ? f->file : "") == 0 &&
+                      strcmp(p->message ? p->message : "", f->message ? f->message : "") == 0;
+        if (f->severity >= fail_at && !repeat)
+            slm_report(&k, f->rule, f->file, f->offset, f->path, "%s", f->message ? f->message : "");
+    }
+    slm_diag_free(d);
+    *d = k;
+}
+
+static int open_side(slm_model *m, const char *path, slm_diag *d)
+{
+    int e = slm_model_open(m, path, d);
+    if (e)
+        fprintf(stderr, "slminspect diff: %s: %s\n", path,
+                e == ENOTSUP ? "holds no weights slminspect reads" : strerror(e));
+    return e;
+}
 
 int cmd_diff(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "slminspect diff: not built yet\n");
-    return EXIT_USAGE;
+    enum { O_JSON = 256, O_FORMAT, O_DIFFABLE, O_ALL, O_TOP, O_FAIL_ON };
+    static const struct option opts[] = {
+        {"json", no_argument, 0, O_JSON}, {"format", required_argument, 0, O_FORMAT},
+        {"diffable", no_argument, 0, O_DIFFABLE}, {"all", no_argument, 0, O_ALL},
+        {"top", required_argument, 0, O_TOP}, {"fail-on", required_argument, 0, O_FAIL_ON},
+        {"quiet", no_argument, 0, 'q'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+    bool diffable = false, all = false, quiet = false;
+    int fmt = OUT_TEXT, top = 10, fail_at = SLM_ERROR, c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
+        switch (c) {
+        case O_JSON: fmt = OUT_JSON; break;
+        case O_FORMAT:
+            fmt = out_parse_format(optarg);
+            if (fmt != OUT_TEXT && fmt != OUT_JSON)
+                return usage_error("diff", "--format takes text or json, not '%s'", optarg);
+            break;
+        case O_DIFFABLE: diffable = true; break;
+        case O_ALL: all = true; break;
+        case O_TOP: {
+            char *end;
+            long v = strtol(optarg, &end, 10);
+            if (!*optarg || *end || v < 0 || v > 1000000)
+                return usage_error("diff", "--top takes a count, not '%s'", optarg);
+            top = (int)v;
+            break;
+        }
+        case O_FAIL_ON:
+            if ((fail_at = out_parse_severity(optarg)) < 0)
+                return usage_error("diff", "--fail-on takes error, warning or info, not '%s'", optarg);
+            break;
+        case 'q': quiet = true; break;
+        case 'h': help(); return 0;
+        default: return usage_error("diff", "unknown option");
+        }
+    }
+    int npaths = argc - optind;
+    if (!(npaths == 2 || (diffable && npaths == 1)))
+        return usage_error("diff", diffable ? "--diffable takes one PATH or two" : "two paths, A and B, not %d",
+                           npaths);
+    if (diffable && fmt != OUT_TEXT)
+        return usage_error("diff", "--diffable is a text listing; it does not combine with --json");
+    const char *pa = argv[optind], *pb = npaths == 2 ? argv[optind + 1] : NULL;
+
+    slm_diag d;
+    slm_diag_init(&d);
+    slm_model a, b;
+    memset(&b, 0, sizeof b);
+    int rc = EXIT_USAGE;
+    slm_facts fa = {0}, fb = {0};
+    if (open_side(&a, pa, &d) != 0)
+        goto out;
+    if (pb && open_side(&b, pb, &d) != 0)
+        goto out_a;
+    keep_failing(&d, (slm_severity)fail_at);
+    if (slm_model_facts(&a, &fa) != 0 || (pb && slm_model_facts(&b, &fb) != 0)) {
+        fprintf(stderr, "slminspect diff: out of memory\n");
+        goto out_b;
+    }
+    slm_diag_sort(&d);
+    bool failing = slm_diag_count_at_least(&d, (slm_severity)fail_at) > 0;
+    if (diffable) {
+        lines la = {0}, lb = {0};
+        listing(&a, &fa, &la);
+        if (pb) {
+            listing(&b, &fb, &lb);
+            rc = print_line_diff(&la, &lb, quiet) ? EXIT_FINDINGS : EXIT_CLEAN;
+        } else {
+            for (size_t i = 0; i < la.n && !quiet; i++)
+                printf("%s\n", la.v[i]);
+            rc = EXIT_CLEAN;
+        }
+        lines_free(&la);
+        lines_free(&lb);
+        if (failing)
+            rc = EXIT_FINDINGS;
+        goto out_b;
+    }
+    progress pg;
+    progress_init(&pg, fmt == OUT_TEXT && !quiet);
+    slm_tdiffs td;
+    int e = slm_diff_tensors(&a, &b, progress_cb, &pg, &td);
+    progress_end(&pg);
+    if (e) {
+        fprintf(stderr, "slminspect diff: out of memory\n");
+        goto out_b;
+    }
+    qsort(td.v, td.n, sizeof *td.v, tdiff_cmp);
+    cJSON *doc = build(pa, &a, pb, &b, &td, &fa, &fb, all);
+    slm_tdiffs_free(&td);
+    bool same = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(doc, "same"));
+    out_add_findings(doc, &d);
+    if (fmt == OUT_JSON) {
+        if (!quiet)
+            out_print_json(doc);
+        else
+            cJSON_Delete(doc);
+    } else {
+        if (!quiet) {
+            print_text(doc, top);
+            if (d.n) {
+                printf("\nfindings on opening A and B ('slminspect verify' lists every rule):\n");
+                out_findings_text(stdout, &d);
+            }
+        }
+        cJSON_Delete(doc);
+    }
+    rc = !same || failing ? EXIT_FINDINGS : EXIT_CLEAN;
+out_b:
+    slm_facts_free(&fa);
+    slm_facts_free(&fb);
+    if (pb)
+        slm_model_close(&b);
+out_a:
+    slm_model_close(&a);
+out:
+    slm_diag_free(&d);
+    return rc;
 }

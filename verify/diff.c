@@ -1,0 +1,622 @@
+/* Two artifacts compared: tensor pairing and metrics, facts (diff.h). */
+#include "diff.h"
+#include "slm/mlc.h"
+#include "slm/onnx.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *slm_tpair_how_name(slm_tpair_how h)
+{
+    static const char *const names[] = {"name", "suffix", "hash", "content"};
+    return (unsigned)h < 4 ? names[h] : "?";
+}
+
+bool slm_tensor_hash(const slm_tensor *t, XXH128_hash_t *h)
+{
+    if (!t->data && t->nbytes)
+        return false;
+    *h = XXH3_128bits(t->data, (size_t)t->nbytes);
+    return true;
+}
+
+const char *slm_hash_hex(char buf[33], XXH128_hash_t h)
+{
+    XXH128_canonical_t c;
+    XXH128_canonicalFromHash(&c, h);
+    static const char hex[] = "0123456789abcdef";
+    for (int i = 0; i < 16; i++) {
+        buf[2 * i] = hex[c.digest[i] >> 4];
+        buf[2 * i + 1] = hex[c.digest[i] & 15];
+    }
+    buf[32] = 0;
+    return buf;
+}
+
+/* ---- values ---------------------------------------------------------------- */
+
+static bool numeric(const slm_tensor *t)
+{
+    const slm_dtype_info *i = slm_dtype_info_of(t->dtype);
+    return t->data && i->decodes && i->kind != SLM_KIND_COMPLEX && i->kind != SLM_KIND_STRING;
+}
+
+static bool same_shape(const slm_tensor *a, const slm_tensor *b)
+{
+    if (a->ndim != b->ndim)
+        return false;
+    for (size_t i = 0; i < a->ndim; i++)
+        if (a->shape[i] != b->shape[i])
+            return false;
+    return true;
+}
+
+static bool is_transpose(const slm_tensor *a, const slm_tensor *b)
+{
+    return a->ndim == 2 && b->ndim == 2 && a->shape[0] == b->shape[1] && a->shape[1] == b->shape[0];
+}
+
+/* Element I of A's order read from T, which holds A's transpose when TR. */
+static double value_at(const slm_tensor *t, uint64_t i, bool tr, uint64_t rows_a, uint64_t cols_a)
+{
+    if (tr)
+        i = (i % cols_a) * rows_a + i / cols_a;
+    return slm_dtype_get_f64(t->dtype, t->data, i);
+}
+
+#define CHUNK 4096
+
+/* N elements of T from FIRST, STRIDE apart, as doubles. */
+static void load(const slm_tensor *t, uint64_t first, uint64_t stride, uint64_t n, double *out, float *tmp)
+{
+    if (t->dtype == SLM_DT_F16 || t->dtype == SLM_DT_BF16 || t->dtype == SLM_DT_F32) {
+        slm_q_load_row(t->dtype, t->data, first, stride, n, tmp);
+        for (uint64_t i = 0; i < n; i++)
+            out[i] = tmp[i];
+    } else {
+        for (uint64_t i = 0; i < n; i++)
+            out[i] = slm_dtype_get_f64(t->dtype, t->data, first + i * stride);
+    }
+}
+
+/* e = B - A over every element (B read as A's transpose when TR). */
+static uint64_t compare_values(const slm_tensor *a, const slm_tensor *b, bool tr, slm_qerr *acc, double *va,
+                               double *vb, float *tmp)
+{
+    uint64_t differ = 0;
+    uint64_t rows = tr ? a->shape[0] : 1, cols = tr ? a->shape[1] : a->nelem;
+    for (uint64_t r = 0; r < rows; r++)
+        for (uint64_t c0 = 0; c0 < cols; c0 += CHUNK) {
+            uint64_t n = cols - c0 < CHUNK ? cols - c0 : CHUNK;
+            load(a, r * cols + c0, 1, n, va, tmp);
+            if (tr) /* row r of A is column r of B */
+                load(b, c0 * rows + r, rows, n, vb, tmp);
+            else
+                load(b, c0, 1, n, vb, tmp);
+            slm_qerr_add_f64(acc, vb, va, n);
+            for (uint64_t i = 0; i < n; i++)
+                differ += !(va[i] == vb[i] || (isnan(va[i]) && isnan(vb[i])));
+        }
+    return differ;
+}
+
+/* Pearson correlation of sampled elements (NaN when either side is constant
+ * or not finite). */
+static double sampled_corr(const slm_tensor *a, const slm_tensor *b, bool tr)
+{
+    enum { S = 256 };
+    uint64_t n = a->nelem < S ? a->nelem : S;
+    uint64_t ra = a->ndim == 2 ? a->shape[0] : 1, ca = a->ndim == 2 ? a->shape[1] : a->nelem;
+    double sa = 0, sb = 0, saa = 0, sbb = 0, sab = 0;
+    for (uint64_t k = 0; k < n; k++) {
+        /* one element of each of N equal stretches, at varying places in them */
+        uint64_t stride = a->nelem / n, i = k * stride + (k * 7919u) % stride;
+        double x = slm_dtype_get_f64(a->dtype, a->data, i), y = value_at(b, i, tr, ra, ca);
+        if (!isfinite(x) || !isfinite(y))
+            return NAN;
+        sa += x;
+        sb += y;
+        saa += x * x;
+        sbb += y * y;
+        sab += x * y;
+    }
+    double dn = (double)n, cov = sab - sa * sb / dn, va = saa - sa * sa / dn, vb = sbb - sb * sb / dn;
+    if (n < 2 || va <= 0 || vb <= 0)
+        return NAN;
+    return cov / sqrt(va * vb);
+}
+
+/* ---- pairing ---------------------------------------------------------------- */
+
+typedef struct side {
+    const slm_model *m;
+    XXH128_hash_t *h;
+    bool *hashed, *used;
+    size_t *by_name; /* indices sorted by name */
+} side;
+
+static int name_cmp(const void *x, const void *y, void *arg)
+{
+    const slm_tensor *t = arg;
+    return strcmp(t[*(const size_t *)x].name, t[*(const size_t *)y].name);
+}
+
+static int side_init(side *s, const slm_model *m)
+{
+    s->m = m;
+    s->h = calloc(m->n + 1, sizeof *s->h);
+    s->hashed = calloc(m->n + 1, sizeof *s->hashed);
+    s->used = calloc(m->n + 1, sizeof *s->used);
+    s->by_name = calloc(m->n + 1, sizeof *s->by_name);
+    if (!s->h || !s->hashed || !s->used || !s->by_name)
+        return ENOMEM;
+    for (size_t i = 0; i < m->n; i++)
+        s->by_name[i] = i;
+    qsort_r(s->by_name, m->n, sizeof *s->by_name, name_cmp, (void *)m->t);
+    return 0;
+}
+
+static void side_free(side *s)
+{
+    free(s->h);
+    free(s->hashed);
+    free(s->used);
+    free(s->by_name);
+}
+
+static long find_name(const side *s, const char *name)
+{
+    size_t lo = 0, hi = s->m->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(s->m->t[s->by_name[mid]].name, name);
+        if (c == 0)
+            return (long)s->by_name[mid];
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return -1;
+}
+
+/* Is SHORT the tail of LONG_ behind a '.' (a module prefix)? */
+static bool dot_suffix(const char *long_, const char *short_)
+{
+    size_t a = strlen(long_), b = strlen(short_);
+    return a > b && long_[a - b - 1] == '.' && strcmp(long_ + a - b, short_) == 0;
+}
+
+typedef struct pairing {
+    side A, B;
+    slm_tdiffs *out;
+    size_t cap;
+} pairing;
+
+static bool push(pairing *P, const slm_tdiff *t)
+{
+    if (P->out->n == P->cap) {
+        size_t c = P->cap ? 2 * P->cap : 64;
+        slm_tdiff *v = realloc(P->out->v, c * sizeof *v);
+        if (!v)
+            return false;
+        P->out->v = v;
+        P->cap = c;
+    }
+    P->out->v[P->out->n++] = *t;
+    return true;
+}
+
+static bool pair(pairing *P, size_t ia, size_t ib, slm_tpair_how how, double score, bool tr)
+{
+    slm_tdiff t;
+    memset(&t, 0, sizeof t);
+    t.a = &P->A.m->t[ia];
+    t.b = &P->B.m->t[ib];
+    t.how = how;
+    t.score = score;
+    t.transposed = tr;
+    P->A.used[ia] = P->B.used[ib] = true;
+    return push(P, &t);
+}
+
+/* The one free tensor of S (other than by exact name) that is NAME behind a
+ * prefix or whose name is NAME's tail; -1 when none or several. */
+static long find_suffix(const side *s, const char *name)
+{
+    long hit = -1;
+    for (size_t i = 0; i < s->m->n; i++) {
+        const char *n = s->m->t[i].name;
+        if (s->used[i] || !(dot_suffix(n, name) || dot_suffix(name, n)))
+            continue;
+        if (hit >= 0)
+            return -1;
+        hit = (long)i;
+    }
+    return hit;
+}
+
+static int pair_all(pairing *P)
+{
+    const slm_model *a = P->A.m, *b = P->B.m;
+    for (size_t i = 0; i < a->n; i++) {
+        long j = find_name(&P->B, a->t[i].name);
+        if (j >= 0 && !P->B.used[j] && !pair(P, i, (size_t)j, SLM_TP_NAME, NAN, false))
+            return ENOMEM;
+    }
+    for (size_t i = 0; i < a->n; i++) {
+        if (P->A.used[i])
+            continue;
+        long j = find_suffix(&P->B, a->t[i].name);
+        /* and A has no other tensor that fits B's the same way */
+        if (j >= 0 && find_suffix(&P->A, b->t[j].name) == (long)i &&
+            !pair(P, i, (size_t)j, SLM_TP_SUFFIX, NAN, false))
+            return ENOMEM;
+    }
+    for (size_t i = 0; i < a->n; i++) {
+        if (P->A.used[i] || !P->A.hashed[i] || a->t[i].nbytes == 0)
+            continue;
+        for (size_t j = 0; j < b->n; j++)
+            if (!P->B.used[j] && P->B.hashed[j] && a->t[i].dtype == b->t[j].dtype &&
+                same_shape(&a->t[i], &b->t[j]) && XXH128_isEqual(P->A.h[i], P->B.h[j])) {
+                if (!pair(P, i, j, SLM_TP_HASH, NAN, false))
+                    return ENOMEM;
+                break;
+            }
+    }
+    for (size_t i = 0; i < a->n; i++) {
+        const slm_tensor *ta = &a->t[i];
+        if (P->A.used[i] || !numeric(ta) || ta->nelem < 2)
+            continue;
+        double best = -1, next = -1;
+        long bj = -1;
+        bool btr = false;
+        for (size_t j = 0; j < b->n; j++) {
+            const slm_tensor *tb = &b->t[j];
+            if (P->B.used[j] || !numeric(tb) || tb->nelem != ta->nelem)
+                continue;
+            for (int tr = 0; tr < 2; tr++) {
+                if (tr ? !is_transpose(ta, tb) : !same_shape(ta, tb))
+                    continue;
+                double r = sampled_corr(ta, tb, tr);
+                if (!(r > best)) {
+                    if (r > next)
+                        next = r;
+                    continue;
+                }
+                next = best;
+                best = r;
+                bj = (long)j;
+                btr = tr;
+            }
+        }
+        if (bj >= 0 && best >= 0.9 && next < best - 0.05 && !pair(P, i, (size_t)bj, SLM_TP_CONTENT, best, btr))
+            return ENOMEM;
+    }
+    for (size_t i = 0; i < a->n; i++) {
+        slm_tdiff t = {&a->t[i], NULL, SLM_TP_NAME, NAN, false, false, false, false, 0, {0}};
+        if (!P->A.used[i] && !push(P, &t))
+            return ENOMEM;
+    }
+    for (size_t j = 0; j < b->n; j++) {
+        slm_tdiff t = {NULL, &b->t[j], SLM_TP_NAME, NAN, false, false, false, false, 0, {0}};
+        if (!P->B.used[j] && !push(P, &t))
+            return ENOMEM;
+    }
+    return 0;
+}
+
+static void hash_side(side *s, slm_progress_fn fn, void *arg, uint64_t *done, uint64_t total)
+{
+    for (size_t i = 0; i < s->m->n; i++) {
+        s->hashed[i] = slm_tensor_hash(&s->m->t[i], &s->h[i]);
+        *done += s->m->t[i].nbytes;
+        if (fn)
+            fn(arg, *done, total, "diff");
+    }
+}
+
+int slm_diff_tensors(const slm_model *a, const slm_model *b, slm_progress_fn fn, void *arg, slm_tdiffs *out)
+{
+    pairing P;
+    memset(&P, 0, sizeof P);
+    memset(out, 0, sizeof *out);
+    P.out = out;
+    int e = side_init(&P.A, a);
+    if (!e)
+        e = side_init(&P.B, b);
+    uint64_t total = slm_model_bytes(a) + slm_model_bytes(b), done = 0;
+    double *va = malloc(CHUNK * sizeof *va), *vb = malloc(CHUNK * sizeof *vb);
+    float *tmp = malloc(CHUNK * sizeof *tmp);
+    if (!e && (!va || !vb || !tmp))
+        e = ENOMEM;
+    if (!e) {
+        hash_side(&P.A, fn, arg, &done, total);
+        hash_side(&P.B, fn, arg, &done, total);
+        e = pair_all(&P);
+    }
+    for (size_t k = 0; !e && k < out->n; k++) {
+        slm_tdiff *t = &out->v[k];
+        if (!t->a || !t->b)
+            continue;
+        size_t ia = (size_t)(t->a - a->t), ib = (size_t)(t->b - b->t);
+        t->identical = P.A.hashed[ia] && P.B.hashed[ib] && t->a->dtype == t->b->dtype && same_shape(t->a, t->b) &&
+                       t->a->nbytes == t->b->nbytes && XXH128_isEqual(P.A.h[ia], P.B.h[ib]);
+        if (t->identical || !numeric(t->a) || !numeric(t->b) || t->a->nelem != t->b->nelem)
+            continue;
+        /* a matrix paired by name with its transpose's shape: transposed
+         * (an exporter's MatMul weight) or reshaped, whichever fits the values */
+        if (!t->transposed && is_transpose(t->a, t->b) && !same_shape(t->a, t->b))
+            t->transposed = sampled_corr(t->a, t->b, true) > sampled_corr(t->a, t->b, false);
+        slm_qerr acc;
+        slm_qerr_init(&acc);
+        t->differing = compare_values(t->a, t->b, t->transposed, &acc, va, vb, tmp);
+        t->m = slm_qerr_metrics(&acc);
+        t->compared = true;
+        t->floats = slm_dtype_info_of(t->a->dtype)->kind == SLM_KIND_FLOAT &&
+                    slm_dtype_info_of(t->b->dtype)->kind == SLM_KIND_FLOAT;
+    }
+    free(va);
+    free(vb);
+    free(tmp);
+    side_free(&P.A);
+    side_free(&P.B);
+    if (e)
+        slm_tdiffs_free(out);
+    return e;
+}
+
+void slm_tdiffs_free(slm_tdiffs *t)
+{
+    free(t->v);
+    memset(t, 0, sizeof *t);
+}
+
+/* ---- facts ------------------------------------------------------------------ */
+
+static int fact_add(slm_facts *f, char *key, cJSON *value)
+{
+    char *v = value ? cJSON_PrintUnformatted(value) : NULL;
+    cJSON_Delete(value);
+    if (!key || !v) {
+        free(key);
+        free(v);
+        return ENOMEM;
+    }
+    if (f->n == f->cap) {
+        size_t c = f->cap ? 2 * f->cap : 64;
+        slm_fact *nv = realloc(f->v, c * sizeof *nv);
+        if (!nv) {
+            free(key);
+            free(v);
+            return ENOMEM;
+        }
+        f->v = nv;
+        f->cap = c;
+    }
+    f->v[f->n].key = key;
+    f->v[f->n].value = v;
+    f->n++;
+    return 0;
+}
+
+static int fact_str(slm_facts *f, const char *base, const char *key, const char *s)
+{
+    return fact_add(f, slm_jptr(base, key), cJSON_CreateString(s ? s : ""));
+}
+
+static int fact_num(slm_facts *f, const char *base, const char *key, double v)
+{
+    return fact_add(f, slm_jptr(base, key), cJSON_CreateNumber(v));
+}
+
+/* Every leaf of a JSON document under BASE. */
+static int fact_json(slm_facts *f, const char *base, const cJSON *v, int depth)
+{
+    if ((cJSON_IsObject(v) || cJSON_IsArray(v)) && depth < 64 && v->child) {
+        int e = 0;
+        size_t i = 0;
+        for (const cJSON *c = v->child; c && !e; c = c->next, i++) {
+            char *k = cJSON_IsObject(v) ? slm_jptr(base, c->string ? c->string : "") : slm_jptr_idx(base, i);
+            e = k ? fact_json(f, k, c, depth + 1) : ENOMEM;
+            free(k);
+        }
+        return e;
+    }
+    return fact_add(f, strdup(base), cJSON_Duplicate(v, true));
+}
+
+/* A JSON file's leaves under BASE; nothing when it cannot be read. */
+static int fact_file(slm_facts *f, const char *base, const char *path)
+{
+    slm_map mp;
+    if (!path || slm_map_open(&mp, path) != 0)
+        return 0;
+    slm_json j;
+    int e = 0;
+    if (slm_json_parse(&j, (const char *)mp.data, mp.size, SLM_JSON_DEPTH_DEFAULT) == 0)
+        e = fact_json(f, base, j.root, 0);
+    slm_json_free(&j);
+    slm_map_close(&mp);
+    return e;
+}
+
+static int str_cmp(const void *x, const void *y)
+{
+    return strcmp(*(char *const *)x, *(char *const *)y);
+}
+
+static const char *onnx_domain(const char *d)
+{
+    return d && *d ? d : "ai.onnx";
+}
+
+static char *value_type(const slm_onnx_value *v)
+{
+    char buf[512];
+    size_t n = (size_t)snprintf(buf, sizeof buf, "%s",
+                                v->is_tensor ? slm_dtype_name(slm_dtype_from_onnx(v->elem_type)) : "non-tensor");
+    if (v->has_shape) {
+        n += (size_t)snprintf(buf + n, n < sizeof buf ? sizeof buf - n : 0, " [");
+        for (size_t i = 0; i < v->ndim && n < sizeof buf; i++) {
+            if (v->dim_param && v->dim_param[i])
+                n += (size_t)snprintf(buf + n, sizeof buf - n, "%s%s", i ? ", " : "", v->dim_param[i]);
+            else if (v->dim[i] >= 0)
+                n += (size_t)snprintf(buf + n, sizeof buf - n, "%s%lld", i ? ", " : "", (long long)v->dim[i]);
+            else
+                n += (size_t)snprintf(buf + n, sizeof buf - n, "%s?", i ? ", " : "");
+        }
+        if (n < sizeof buf)
+            snprintf(buf + n, sizeof buf - n, "]");
+    }
+    return strdup(buf);
+}
+
+static int onnx_facts(slm_facts *f, const slm_onnx *o)
+{
+    int e = 0;
+    e = e ? e : fact_num(f, "/graph", "ir_version", (double)o->ir_version);
+    for (size_t i = 0; i < o->nopset && !e; i++) {
+        char *k = slm_jptr("/graph/opset", onnx_domain(o->opset[i].domain));
+        e = k ? fact_add(f, k, cJSON_CreateNumber((double)o->opset[i].version)) : ENOMEM;
+    }
+    e = e ? e : fact_str(f, "/metadata", "producer_name", o->producer_name);
+    e = e ? e : fact_str(f, "/metadata", "producer_version", o->producer_version);
+    e = e ? e : fact_str(f, "/metadata", "domain", o->domain);
+    e = e ? e : fact_num(f, "/metadata", "model_version", (double)o->model_version);
+    for (size_t i = 0; i < o->nmeta && !e; i++)
+        e = fact_str(f, "/metadata/props", o->meta_key[i], o->meta_val[i]);
+    const slm_onnx_graph *g = &o->graph;
+    e = e ? e : fact_num(f, "/graph", "nodes", (double)g->nnode);
+    /* operator counts, "domain.Op" outside the default domain */
+    char **ops = calloc(g->nnode + 1, sizeof *ops);
+    if (!ops)
+        return ENOMEM;
+    for (size_t i = 0; i < g->nnode && !e; i++) {
+        const slm_onnx_node *n = &g->node[i];
+        const char *t = n->op_type ? n->op_type : "";
+        ops[i] = strcmp(onnx_domain(n->domain), "ai.onnx") == 0 ? strdup(t) : slm_strdupf("%s.%s", n->domain, t);
+        e = ops[i] ? 0 : ENOMEM;
+    }
+    if (!e)
+        qsort(ops, g->nnode, sizeof *ops, str_cmp);
+    for (size_t i = 0, j; i < g->nnode && !e; i = j) {
+        for (j = i; j < g->nnode && strcmp(ops[j], ops[i]) == 0; j++)
+            ;
+        e = fact_num(f, "/graph/ops", ops[i], (double)(j - i));
+    }
+    for (size_t i = 0; i < g->nnode; i++)
+        free(ops[i]);
+    free(ops);
+    const struct {
+        const char *base;
+        const slm_onnx_value *v;
+        size_t n;
+    } io[] = {{"/graph/inputs", g->in, g->nin}, {"/graph/outputs", g->out, g->nout}};
+    for (int s = 0; s < 2; s++)
+        for (size_t i = 0; i < io[s].n && !e; i++) {
+            char *t = value_type(&io[s].v[i]);
+            e = t ? fact_str(f, io[s].base, io[s].v[i].name ? io[s].v[i].name : "", t) : ENOMEM;
+            free(t);
+        }
+    e = e ? e : fact_num(f, "/storage", "embedded_bytes", (double)o->embedded_bytes);
+    e = e ? e : fact_num(f, "/storage", "external_bytes", (double)o->external_bytes);
+    for (size_t i = 0; i < o->next && !e; i++)
+        e = fact_add(f, slm_jptr_idx("/storage/external_data", i), cJSON_CreateString(o->ext[i].location));
+    return e;
+}
+
+static int fact_cmp(const void *x, const void *y)
+{
+    return strcmp(((const slm_fact *)x)->key, ((const slm_fact *)y)->key);
+}
+
+int slm_model_facts(const slm_model *m, slm_facts *f)
+{
+    memset(f, 0, sizeof *f);
+    int e = fact_str(f, "", "format", slm_kind_name(m->kind));
+    e = e ? e : fact_num(f, "/tensors", "count", (double)m->n);
+    e = e ? e : fact_num(f, "/tensors", "parameters", (double)slm_model_params(m));
+    e = e ? e : fact_num(f, "/tensors", "bytes", (double)slm_model_bytes(m));
+    /* tensors and bytes by dtype */
+    for (int dt = 1; dt < SLM_DT__COUNT && !e; dt++) {
+        uint64_t n = 0;
+        for (size_t i = 0; i < m->n; i++)
+            n += m->t[i].dtype == (slm_dtype)dt;
+        if (n)
+            e = fact_num(f, "/tensors/dtypes", slm_dtype_name((slm_dtype)dt), (double)n);
+    }
+    if (!e && m->index) {
+        e = fact_num(f, "/storage", "shards", (double)m->index->nshards);
+        if (!e && m->index->has_total_size)
+            e = fact_num(f, "/metadata/index", "total_size", (double)m->index->total_size);
+        if (!e && m->index->has_total_params)
+            e = fact_num(f, "/metadata/index", "total_parameters", (double)m->index->total_params);
+    }
+    const slm_st *st = m->index ? m->index->st : m->st;
+    size_t nst = m->index ? m->index->nshards : m->nst;
+    if (!e && !m->index && nst)
+        e = fact_num(f, "/storage", "files", (double)nst);
+    /* __metadata__ of every file; a key's first value */
+    for (size_t s = 0; s < nst && !e && st; s++)
+        for (size_t i = 0; i < st[s].nmeta && !e; i++) {
+            char *k = slm_jptr("/metadata/safetensors", st[s].meta_key[i]);
+            if (!k)
+                return ENOMEM;
+            bool seen = false;
+            for (size_t j = 0; j < f->n && !seen; j++)
+                seen = strcmp(f->v[j].key, k) == 0;
+            if (seen)
+                free(k);
+            else
+                e = fact_add(f, k, cJSON_CreateString(st[s].meta_val[i]));
+        }
+    if (!e && m->onnx)
+        e = onnx_facts(f, m->onnx);
+    if (!e && m->mlc) {
+        e = fact_num(f, "/storage", "shards", (double)m->mlc->ns);
+        if (!e && m->mlc->has_param_size)
+            e = fact_num(f, "/metadata", "ParamSize", (double)m->mlc->param_size);
+        if (!e && m->mlc->has_param_bytes)
+            e = fact_num(f, "/metadata", "ParamBytes", m->mlc->param_bytes);
+        if (!e && m->mlc->cfg.parsed)
+            e = fact_json(f, "/config", m->mlc->cfg.root, 0);
+    }
+    if (!e && !(m->mlc && m->mlc->cfg.parsed))
+        e = fact_file(f, "/config", m->config);
+    if (e) {
+        slm_facts_free(f);
+        return e;
+    }
+    qsort(f->v, f->n, sizeof *f->v, fact_cmp);
+    return 0;
+}
+
+void slm_facts_free(slm_facts *f)
+{
+    for (size_t i = 0; i < f->n; i++) {
+        free(f->v[i].key);
+        free(f->v[i].value);
+    }
+    free(f->v);
+    memset(f, 0, sizeof *f);
+}
+
+const slm_fact *slm_facts_find(const slm_facts *f, const char *key)
+{
+    size_t lo = 0, hi = f->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(f->v[mid].key, key);
+        if (c == 0)
+            return &f->v[mid];
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
+}

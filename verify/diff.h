@@ -1,0 +1,80 @@
+/* Two artifacts compared (slminspect diff).
+ *
+ * Tensors are paired, each taken once, in this order:
+ *   1. name:    the same name;
+ *   2. suffix:  one name is the other behind a module prefix, at a '.'
+ *               boundary ("m.model.norm.weight" and "model.norm.weight"),
+ *               when exactly one tensor on each side fits;
+ *   3. hash:    the same bytes (XXH3-128) under another name: a rename;
+ *   4. content: among the tensors still free with as many elements and the
+ *               same shape (or, for matrices, the transposed one), the one
+ *               whose sampled values correlate best (cosine >= 0.9, and
+ *               clearly ahead of the next best).
+ * What is left is added (only in B) or removed (only in A).
+ *
+ * A pair is identical when dtype, shape and bytes agree (XXH3-128 of each
+ * side's bytes, so no byte compare); otherwise its values are compared
+ * element by element (float64), and for float tensors e = B - A with A the
+ * reference gives the metrics of slm/quant.h (max_abs_err, rel_rmse,
+ * cosine, ...).  Packed quantized weights are integers here: their values
+ * are compared, not dequantized (slminspect quant does that).
+ *
+ * Facts are the rest of an artifact as sorted "key = value" pairs whose keys
+ * are JSON pointers by section: /format, /storage, /metadata, /config,
+ * /graph (ONNX: IR, opsets, producer, operator counts, inputs, outputs).
+ * They hold no byte offsets and no file names of the artifact itself, so
+ * the same model stored differently differs only under /storage. */
+#ifndef SLM_DIFF_H
+#define SLM_DIFF_H
+
+#include "verify.h"
+
+#include <xxhash.h>
+
+typedef enum slm_tpair_how { SLM_TP_NAME, SLM_TP_SUFFIX, SLM_TP_HASH, SLM_TP_CONTENT } slm_tpair_how;
+const char *slm_tpair_how_name(slm_tpair_how h);
+
+typedef struct slm_tdiff {
+    const slm_tensor *a, *b; /* NULL: added (a) or removed (b) */
+    slm_tpair_how how;
+    double score;            /* content pairing: sampled cosine of the pick */
+    bool transposed;         /* B holds A's transpose (matrices) */
+    bool identical;          /* same dtype, shape and bytes */
+    bool compared;           /* values compared element by element: differing is set */
+    bool floats;             /* both sides float: m holds the metrics */
+    uint64_t differing;      /* elements whose values differ */
+    slm_qmetrics m;          /* e = B - A over every element */
+} slm_tdiff;
+
+/* A tensor's content hash: XXH3-128 of its bytes (false when unreadable). */
+bool slm_tensor_hash(const slm_tensor *t, XXH128_hash_t *h);
+/* "0123...": 32 lowercase hex digits, as xxhsum -H2 prints them. */
+const char *slm_hash_hex(char buf[33], XXH128_hash_t h);
+
+typedef struct slm_tdiffs {
+    slm_tdiff *v;            /* pairs first (in A's order), then removed, then added */
+    size_t n;
+} slm_tdiffs;
+
+/* Pairs and compares the tensors of A and B.  Reports progress in bytes
+ * read.  Returns 0 or ENOMEM. */
+int slm_diff_tensors(const slm_model *a, const slm_model *b, slm_progress_fn fn, void *arg, slm_tdiffs *out);
+void slm_tdiffs_free(slm_tdiffs *t);
+
+typedef struct slm_fact {
+    char *key;               /* JSON pointer: "/config/hidden_size" */
+    char *value;             /* its value as JSON text: "256", "\"float16\"" */
+} slm_fact;
+
+typedef struct slm_facts {
+    slm_fact *v;
+    size_t n, cap;
+} slm_facts;
+
+/* The facts of an opened model, sorted by key.  Returns 0 or ENOMEM. */
+int slm_model_facts(const slm_model *m, slm_facts *out);
+void slm_facts_free(slm_facts *f);
+/* The value of KEY in F (sorted), or NULL. */
+const slm_fact *slm_facts_find(const slm_facts *f, const char *key);
+
+#endif
