@@ -3,7 +3,10 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static void help(void)
 {
@@ -28,6 +31,8 @@ static void help(void)
            "  --runtime SPEC       the runtime the artifacts will be loaded with, e.g.\n"
            "                       @mlc-ai/web-llm@0.2.79 (default: read from a package.json,\n"
            "                       import map or HTML page beside the artifacts)\n"
+           "  -j, --jobs N         verify N paths at a time (default: the number of CPUs);\n"
+           "                       the output is the same, in argument order, whatever N\n"
            "  -q, --quiet          print nothing; the exit status tells\n\n"
            "Exit status: 0 clean, 1 findings at or above the failing severity, 2 usage\n"
            "error or unreadable input.  'slminspect rules' lists every rule.\n");
@@ -49,22 +54,87 @@ static void on_checked(void *arg, const char *path, slm_kind kind)
     c->n++;
 }
 
+/* One path's verification, run by a worker of the pool. */
+typedef struct job {
+    const char *path;
+    slm_verify_opts vo;
+    checked_list cl;
+    slm_diag d;
+    int err;
+} job;
+
+typedef struct pool {
+    job *v;
+    size_t n, next, done;
+    pthread_mutex_t mu;
+    progress *pr;
+} pool;
+
+static void *worker(void *arg)
+{
+    pool *P = arg;
+    for (;;) {
+        pthread_mutex_lock(&P->mu);
+        size_t i = P->next < P->n ? P->next++ : P->n;
+        pthread_mutex_unlock(&P->mu);
+        if (i == P->n)
+            return NULL;
+        job *j = &P->v[i];
+        j->err = slm_verify_path(j->path, &j->vo, &j->d);
+        pthread_mutex_lock(&P->mu);
+        P->done++;
+        if (P->pr->on && P->n > 1) {
+            fprintf(stderr, "\r\033[Kverify: %zu of %zu paths", P->done, P->n);
+            fflush(stderr);
+            P->pr->last = 1; /* progress_end clears the line */
+        }
+        pthread_mutex_unlock(&P->mu);
+    }
+}
+
+/* Runs every job, JOBS at a time (the caller's thread is one of them). */
+static void run_pool(pool *P, long jobs)
+{
+    size_t nt = (size_t)jobs < P->n ? (size_t)jobs : P->n;
+    pthread_t *t = nt > 1 ? calloc(nt - 1, sizeof *t) : NULL;
+    size_t started = 0;
+    for (size_t i = 0; t && i + 1 < nt; i++)
+        if (pthread_create(&t[i], NULL, worker, P) == 0)
+            started++;
+        else
+            break;
+    worker(P);
+    for (size_t i = 0; i < started; i++)
+        pthread_join(t[i], NULL);
+    free(t);
+}
+
 int cmd_verify(int argc, char **argv)
 {
-    enum { O_JSON = 256, O_STRICT, O_FAIL_ON, O_STATS, O_FP16, O_HASH, O_TARGET, O_RUNTIME, O_FORMAT };
+    enum { O_JSON = 256, O_STRICT, O_FAIL_ON, O_STATS, O_FP16, O_HASH, O_TARGET, O_RUNTIME, O_FORMAT, O_JOBS };
     static const struct option opts[] = {
         {"json", no_argument, 0, O_JSON},         {"strict", no_argument, 0, O_STRICT},
         {"fail-on", required_argument, 0, O_FAIL_ON}, {"stats", no_argument, 0, O_STATS},
         {"fp16", no_argument, 0, O_FP16},         {"quiet", no_argument, 0, 'q'},
         {"hash", no_argument, 0, O_HASH},         {"target", required_argument, 0, O_TARGET},
         {"runtime", required_argument, 0, O_RUNTIME}, {"format", required_argument, 0, O_FORMAT},
-        {"help", no_argument, 0, 'h'},            {0, 0, 0, 0}};
+        {"jobs", required_argument, 0, 'j'},      {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0}};
     bool quiet = false;
+    long jobs = sysconf(_SC_NPROCESSORS_ONLN);
     int fail_at = SLM_ERROR, fmt = OUT_TEXT, c;
-    slm_verify_opts vo = {0};
+    slm_verify_opts vo;
+    memset(&vo, 0, sizeof vo);
     optind = 1;
-    while ((c = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "qhj:", opts, NULL)) != -1) {
         switch (c) {
+        case 'j': {
+            char *end;
+            jobs = strtol(optarg, &end, 10);
+            if (!*optarg || *end || jobs < 1 || jobs > 1024)
+                return usage_error("verify", "--jobs takes a number from 1 to 1024, not '%s'", optarg);
+            break;
+        }
         case O_JSON: fmt = OUT_JSON; break;
         case O_FORMAT:
             if ((fmt = out_parse_format(optarg)) < 0)
@@ -93,23 +163,54 @@ int cmd_verify(int argc, char **argv)
         return usage_error("verify", "no PATH given");
     progress pr;
     progress_init(&pr, fmt == OUT_TEXT && !quiet);
-    vo.progress = progress_cb;
-    vo.progress_arg = &pr;
-    checked_list cl = {cJSON_CreateArray(), 0};
-    vo.checked = on_checked;
-    vo.checked_arg = &cl;
+    size_t n = (size_t)(argc - optind);
+    job *jv = calloc(n, sizeof *jv);
+    if (!jv)
+        return usage_error("verify", "out of memory");
+    pool P = {jv, n, 0, 0, PTHREAD_MUTEX_INITIALIZER, &pr};
+    for (size_t i = 0; i < n; i++) {
+        jv[i].path = argv[optind + (int)i];
+        jv[i].vo = vo;
+        jv[i].cl.files = cJSON_CreateArray();
+        jv[i].vo.checked = on_checked;
+        jv[i].vo.checked_arg = &jv[i].cl;
+        if (n == 1 || jobs == 1) { /* one at a time: progress in bytes */
+            jv[i].vo.progress = progress_cb;
+            jv[i].vo.progress_arg = &pr;
+        }
+        slm_diag_init(&jv[i].d);
+    }
+    run_pool(&P, jobs);
+    progress_end(&pr);
+
     slm_diag d;
     slm_diag_init(&d);
+    checked_list cl = {cJSON_CreateArray(), 0};
+    cJSON *paths = cJSON_CreateArray();
     int unreadable = 0;
-    for (int i = optind; i < argc; i++) {
-        int e = slm_verify_path(argv[i], &vo, &d);
-        if (e) {
+    for (size_t i = 0; i < n; i++) {
+        job *j = &jv[i];
+        if (j->err) {
             unreadable++;
-            fprintf(stderr, "slminspect verify: %s: %s\n", argv[i],
-                    e == ENOTSUP ? "not a file kind slminspect reads" : strerror(e));
+            fprintf(stderr, "slminspect verify: %s: %s\n", j->path,
+                    j->err == ENOTSUP ? "not a file kind slminspect reads" : strerror(j->err));
         }
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "path", j->path);
+        cJSON_AddBoolToObject(o, "readable", j->err == 0);
+        cJSON_AddNumberToObject(o, "files", (double)j->cl.n);
+        cJSON_AddNumberToObject(o, "errors", (double)j->d.count[SLM_ERROR]);
+        cJSON_AddNumberToObject(o, "warnings", (double)j->d.count[SLM_WARNING]);
+        cJSON_AddNumberToObject(o, "infos", (double)j->d.count[SLM_INFO]);
+        cJSON_AddItemToArray(paths, o);
+        cJSON *f;
+        while ((f = cJSON_DetachItemFromArray(j->cl.files, 0)))
+            cJSON_AddItemToArray(cl.files, f);
+        cJSON_Delete(j->cl.files);
+        cl.n += j->cl.n;
+        slm_diag_move(&d, &j->d);
+        slm_diag_free(&j->d);
     }
-    progress_end(&pr);
     slm_diag_sort(&d);
     if (fmt == OUT_SARIF) {
         out_print_json(out_sarif(&d));
@@ -117,13 +218,33 @@ int cmd_verify(int argc, char **argv)
         cJSON *doc = cJSON_CreateObject();
         out_add_findings(doc, &d);
         cJSON_AddItemToObject(doc, "checked", cl.files);
-        cl.files = NULL;
+        cJSON_AddItemToObject(doc, "paths", paths);
+        cl.files = paths = NULL;
         out_print_json(doc);
     } else if (!quiet) {
         out_findings_text(stdout, &d);
-        printf("%s%zu error(s), %zu warning(s), %zu info(s) in %zu file(s) checked\n", d.n ? "\n" : "",
+        if (n > 1) {
+            printf("%spaths:\n", d.n ? "\n" : "");
+            for (size_t i = 0; i < n; i++) {
+                const job *j = &jv[i];
+                const cJSON *o = cJSON_GetArrayItem(paths, (int)i);
+                double e = cJSON_GetObjectItem(o, "errors")->valuedouble,
+                       w = cJSON_GetObjectItem(o, "warnings")->valuedouble,
+                       in = cJSON_GetObjectItem(o, "infos")->valuedouble;
+                if (j->err)
+                    printf("  %s: unreadable\n", j->path);
+                else if (e + w + in == 0)
+                    printf("  %s: clean (%zu file(s))\n", j->path, j->cl.n);
+                else
+                    printf("  %s: %.0f error(s), %.0f warning(s), %.0f info(s) in %zu file(s)\n", j->path, e, w, in,
+                           j->cl.n);
+            }
+        }
+        printf("%s%zu error(s), %zu warning(s), %zu info(s) in %zu file(s) checked\n", d.n || n > 1 ? "\n" : "",
                d.count[SLM_ERROR], d.count[SLM_WARNING], d.count[SLM_INFO], cl.n);
     }
+    free(jv);
+    cJSON_Delete(paths);
     cJSON_Delete(cl.files);
     int rc = unreadable ? EXIT_USAGE : out_exit_code(&d, (slm_severity)fail_at);
     slm_diag_free(&d);
