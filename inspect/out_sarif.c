@@ -38,7 +38,8 @@ static const struct {
 } SPEC_DOCS[] = {
     {"IO", "core.md"},     {"JS", "core.md"},   {"ST", "safetensors.md"}, {"IX", "hf-index.md"},
     {"QT", "quant.md"},    {"ONNX", "onnx.md"}, {"MLC", "mlc.md"},        {"WASM", "wasm.md"},
-    {"WEBLLM", "webllm.md"}, {"CF", "config.md"}, {"TGT", "target.md"},   {"CI", "ci.md"},
+    {"WEBLLM", "webllm.md"}, {"CF", "config.md"}, {"TGT", "target.md"},   {"HS", "hash.md"},
+    {"CI", "ci.md"},
 };
 
 static const char *spec_doc(const char *id)
