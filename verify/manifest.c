@@ -841,32 +841,21 @@ static const char *found(const cJSON *item, char *buf, size_t n)
     return buf;
 }
 
-static bool in_list(const char *s, const char *const *list)
-{
-    for (; *list; list++)
-        if (strcmp(s, *list) == 0)
-            return true;
-    return false;
-}
-
-/* Repeated keys (HS-003) and keys the format does not have (HS-002). */
-static void check_keys(mf_ctx *c, const cJSON *obj, const char *ptr, const char *const *allowed)
+/* Repeated keys (HS-003).  Keys the format does not have are ignored: later
+ * versions add members, never change them (spec/schema/README.md). */
+static void check_dups(mf_ctx *c, const cJSON *obj, const char *ptr)
 {
     size_t n = 0, k = 0;
     bool *sup = slm_json_superseded(obj, &n);
-    for (const cJSON *m = obj->child; m; m = m->next, k++) {
+    for (const cJSON *m = obj->child; sup && m && k < n; m = m->next, k++) {
+        if (!sup[k])
+            continue;
         char buf[80], *p = slm_jptr(ptr, m->string ? m->string : "");
-        const char *key = slm_printable(buf, sizeof buf, m->string ? m->string : "", m->string ? strlen(m->string) : 0);
-        if (sup && k < n && sup[k]) {
-            slm_report(c->d, SLM_R_HS_003, c->file, (int64_t)slm_json_off(c->j, m, true), p,
-                       "key '%s' appears again later in this object: which value counts is ambiguous", key);
-            c->bad = true;
-        } else if (!m->string || !in_list(m->string, allowed)) {
-            slm_report(c->d, SLM_R_HS_002, c->file, (int64_t)slm_json_off(c->j, m, true), p,
-                       "unknown key '%s' (manifest_version 1 has no such key)", key);
-            c->bad = true;
-        }
+        slm_report(c->d, SLM_R_HS_003, c->file, (int64_t)slm_json_off(c->j, m, true), p,
+                   "key '%s' appears again later in this object: which value counts is ambiguous",
+                   slm_printable(buf, sizeof buf, m->string ? m->string : "", m->string ? strlen(m->string) : 0));
         free(p);
+        c->bad = true;
     }
     free(sup);
 }
@@ -945,13 +934,12 @@ static const char *unsafe_path(const char *p, unsigned flags)
 
 static void read_tensor(mf_ctx *c, hs_file *f, const cJSON *e, const char *ptr)
 {
-    static const char *const keys[] = {"name", "offset", "nbytes", "xxh3_128", NULL};
     c->bad = false;
     if (!cJSON_IsObject(e)) {
         shape(c, e, ptr, "a tensor must be an object, found %s", slm_json_type(e));
         return;
     }
-    check_keys(c, e, ptr, keys);
+    check_dups(c, e, ptr);
     const cJSON *name = member(c, e, "name", ptr);
     uint64_t off = 0, nb = 0, end = 0;
     uint8_t h[16];
@@ -1007,7 +995,6 @@ static void tensors_disjoint(mf_ctx *c, hs_file *f, const char *ptr)
  * (skip), so that the copy's file is not also called unlisted. */
 static int read_file(mf_ctx *c, hs_set *s, const cJSON *e, size_t index)
 {
-    static const char *const keys[] = {"path", "size", "xxh3_128", "kind", "md5sum", "tensors", NULL};
     char *ptr = slm_jptr_idx("/files", index);
     if (!ptr)
         return ENOMEM;
@@ -1017,7 +1004,7 @@ static int read_file(mf_ctx *c, hs_set *s, const cJSON *e, size_t index)
         free(ptr);
         return 0;
     }
-    check_keys(c, e, ptr, keys);
+    check_dups(c, e, ptr);
     const cJSON *path = member(c, e, "path", ptr);
     char *pp = slm_jptr(ptr, "path");
     const char *why = NULL;
@@ -1074,13 +1061,12 @@ static int read_file(mf_ctx *c, hs_set *s, const cJSON *e, size_t index)
 /* The top level: 0 with S filled in; -1 when the manifest cannot be used at all. */
 static int read_manifest(mf_ctx *c, hs_set *s)
 {
-    static const char *const keys[] = {"manifest_version", "tool", "algorithm", "files", NULL};
     const cJSON *root = c->j->root;
     if (!cJSON_IsObject(root)) {
         shape(c, root, "", "a manifest is a JSON object, found %s", slm_json_type(root));
         return -1;
     }
-    check_keys(c, root, "", keys);
+    check_dups(c, root, "");
     uint64_t v = 0;
     char buf[100];
     if (get_u64(c, root, "manifest_version", "", &v) && v != HS_VERSION)
