@@ -16,6 +16,7 @@
  * its fix and the spec/ document that specifies it (help). */
 #include "cli.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -130,6 +131,16 @@ static void add_sb(cJSON *o, const char *key, sbuf *b)
     *b = (sbuf){0};
 }
 
+/* Integers are written exactly ("%lld"): cJSON writes doubles, and some
+ * integers of 10^15 and above with an exponent, which SARIF's draft-04
+ * schema does not take as integers. */
+static void add_int(cJSON *o, const char *key, long long v)
+{
+    char buf[24];
+    snprintf(buf, sizeof buf, "%lld", v);
+    cJSON_AddRawToObject(o, key, buf);
+}
+
 static cJSON *message(const char *text)
 {
     cJSON *m = cJSON_CreateObject();
@@ -213,7 +224,7 @@ static cJSON *result_json(const slm_finding *x, int index)
     const slm_rule *r = slm_rule_get(x->rule);
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "ruleId", r->id);
-    cJSON_AddNumberToObject(o, "ruleIndex", index);
+    add_int(o, "ruleIndex", index);
     cJSON_AddStringToObject(o, "level", level_of(x->severity));
     cJSON_AddItemToObject(o, "message", message(x->message && *x->message ? x->message : r->title));
     bool file = x->file && *x->file;
@@ -228,7 +239,7 @@ static cJSON *result_json(const slm_finding *x, int index)
         add_sb(al, "uri", &b);
         if (x->offset >= 0) {
             cJSON *rg = cJSON_AddObjectToObject(pl, "region");
-            cJSON_AddNumberToObject(rg, "byteOffset", (double)x->offset);
+            add_int(rg, "byteOffset", (long long)x->offset);
         }
     }
     if (x->path) {
@@ -285,10 +296,10 @@ cJSON *out_sarif(const slm_diag *d)
         if ((unsigned)d->v[i].rule < SLM_R__COUNT)
             cJSON_AddItemToArray(results, result_json(&d->v[i], index[d->v[i].rule]));
     cJSON *props = cJSON_AddObjectToObject(run, "properties");
-    cJSON_AddNumberToObject(props, "errors", (double)d->count[SLM_ERROR]);
-    cJSON_AddNumberToObject(props, "warnings", (double)d->count[SLM_WARNING]);
-    cJSON_AddNumberToObject(props, "infos", (double)d->count[SLM_INFO]);
+    add_int(props, "errors", (long long)d->count[SLM_ERROR]);
+    add_int(props, "warnings", (long long)d->count[SLM_WARNING]);
+    add_int(props, "infos", (long long)d->count[SLM_INFO]);
     if (d->dropped)
-        cJSON_AddNumberToObject(props, "not_listed", (double)d->dropped);
+        add_int(props, "not_listed", (long long)d->dropped);
     return log;
 }

@@ -6,7 +6,7 @@
  *               "command"?: S, ... }
  *   finding = { "rule": S, "severity": "error"|"warning"|"info", "file": S,
  *               "offset"?: N, "path"?: S, "message": S, ... }
- *   N       = an integer 0..2^53 written without fraction or exponent
+ *   N       = an integer 0..2^53 (in any notation: 62, 62.0, 6.2e1)
  * The three counts come together or not at all; they count the findings
  * listed, by the severity each states, plus not_listed (findings over the
  * per-rule limit, which the report counts but does not list). */
@@ -72,29 +72,78 @@ static const cJSON *string_member(ctx *c, const cJSON *f, const char *key, bool 
     return NULL;
 }
 
+/* A number's value when it is an integer 0..2^53, read exactly from its text
+ * in any JSON notation (62, 62.0, 6.2e1: cJSON writes some integers of 10^15
+ * and above with an exponent).  0 such an integer, 1 not a non-negative
+ * integer, 2 an integer beyond 2^53. */
+static int exact_count(const ctx *c, const cJSON *v, uint64_t *out)
+{
+    const slm_json_span *sp = slm_json_span_of(c->j, v);
+    if (!cJSON_IsNumber(v) || !sp || sp->len == 0 || c->j->text[sp->off] == '-')
+        return 1;
+    const char *p = c->j->text + sp->off, *end = p + sp->len, *m = p;
+    int64_t T = 0, I = -1, first = -1, last = -1, e = 0, esign = 1;
+    for (; p < end && *p != 'e' && *p != 'E'; p++) { /* the mantissa: digits and one '.' */
+        if (*p == '.') {
+            I = T;
+            continue;
+        }
+        if (*p != '0') {
+            if (first < 0)
+                first = T;
+            last = T;
+        }
+        T++;
+    }
+    if (I < 0)
+        I = T;
+    if (p < end) { /* the exponent, saturated: beyond 10^6 the answer no longer changes */
+        p++;
+        if (p < end && (*p == '+' || *p == '-'))
+            esign = *p++ == '-' ? -1 : 1;
+        for (; p < end; p++)
+            e = e < 1000000 ? e * 10 + (*p - '0') : e;
+    }
+    *out = 0;
+    if (first < 0)
+        return 0; /* zero */
+    /* value = digits[first..last] x 10^k */
+    int64_t k = esign * e - (T - I) + (T - 1 - last), len = last - first + 1;
+    if (k < 0)
+        return 1;
+    if (len + k > 16)
+        return 2;
+    uint64_t x = 0;
+    for (int64_t i = 0, t = 0; m + i < end && t <= last; i++) {
+        if (m[i] == '.')
+            continue;
+        if (t >= first)
+            x = x * 10 + (uint64_t)(m[i] - '0');
+        t++;
+    }
+    for (int64_t i = 0; i < k; i++)
+        x *= 10;
+    *out = x;
+    return x <= EXACT_MAX ? 0 : 2;
+}
+
 /* "offset": an integer 0..2^53, or -1 when absent.  False (after a problem) when malformed. */
 static bool offset_member(ctx *c, const cJSON *f, const char *ptr, int64_t *off)
 {
     const cJSON *v = slm_json_get(f, "offset");
-    int64_t x;
+    uint64_t x;
     *off = -1;
     if (!v)
         return true;
-    enum slm_jnum e = slm_json_i64(c->j, v, &x);
-    if (e == SLM_JNUM_OK && x >= 0 && (uint64_t)x <= EXACT_MAX) {
-        *off = x;
-        return true;
-    }
-    if (e == SLM_JNUM_RANGE || (e == SLM_JNUM_OK && x > 0)) {
-        const slm_json_span *sp = slm_json_span_of(c->j, v);
-        int n = sp ? (int)(sp->len < 40 ? sp->len : 40) : 0;
-        problem(c, SLM_R_JS_003, v, false, ptr, "finding %s: offset %.*s is beyond 2^53, expected an exact integer",
-                ptr, n, sp ? c->j->text + sp->off : "");
-    } else
+    int r = exact_count(c, v, &x);
+    if (r == 0)
+        *off = (int64_t)x;
+    else if (r == 2)
+        problem(c, SLM_R_JS_003, v, false, ptr, "finding %s: offset is beyond 2^53, expected an exact integer", ptr);
+    else
         problem(c, SLM_R_CI_004, v, false, ptr, "finding %s: \"offset\" is %s, expected an integer >= 0", ptr,
-                e == SLM_JNUM_OK ? "negative" : e == SLM_JNUM_FRACTION ? "not written as an integer"
-                                                                        : slm_json_type(v));
-    return false;
+                cJSON_IsNumber(v) ? "not a non-negative integer" : slm_json_type(v));
+    return r == 0;
 }
 
 static void load_finding(ctx *c, const cJSON *f, size_t i)
@@ -161,15 +210,14 @@ static bool count_member(ctx *c, const cJSON *root, const char *key, uint64_t *v
         return false;
     char ptr[32];
     snprintf(ptr, sizeof ptr, "/%s", key);
-    enum slm_jnum e = slm_json_u64(c->j, x, v);
-    if (e == SLM_JNUM_OK && *v <= EXACT_MAX)
+    int r = exact_count(c, x, v);
+    if (r == 0)
         return true;
-    if (e == SLM_JNUM_OK || e == SLM_JNUM_RANGE)
+    if (r == 2)
         problem(c, SLM_R_JS_003, x, false, ptr, "\"%s\" is beyond 2^53, expected an exact integer", key);
     else
         problem(c, SLM_R_CI_007, x, false, ptr, "\"%s\" is %s, expected an integer >= 0", key,
-                e == SLM_JNUM_NEGATIVE ? "negative" : e == SLM_JNUM_FRACTION ? "not written as an integer"
-                                                                             : slm_json_type(x));
+                cJSON_IsNumber(x) ? "not a non-negative integer" : slm_json_type(x));
     *present = false;
     return false;
 }

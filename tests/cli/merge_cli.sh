@@ -192,8 +192,18 @@ h severity_fatal '{"findings": [{"rule": "ST-012", "severity": "fatal", "file": 
 bad severity_fatal CI-004 1 /findings/0
 h offset_negative '{"findings": [{"rule": "ST-012", "severity": "error", "file": "a", "offset": -1, "message": "m"}]}'
 bad offset_negative CI-004 1 /findings/0
-h offset_exponent '{"findings": [{"rule": "ST-012", "severity": "error", "file": "a", "offset": 6.2e1, "message": "m"}]}'
-bad offset_exponent CI-004 1 /findings/0
+h offset_fraction '{"findings": [{"rule": "ST-012", "severity": "error", "file": "a", "offset": 6.25e1, "message": "m"}]}'
+bad offset_fraction CI-004 1 /findings/0
+# integers in the notations cJSON writes (1e+15) or any other: read exactly
+h offset_exponent '{"findings": [{"rule": "ST-012", "severity": "error", "file": "a", "offset": 6.2e1, "message": "m"},
+ {"rule": "ST-012", "severity": "error", "file": "b", "offset": 1e+15, "message": "m"}], "errors": 2.0e0, "warnings": 0, "infos": 0}'
+expect_rc 1 "$BIN" merge --json "$TMP/h/offset_exponent.json"
+$PY -c '
+import json, sys
+d = json.load(sys.stdin)
+print("ok" if [(x["rule"], x["offset"]) for x in d["findings"]] == [("ST-012", 62), ("ST-012", 10**15)] else d["findings"])
+' <"$TMP/out" >"$TMP/cmp"
+expect_grep "^ok$" "$TMP/cmp"
 h offset_string '{"findings": [{"rule": "ST-012", "severity": "error", "file": "a", "offset": "62", "message": "m"}]}'
 bad offset_string CI-004 1 /findings/0
 h message_nul '{"findings": [{"rule": "ST-012", "severity": "error", "file": "a", "message": "m\u0000hidden"}]}'
