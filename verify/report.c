@@ -348,6 +348,10 @@ static void guess_command(const cJSON *root, char out[16])
         memcpy(out, c->valuestring, n + 1);
     } else if (cJSON_IsArray(slm_json_get(root, "inputs"))) {
         strcpy(out, "merge");
+    } else if (cJSON_IsArray(slm_json_get(root, "steps")) && slm_json_get(root, "result")) {
+        strcpy(out, "gate");
+    } else if (slm_json_get(root, "manifest") && slm_json_get(root, "files_checked")) {
+        strcpy(out, "hash");
     } else if (slm_json_get(root, "quantized") && slm_json_get(root, "reference")) {
         strcpy(out, "quant");
     } else if (slm_json_get(root, "checked")) {

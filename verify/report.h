@@ -15,7 +15,7 @@
 #define SLM_REPORT_MAX_DEPTH SLM_JSON_DEPTH_SERDE
 
 typedef struct slm_report_info {
-    char command[16];  /* its "command", else guessed from its keys (verify, quant, merge); "" unknown */
+    char command[16];  /* its "command", else guessed from its keys (verify, quant, gate, hash, merge); "" unknown */
     size_t taken;      /* findings taken into INTO (kept or over the per-rule limit) */
     size_t count[3];   /* those, by severity, with its not_listed ones */
     cJSON *checked;    /* a copy of its "checked" array, or NULL */

@@ -124,6 +124,22 @@ ok
 expect_rc 1 "$BIN" merge --json "$TMP/quant.json" "$TMP/r1.json"
 expect_grep '"QT-101"' "$TMP/out"
 expect_grep '"command":[[:space:]]*"quant"' "$TMP/out"
+# gate and hash --check reports merge too; each input's command is recognized
+"$BIN" gate --json "$Q/onnx/model_q4.onnx" --ref "$Q/hf_fp16" --min-sqnr 18 >"$TMP/gate.json"
+mkdir "$TMP/copy" && cp "$Q"/hf_fp32_single/* "$TMP/copy/" && chmod u+w "$TMP"/copy/*
+"$BIN" hash -o "$TMP/MANIFEST.json" "$TMP/copy" >/dev/null
+printf 'x' >>"$TMP/copy/config.json"
+"$BIN" hash --check "$TMP/MANIFEST.json" "$TMP/copy" --json >"$TMP/hash.json"
+expect_rc 1 "$BIN" merge --json "$TMP/gate.json" "$TMP/hash.json" "$TMP/quant.json" "$TMP/r1.json" "$TMP/m1.json"
+$PY -c '
+import json, sys
+d = json.load(sys.stdin)
+cmds = [i.get("command") for i in d["inputs"]]
+rules = {x["rule"] for x in d["findings"]}
+ok = cmds == ["gate", "hash", "quant", "verify", "merge"] and "QT-101" in rules and any(r.startswith("HS-") for r in rules)
+ok = ok and all(i["status"] == "merged" and i["problems"] == 0 for i in d["inputs"])
+print("ok" if ok else (cmds, rules, d["inputs"]))' <"$TMP/out" >"$TMP/cmp"
+expect_grep "^ok$" "$TMP/cmp"
 # unreadable reports: exit 2, the others still merged; SARIF says the execution failed
 expect_rc 2 "$BIN" merge "$TMP/r6.json" "$TMP/missing.json"
 expect_grep "missing.json" "$TMP/err"
