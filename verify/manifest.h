@@ -43,7 +43,9 @@ typedef struct slm_manifest_opts {
  * with its PATH's base name.  Unreadable files are findings (IO-001) and are
  * left out.  Returns 0 with *MANIFEST set, or an errno value: a PATH cannot
  * be read (ENOENT, EACCES, ...) or is neither a file nor a folder (EINVAL),
- * two PATHs have the same base name (EEXIST), ENOMEM. */
+ * two PATHs have the same base name (EEXIST), ENOMEM.  The integers of
+ * *MANIFEST are raw items (their exact decimal text): write it with
+ * cJSON_Print, read it back after printing. */
 int slm_manifest_make(const char *const *paths, size_t n, const slm_manifest_opts *o, cJSON **manifest,
                       slm_diag *d);
 
