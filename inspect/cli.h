@@ -27,6 +27,9 @@ int out_parse_format(const char *s);
  * with IDs, titles and help from the rule tables and spec/), for
  * --format sarif (out_sarif.c). */
 cJSON *out_sarif(const slm_diag *d);
+/* Marks LOG's run as not executed successfully (an input could not be
+ * read: exit status 2), with WHY as an error notification. */
+void out_sarif_unsuccessful(cJSON *log, const char *why);
 /* 1 when D has a finding at FAIL_AT or above, else 0. */
 int out_exit_code(const slm_diag *d, slm_severity fail_at);
 /* Parses "error"/"warning"/"info"; -1 when none of those. */

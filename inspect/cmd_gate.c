@@ -278,10 +278,16 @@ int cmd_gate(int argc, char **argv)
     cJSON_AddStringToObject(doc, "result", rc == EXIT_CLEAN ? "pass" : rc == EXIT_FINDINGS ? "fail" : "error");
     cJSON_AddItemToObject(doc, "steps", steps);
     out_add_findings(doc, &all);
-    if (fmt == OUT_SARIF)
-        out_print_json(out_sarif(&all));
-    else if (fmt == OUT_JSON)
-        out_print_json(doc), doc = NULL;
+    if (fmt == OUT_SARIF) {
+        cJSON *log = out_sarif(&all);
+        if (rc == EXIT_USAGE)
+            out_sarif_unsuccessful(log, "an input could not be read (see standard error)");
+        out_print_json(log);
+    }
+    else if (fmt == OUT_JSON) {
+        out_print_json(doc);
+        doc = NULL;
+    }
     else if (!quiet && rc != EXIT_USAGE)
         print_text(doc, &all, (slm_severity)fail_at);
     cJSON_Delete(doc);

@@ -54,18 +54,14 @@ typedef struct merged {
     slm_diag d;
     cJSON *inputs, *checked;
     size_t unreadable;
-    cJSON *notes; /* SARIF notifications for unreadable reports */
+    cJSON *notes; /* why each unreadable report could not be read (SARIF notifications) */
 } merged;
 
 static void note(merged *m, const char *path, const char *why)
 {
-    cJSON *n = cJSON_CreateObject(), *msg = cJSON_CreateObject();
     char *t = slm_strdupf("%s: %s", path, why);
-    cJSON_AddStringToObject(msg, "text", t ? t : why);
+    cJSON_AddItemToArray(m->notes, cJSON_CreateString(t ? t : why));
     free(t);
-    cJSON_AddItemToObject(n, "message", msg);
-    cJSON_AddStringToObject(n, "level", "error");
-    cJSON_AddItemToArray(m->notes, n);
 }
 
 /* Reads one report into M.  0, or EXIT_USAGE when it cannot be read or memory runs out. */
@@ -114,21 +110,6 @@ static int merge_one(merged *m, const char *path)
     return 0;
 }
 
-static void sarif_unsuccessful(cJSON *log, cJSON *notes)
-{
-    cJSON *inv = cJSON_GetArrayItem(cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(log, "runs"), 0),
-                                                        "invocations"), 0);
-    cJSON_ReplaceItemInObjectCaseSensitive(inv, "executionSuccessful", cJSON_CreateFalse());
-    cJSON *old = cJSON_GetObjectItem(inv, "toolExecutionNotifications"), *n;
-    if (!old) {
-        cJSON_AddItemToObject(inv, "toolExecutionNotifications", notes);
-        return;
-    }
-    while ((n = cJSON_DetachItemFromArray(notes, 0)))
-        cJSON_AddItemToArray(old, n);
-    cJSON_Delete(notes);
-}
-
 int cmd_merge(int argc, char **argv)
 {
     enum { O_JSON = 256, O_STRICT, O_FAIL_ON, O_FORMAT };
@@ -168,10 +149,8 @@ int cmd_merge(int argc, char **argv)
     slm_diag_sort(&m.d);
     if (fmt == OUT_SARIF) {
         cJSON *log = out_sarif(&m.d);
-        if (m.unreadable) {
-            sarif_unsuccessful(log, m.notes);
-            m.notes = NULL;
-        }
+        const cJSON *n;
+        cJSON_ArrayForEach(n, m.notes) out_sarif_unsuccessful(log, n->valuestring);
         out_print_json(log);
     } else if (fmt == OUT_JSON) {
         cJSON *doc = cJSON_CreateObject();

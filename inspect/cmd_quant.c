@@ -565,6 +565,11 @@ int cmd_quant(int argc, char **argv)
     cJSON *doc;
     int rc = quant_run(&qo, &d, &doc, &pg);
     if (rc) {
+        if (fmt == OUT_SARIF) {
+            cJSON *log = out_sarif(&d);
+            out_sarif_unsuccessful(log, "an input could not be read (see standard error)");
+            out_print_json(log);
+        }
         slm_diag_free(&d);
         return rc;
     }

@@ -213,7 +213,15 @@ int cmd_verify(int argc, char **argv)
     }
     slm_diag_sort(&d);
     if (fmt == OUT_SARIF) {
-        out_print_json(out_sarif(&d));
+        cJSON *log = out_sarif(&d);
+        for (size_t i = 0; i < n; i++)
+            if (jv[i].err) {
+                char why[512];
+                snprintf(why, sizeof why, "%s: %s", jv[i].path,
+                         jv[i].err == ENOTSUP ? "not a file kind slminspect reads" : strerror(jv[i].err));
+                out_sarif_unsuccessful(log, why);
+            }
+        out_print_json(log);
     } else if (fmt == OUT_JSON) {
         cJSON *doc = cJSON_CreateObject();
         out_add_findings(doc, &d);

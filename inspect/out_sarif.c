@@ -219,7 +219,47 @@ static void sb_uri(sbuf *b, const char *path)
     }
 }
 
-static cJSON *result_json(const slm_finding *x, int index)
+/* Line and column (1-based, columns in bytes) of OFFSET in a text file, for
+ * code-scanning UIs that place results by line.  Only JSON documents: a
+ * line number in a binary file means nothing.  The file stays mapped for the
+ * findings after it (they are sorted by file). */
+typedef struct textpos {
+    char *file;
+    slm_map map;
+    bool ok;
+} textpos;
+
+static bool line_of(textpos *tp, const char *file, int64_t offset, long long *line, long long *col)
+{
+    size_t n = strlen(file);
+    if (n < 5 || strcmp(file + n - 5, ".json") != 0)
+        return false;
+    if (!tp->file || strcmp(tp->file, file) != 0) {
+        if (tp->ok)
+            slm_map_close(&tp->map);
+        free(tp->file);
+        tp->file = strdup(file);
+        tp->ok = tp->file && slm_map_open(&tp->map, file) == 0;
+    }
+    if (!tp->ok || (uint64_t)offset > tp->map.size)
+        return false;
+    const uint8_t *p = tp->map.data, *end = p + offset, *bol = p;
+    long long l = 1;
+    for (const uint8_t *q; p && (q = memchr(p, '\n', (size_t)(end - p))); p = q + 1, bol = p)
+        l++;
+    *line = l;
+    *col = (long long)(end - bol) + 1;
+    return true;
+}
+
+static void textpos_free(textpos *tp)
+{
+    if (tp->ok)
+        slm_map_close(&tp->map);
+    free(tp->file);
+}
+
+static cJSON *result_json(const slm_finding *x, int index, textpos *tp)
 {
     const slm_rule *r = slm_rule_get(x->rule);
     cJSON *o = cJSON_CreateObject();
@@ -239,6 +279,11 @@ static cJSON *result_json(const slm_finding *x, int index)
         add_sb(al, "uri", &b);
         if (x->offset >= 0) {
             cJSON *rg = cJSON_AddObjectToObject(pl, "region");
+            long long line, col;
+            if (line_of(tp, x->file, x->offset, &line, &col)) {
+                add_int(rg, "startLine", line);
+                add_int(rg, "startColumn", col);
+            }
             add_int(rg, "byteOffset", (long long)x->offset);
         }
     }
@@ -292,9 +337,11 @@ cJSON *out_sarif(const slm_diag *d)
     cJSON_AddItemToArray(cJSON_AddArrayToObject(run, "invocations"), inv);
 
     cJSON *results = cJSON_AddArrayToObject(run, "results");
+    textpos tp = {NULL, {0}, false};
     for (size_t i = 0; i < d->n; i++)
         if ((unsigned)d->v[i].rule < SLM_R__COUNT)
-            cJSON_AddItemToArray(results, result_json(&d->v[i], index[d->v[i].rule]));
+            cJSON_AddItemToArray(results, result_json(&d->v[i], index[d->v[i].rule], &tp));
+    textpos_free(&tp);
     cJSON *props = cJSON_AddObjectToObject(run, "properties");
     add_int(props, "errors", (long long)d->count[SLM_ERROR]);
     add_int(props, "warnings", (long long)d->count[SLM_WARNING]);
@@ -302,4 +349,19 @@ cJSON *out_sarif(const slm_diag *d)
     if (d->dropped)
         add_int(props, "not_listed", (long long)d->dropped);
     return log;
+}
+
+void out_sarif_unsuccessful(cJSON *log, const char *why)
+{
+    cJSON *inv = cJSON_GetArrayItem(cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(log, "runs"), 0),
+                                                        "invocations"), 0);
+    if (!inv)
+        return;
+    cJSON_ReplaceItemInObjectCaseSensitive(inv, "executionSuccessful", cJSON_CreateFalse());
+    cJSON *notes = cJSON_GetObjectItem(inv, "toolExecutionNotifications"), *n = cJSON_CreateObject();
+    if (!notes)
+        notes = cJSON_AddArrayToObject(inv, "toolExecutionNotifications");
+    cJSON_AddItemToObject(n, "message", message(why));
+    cJSON_AddStringToObject(n, "level", "error");
+    cJSON_AddItemToArray(notes, n);
 }

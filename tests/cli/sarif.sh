@@ -230,4 +230,31 @@ ok
 if $PY "$SRC/tests/tools/check_schema.py" "$SCHEMA" "$TMP/broken_uri.sarif" >"$TMP/check" 2>&1; then
     fail "a URI with spaces validates (format checking is off)"
 fi
+# Results in a JSON document carry the line and column of their offset
+# (code-scanning UIs place results by line); binary files only the offset.
+"$BIN" verify --target hf --format sarif "$SRC/examples/tiny-qwen2" >"$TMP/lines.sarif"
+ok
+$PY - "$TMP/lines.sarif" >"$TMP/cmp" 2>&1 <<'PY' || fail "line/column of JSON findings: $(cat "$TMP/cmp")"
+import json, sys
+seen = 0
+for r in json.load(open(sys.argv[1]))["runs"][0]["results"]:
+    pl = r["locations"][0]["physicalLocation"]
+    rg, uri = pl.get("region", {}), pl["artifactLocation"]["uri"]
+    if "byteOffset" not in rg:
+        continue
+    if not uri.endswith(".json"):
+        assert "startLine" not in rg, r
+        continue
+    text = open(uri[len("file://"):] if uri.startswith("file://") else uri, "rb").read()
+    off = rg["byteOffset"]
+    assert rg["startLine"] == text[:off].count(b"\n") + 1, (r, text[:off].count(b"\n") + 1)
+    assert rg["startColumn"] == off - (text.rfind(b"\n", 0, off) + 1) + 1, r
+    seen += 1
+assert seen >= 2, seen
+PY
+# An input that cannot be read: exit 2, and the log says the run did not succeed.
+expect_rc 2 "$BIN" verify --format sarif "$TMP/no-such-file.safetensors" "$SRC/examples/tiny-qwen2"
+ok
+$PY -c 'import json,sys; i=json.load(open(sys.argv[1]))["runs"][0]["invocations"][0]; assert i["executionSuccessful"] is False and "no-such-file" in i["toolExecutionNotifications"][0]["message"]["text"], i' "$TMP/out" || fail "unreadable input: executionSuccessful not false"
+"$PY" "$SRC/tests/tools/check_schema.py" "$SRC/tests/data/sarif-schema-2.1.0.json" "$TMP/out" "$TMP/lines.sarif" >"$TMP/cmp" 2>&1 || fail "schema: $(cat "$TMP/cmp")"
 finish
