@@ -19,6 +19,10 @@ void out_findings_text(FILE *f, const slm_diag *d);
 cJSON *out_findings_json(const slm_diag *d);
 /* Adds "findings", "errors", "warnings", "infos" to OBJ. */
 void out_add_findings(cJSON *obj, const slm_diag *d);
+/* A --json document of COMMAND: {"command": COMMAND, "version": "0.1.0"}, to
+ * which the command adds its members (readers such as merge tell reports
+ * apart by them). */
+cJSON *out_doc(const char *command);
 /* Prints a cJSON document and a newline to stdout; frees it. */
 void out_print_json(cJSON *doc);
 /* Parses "text"/"json"/"sarif" (--format); -1 when none of those. */

@@ -217,7 +217,7 @@ static int tdiff_cmp(const void *x, const void *y)
 static cJSON *build(const char *pa, const slm_model *a, const char *pb, const slm_model *b, const slm_tdiffs *td,
                     const slm_facts *fa, const slm_facts *fb, bool all)
 {
-    cJSON *doc = cJSON_CreateObject(), *arr = cJSON_CreateArray();
+    cJSON *doc = out_doc("diff"), *arr = cJSON_CreateArray();
     cJSON_AddItemToObject(doc, "a", side_json(pa, a));
     cJSON_AddItemToObject(doc, "b", side_json(pb, b));
     counts c;

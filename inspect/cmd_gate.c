@@ -211,7 +211,7 @@ int cmd_gate(int argc, char **argv)
     progress_init(&pg, fmt == OUT_TEXT && !quiet);
     slm_diag all;
     slm_diag_init(&all);
-    cJSON *doc = cJSON_CreateObject(), *steps = cJSON_CreateArray();
+    cJSON *doc = out_doc("gate"), *steps = cJSON_CreateArray();
     cJSON_AddStringToObject(doc, "path", path);
     int rc = 0;
 

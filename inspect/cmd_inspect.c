@@ -336,7 +336,7 @@ int cmd_inspect(int argc, char **argv)
     }
     slm_diag_sort(&d);
     if (json) {
-        cJSON *doc = cJSON_CreateObject();
+        cJSON *doc = out_doc("inspect");
         cJSON_AddItemToObject(doc, "artifacts", arts);
         out_add_findings(doc, &d);
         out_print_json(doc);

@@ -153,8 +153,7 @@ int cmd_merge(int argc, char **argv)
         cJSON_ArrayForEach(n, m.notes) out_sarif_unsuccessful(log, n->valuestring);
         out_print_json(log);
     } else if (fmt == OUT_JSON) {
-        cJSON *doc = cJSON_CreateObject();
-        cJSON_AddStringToObject(doc, "command", "merge");
+        cJSON *doc = out_doc("merge");
         out_add_findings(doc, &m.d);
         cJSON_AddItemToObject(doc, "inputs", m.inputs);
         m.inputs = NULL;

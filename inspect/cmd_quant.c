@@ -375,7 +375,7 @@ int quant_run(const quant_opts *qo, slm_diag *d, cJSON **docp, progress *pgp)
     uint64_t total = 0, done = 0;
     for (size_t i = 0; i < pr.n; i++)
         total += slm_qcompare_bytes(&qm.q[pr.p[i].qi], &pr.p[i]);
-    cJSON *doc = cJSON_CreateObject(), *arr = cJSON_CreateArray();
+    cJSON *doc = out_doc("quant"), *arr = cJSON_CreateArray();
     cJSON_AddStringToObject(doc, "quantized", qpath);
     cJSON_AddStringToObject(doc, "reference", ref);
     cJSON_AddStringToObject(doc, "kernel", slm_q_kernel());

@@ -223,7 +223,7 @@ int cmd_verify(int argc, char **argv)
             }
         out_print_json(log);
     } else if (fmt == OUT_JSON) {
-        cJSON *doc = cJSON_CreateObject();
+        cJSON *doc = out_doc("verify");
         out_add_findings(doc, &d);
         cJSON_AddItemToObject(doc, "checked", cl.files);
         cJSON_AddItemToObject(doc, "paths", paths);

@@ -60,6 +60,14 @@ void out_add_findings(cJSON *obj, const slm_diag *d)
         cJSON_AddNumberToObject(obj, "not_listed", (double)d->dropped);
 }
 
+cJSON *out_doc(const char *command)
+{
+    cJSON *doc = cJSON_CreateObject();
+    cJSON_AddStringToObject(doc, "command", command);
+    cJSON_AddStringToObject(doc, "version", SLM_VERSION);
+    return doc;
+}
+
 void out_print_json(cJSON *doc)
 {
     char *s = cJSON_Print(doc);
