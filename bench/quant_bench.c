@@ -1,8 +1,22 @@
-/* bench/quant.sh's kernel timing: the fast int4 GEMV (M=1) and GEMM (M=16)
- * on the MatMulNBits weight of gemm.onnx (read by slminspect's ONNX reader,
- * the same bytes onnxruntime gets), single thread, and the single-core
- * memory read bandwidth of this machine.
- *   quant_bench gemm.onnx */
+/* bench/quant.sh's kernel timing: slminspect's fast int4 GEMV (M=1) and
+ * GEMM (M=16) on the MatMulNBits weight of gemm.onnx (read by slminspect's
+ * ONNX reader, the same bytes onnxruntime gets), one thread, and the
+ * single-core memory read bandwidth of this machine.
+ *
+ *   quant_bench gemm.onnx [REPS]
+ *
+ * Two ways of running the same kernel:
+ *   hot   the same weight every call: after the first call its 10 MiB sit
+ *         in the 32 MiB last-level cache, as in onnxruntime's loop over one
+ *         model (quant_ort.js on gemm.onnx);
+ *   cold  calls rotate over COPIES distinct copies of the weight (together
+ *         at least 256 MiB, 8x the last-level cache), so every call reads
+ *         its weight from DRAM: the figure to hold against the bandwidth.
+ * The bandwidth is read the same way: a 1 GiB buffer streamed once per pass.
+ * Every call is timed twice, wall clock and this thread's CPU time (the
+ * machine is shared: CPU time leaves out the time other processes held the
+ * core); medians and best of REPS calls are printed, one line each, as
+ *   name: wall median W ms best B ms, cpu median C ms best D ms [...] */
 #include <slm/slm.h>
 
 #include <immintrin.h>
@@ -11,10 +25,10 @@
 #include <string.h>
 #include <time.h>
 
-static double now(void)
+static double clock_s(clockid_t c)
 {
     struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
+    clock_gettime(c, &t);
     return (double)t.tv_sec + t.tv_nsec * 1e-9;
 }
 
@@ -24,29 +38,95 @@ static int cmp(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-__attribute__((target("avx2"))) static double read_bw(void)
+typedef struct timing {
+    double wall_med, wall_best, cpu_med, cpu_best;
+} timing;
+
+static timing summarize(double *wall, double *cpu, int n)
 {
-    size_t n = (size_t)1 << 30; /* 1 GiB: beyond every cache */
-    uint8_t *p = malloc(n);
+    qsort(wall, (size_t)n, sizeof *wall, cmp);
+    qsort(cpu, (size_t)n, sizeof *cpu, cmp);
+    return (timing){wall[n / 2], wall[0], cpu[n / 2], cpu[0]};
+}
+
+static void print_timing(const char *name, timing t, double scale, const char *unit)
+{
+    printf("%s: wall median %.3f %s best %.3f %s, cpu median %.3f %s best %.3f %s", name, t.wall_med * scale, unit,
+           t.wall_best * scale, unit, t.cpu_med * scale, unit, t.cpu_best * scale, unit);
+}
+
+/* One pass over N bytes with AVX2 loads: the single-core read bandwidth. */
+__attribute__((target("avx2"))) static void read_pass(const uint8_t *p, size_t n)
+{
+    __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0;
+    for (size_t i = 0; i < n; i += 128) {
+        a0 = _mm256_add_epi8(a0, _mm256_load_si256((const __m256i *)(const void *)(p + i)));
+        a1 = _mm256_add_epi8(a1, _mm256_load_si256((const __m256i *)(const void *)(p + i + 32)));
+        a2 = _mm256_add_epi8(a2, _mm256_load_si256((const __m256i *)(const void *)(p + i + 64)));
+        a3 = _mm256_add_epi8(a3, _mm256_load_si256((const __m256i *)(const void *)(p + i + 96)));
+    }
+    volatile int sink = _mm256_extract_epi8(_mm256_add_epi8(_mm256_add_epi8(a0, a1), _mm256_add_epi8(a2, a3)), 0);
+    (void)sink;
+}
+
+/* Seconds per pass over 1 GiB (touched first: no page faults timed). */
+static timing read_bw(void)
+{
+    enum { PASSES = 9 };
+    size_t n = (size_t)1 << 30;
+    uint8_t *p = aligned_alloc(64, n);
+    double w[PASSES], c[PASSES];
+    if (!p)
+        exit(1);
     memset(p, 1, n);
-    double best = 0;
-    for (int r = 0; r < 5; r++) {
-        __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0;
-        double t = now();
-        for (size_t i = 0; i < n; i += 128) {
-            a0 = _mm256_add_epi8(a0, _mm256_load_si256((const __m256i *)(const void *)(p + i)));
-            a1 = _mm256_add_epi8(a1, _mm256_load_si256((const __m256i *)(const void *)(p + i + 32)));
-            a2 = _mm256_add_epi8(a2, _mm256_load_si256((const __m256i *)(const void *)(p + i + 64)));
-            a3 = _mm256_add_epi8(a3, _mm256_load_si256((const __m256i *)(const void *)(p + i + 96)));
-        }
-        t = now() - t;
-        volatile int sink = _mm256_extract_epi8(_mm256_add_epi8(_mm256_add_epi8(a0, a1), _mm256_add_epi8(a2, a3)), 0);
-        (void)sink;
-        if (n / t > best)
-            best = (double)n / t;
+    for (int r = 0; r < PASSES; r++) {
+        double w0 = clock_s(CLOCK_MONOTONIC), c0 = clock_s(CLOCK_THREAD_CPUTIME_ID);
+        read_pass(p, n);
+        c[r] = clock_s(CLOCK_THREAD_CPUTIME_ID) - c0;
+        w[r] = clock_s(CLOCK_MONOTONIC) - w0;
     }
     free(p);
-    return best;
+    return summarize(w, c, PASSES);
+}
+
+/* A copy of Q whose packed values and scales live in their own buffers. */
+typedef struct wcopy {
+    slm_qweight q;
+    slm_tensor tq, ts;
+} wcopy;
+
+static void copy_weight(wcopy *c, const slm_qweight *q)
+{
+    c->q = *q;
+    c->tq = *q->q;
+    c->ts = *q->scales;
+    uint8_t *a = malloc(q->q->nbytes), *b = malloc(q->scales->nbytes);
+    if (!a || !b)
+        exit(1);
+    memcpy(a, q->q->data, q->q->nbytes);
+    memcpy(b, q->scales->data, q->scales->nbytes);
+    c->tq.data = a;
+    c->ts.data = b;
+    c->q.q = &c->tq;
+    c->q.scales = &c->ts;
+}
+
+static timing run(const wcopy *w, int copies, const float *x, int M, float *y, int reps)
+{
+    double *wt = malloc(sizeof(double) * reps), *ct = malloc(sizeof(double) * reps);
+    for (int r = 0; r < 3; r++)
+        slm_q_matmul(&w[0].q, x, (uint64_t)M, y);
+    for (int r = 0; r < reps; r++) {
+        const slm_qweight *q = &w[copies > 1 ? (r + 1) % copies : 0].q;
+        double w0 = clock_s(CLOCK_MONOTONIC), c0 = clock_s(CLOCK_THREAD_CPUTIME_ID);
+        slm_q_matmul(q, x, (uint64_t)M, y);
+        ct[r] = clock_s(CLOCK_THREAD_CPUTIME_ID) - c0;
+        wt[r] = clock_s(CLOCK_MONOTONIC) - w0;
+    }
+    timing t = summarize(wt, ct, reps);
+    free(wt);
+    free(ct);
+    return t;
 }
 
 int main(int argc, char **argv)
@@ -55,39 +135,48 @@ int main(int argc, char **argv)
     slm_diag d;
     slm_diag_init(&d);
     if (argc < 2 || slm_model_open(&m, argv[1], &d) || m.nq != 1) {
-        fprintf(stderr, "usage: quant_bench gemm.onnx\n");
+        fprintf(stderr, "usage: quant_bench gemm.onnx [REPS]\n");
         return 2;
     }
+    int reps = argc > 2 ? atoi(argv[2]) : 100;
     const slm_qweight *q = &m.q[0];
     uint64_t K = q->K, N = q->N, bytes = q->q->nbytes + q->scales->nbytes;
-    printf("kernel %s, K=%llu N=%llu block %llu, packed weight + scales %.1f MiB\n", slm_q_kernel(),
-           (unsigned long long)K, (unsigned long long)N, (unsigned long long)q->block_size, bytes / 1048576.0);
-    double bw = read_bw();
-    printf("single-core memory read bandwidth: %.2f GB/s (best of 5, 1 GiB, AVX2 loads)\n", bw / 1e9);
+    int copies = (int)((256ull << 20) / bytes + 1);
+    wcopy *w = malloc(sizeof *w * (size_t)copies);
+    for (int i = 0; i < copies; i++)
+        copy_weight(&w[i], q);
+    printf("kernel %s, K=%llu N=%llu block %llu, packed weight + scales %.2f MiB, cold: %d copies (%.0f MiB)\n",
+           slm_q_kernel(), (unsigned long long)K, (unsigned long long)N, (unsigned long long)q->block_size,
+           bytes / 1048576.0, copies, copies * (bytes / 1048576.0));
+    timing bw = read_bw();
+    print_timing("read bandwidth, s per GiB", bw, 1.0, "s");
+    printf(" = %.2f GB/s (median wall), %.2f GB/s (median cpu)\n", (1 << 30) / bw.wall_med / 1e9,
+           (1 << 30) / bw.cpu_med / 1e9);
     static const int Ms[] = {1, 16};
     for (int mi = 0; mi < 2; mi++) {
-        int M = Ms[mi], reps = M == 1 ? 200 : 20;
+        int M = Ms[mi];
         float *x = malloc(sizeof(float) * M * K), *y = malloc(sizeof(float) * M * N);
         for (uint64_t i = 0; i < M * K; i++)
             x[i] = (float)__builtin_sin((double)i);
-        double *t = malloc(sizeof(double) * reps);
-        for (int r = 0; r < 3; r++)
-            slm_q_matmul(q, x, M, y);
-        for (int r = 0; r < reps; r++) {
-            double a = now();
-            slm_q_matmul(q, x, M, y);
-            t[r] = (now() - a) * 1e3;
+        for (int cold = 0; cold < 2; cold++) {
+            char name[64];
+            snprintf(name, sizeof name, "slminspect M=%d %s", M, cold ? "cold" : "hot");
+            timing t = run(w, cold ? copies : 1, x, M, y, M == 1 ? reps : reps / 5 + 1);
+            print_timing(name, t, 1e3, "ms");
+            if (M == 1)
+                printf(", weights at %.2f GB/s (median wall) = %.0f%% of the read bandwidth; %.2f GB/s cpu = %.0f%%",
+                       bytes / t.wall_med / 1e9, 100.0 * bytes / t.wall_med / ((1 << 30) / bw.wall_med),
+                       bytes / t.cpu_med / 1e9, 100.0 * bytes / t.cpu_med / ((1 << 30) / bw.cpu_med));
+            printf("\n");
         }
-        qsort(t, reps, sizeof *t, cmp);
-        printf("slminspect M=%d: median %.3f ms, best %.3f ms", M, t[reps / 2], t[0]);
-        if (M == 1)
-            printf(" (%.2f GB/s of weights = %.0f%% of the read bandwidth)", bytes / (t[reps / 2] * 1e-3) / 1e9,
-                   100.0 * bytes / (t[reps / 2] * 1e-3) / bw);
-        printf("\n");
         free(x);
         free(y);
-        free(t);
     }
+    for (int i = 0; i < copies; i++) {
+        free((void *)w[i].tq.data);
+        free((void *)w[i].ts.data);
+    }
+    free(w);
     slm_model_close(&m);
     slm_diag_free(&d);
     return 0;

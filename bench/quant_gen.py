@@ -2,7 +2,10 @@
 """Inputs of bench/quant.sh (needs numpy and the onnx package: /usr/bin/python3 on Debian).
 
   quant_gen.py gemm OUT        OUT/gemm.onnx: one MatMulNBits, K = N = 4096, block 32, symmetric,
-                               fp32 scales, random packed weights; A is [M, 4096] (M symbolic)
+                               fp32 scales, random packed weights; A is [M, 4096] (M symbolic);
+                               OUT/gemm_cold.onnx: 26 such nodes, each with weights of its own (260 MiB,
+                               8x the last-level cache), all on the same A: one run reads every
+                               weight from DRAM (onnxruntime's cache-cold figure, time / 26)
   quant_gen.py qwen OUT        OUT/ref/model.safetensors: an fp16 checkpoint with Qwen2.5-0.5B's
                                shapes (24 layers, hidden 896, intermediate 4864, 14/2 heads,
                                vocab 151936), random; OUT/model_q4.onnx: its linear layers
@@ -43,14 +46,22 @@ def mm_node(i, name, K, N, B, s):
 
 if what == "gemm":
     K = N = 4096
-    B = rng.integers(0, 256, size=(N, K // 32, 16), dtype=np.uint8)
-    s = (0.001 + 0.05 * rng.random(N * K // 32)).astype(np.float32)
-    node, inits = mm_node(0, "w", K, N, B, s)
-    g = helper.make_graph([node], "gemm", [helper.make_tensor_value_info("x0", TensorProto.FLOAT, ["M", K])],
-                          [helper.make_tensor_value_info("y0", TensorProto.FLOAT, ["M", N])], inits)
-    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 17), helper.make_opsetid("com.microsoft", 1)])
-    m.ir_version = 8
-    onnx.save(m, f"{out}/gemm.onnx")
+    COPIES = 26
+    for name, copies in (("gemm", 1), ("gemm_cold", COPIES)):
+        nodes, inits, outs = [], [], []
+        for c in range(copies):
+            B = rng.integers(0, 256, size=(N, K // 32, 16), dtype=np.uint8)
+            s = (0.001 + 0.05 * rng.random(N * K // 32)).astype(np.float32)
+            node, ini = mm_node(0, f"w{c}", K, N, B, s)
+            node.output[0] = f"y{c}"
+            nodes.append(node)
+            inits += ini
+            outs.append(helper.make_tensor_value_info(f"y{c}", TensorProto.FLOAT, ["M", N]))
+        g = helper.make_graph(nodes, name, [helper.make_tensor_value_info("x0", TensorProto.FLOAT, ["M", K])], outs,
+                              inits)
+        m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 17), helper.make_opsetid("com.microsoft", 1)])
+        m.ir_version = 8
+        onnx.save(m, f"{out}/{name}.onnx")
     sys.exit(0)
 
 H, I, L, NH, KV, HD, V = 896, 4864, 24, 14, 2, 64, 151936

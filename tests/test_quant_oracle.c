@@ -4,7 +4,8 @@
  * K % block_size != 0, no / packed / typed zero points, fp32 and fp16),
  * tests/oracle/matmulnbits.js runs them, and this test opens the same files
  * with slminspect's ONNX reader and compares Y = X W^T from the reference
- * kernel (and the fast one) with onnxruntime's output.
+ * kernel (and the fast one) with onnxruntime's output; the fast one also on
+ * the case's rows of X repeated to 16 and 20 rows (the GEMM kernels).
  *
  * Tolerance: |y - y_ort| <= tol * sum_k |x_k w_k| with tol 1e-5 for fp32 and
  * 4e-3 for fp16 (onnxruntime rounds inputs, products and Y to fp16).
@@ -101,6 +102,32 @@ static void check_case(const char *dir, const char *name, uint64_t M, uint64_t K
             }
         }
         CHECK_MSG(bad == 0, "%s: %d outputs differ from onnxruntime beyond %g", name, bad, tol);
+        /* the case's rows of X repeated to 16 and 20 rows (the lanes kernel, a 16-row panel and a
+         * remainder): row i of Y is onnxruntime's row i % M */
+        for (uint64_t mt = 16; mt <= 20; mt += 4) {
+            float *xt = malloc(mt * K * sizeof *xt), *yt = malloc(mt * N * sizeof *yt);
+            for (uint64_t i = 0; i < mt; i++)
+                memcpy(xt + i * K, x + (i % M) * K, K * sizeof *xt);
+            slm_q_matmul(q, xt, mt, yt);
+            int tbad = 0;
+            for (uint64_t r = 0; r < N; r++) {
+                slm_q_dequant_row_ref(q, r, w);
+                for (uint64_t i = 0; i < mt; i++) {
+                    double bound = 0;
+                    for (uint64_t k = 0; k < K; k++)
+                        bound += fabs((double)xt[i * K + k] * w[k]);
+                    double df = fabs((double)yt[i * N + r] - yo[(i % M) * N + r]);
+                    if (!(df <= tol * bound) && tbad++ < 3)
+                        fprintf(stderr, "%s, %llu rows: y[%llu][%llu] fast %.9g onnxruntime %.9g (sum |xw| %g)\n",
+                                name, (unsigned long long)mt, (unsigned long long)i, (unsigned long long)r,
+                                yt[i * N + r], yo[(i % M) * N + r], bound);
+                }
+            }
+            CHECK_MSG(tbad == 0, "%s, %llu rows: %d outputs differ from onnxruntime beyond %g", name,
+                      (unsigned long long)mt, tbad, tol);
+            free(xt);
+            free(yt);
+        }
         printf("  %-24s worst |y - y_ort| / sum|xw| = %.3g\n", name, worst);
         (*compared)++;
         free(yr);

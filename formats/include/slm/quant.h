@@ -72,11 +72,17 @@ slm_dtype slm_qweight_compute_dtype(const slm_qweight *q);
 void slm_q_dequant_row_ref(const slm_qweight *q, uint64_t r, float *out);
 void slm_q_dequant_row(const slm_qweight *q, uint64_t r, float *out);
 /* Y[M, N] = X[M, K] * W^T.  The reference accumulates in double, reading
- * the packed weight element by element; the fast kernel in float. */
+ * the packed weight element by element; the fast kernel in float, within
+ *   |y_ir - y_ref_ir| <= 1e-5 * 2^bits * sum_k |x_ik| (|w_rk| + 1e-30)
+ * of it (w the dequantized weight; tests/test_quant.c holds every kernel
+ * level to this for M = 1..20).  Single-threaded; Q and X are only read,
+ * so threads may share them. */
 void slm_q_matmul_ref(const slm_qweight *q, const float *x, uint64_t m, double *y);
 void slm_q_matmul(const slm_qweight *q, const float *x, uint64_t m, float *y);
-/* Which fast kernel runs here: "avx2", "sse2" or "scalar".  SLM_QUANT_KERNEL
- * in the environment (same names) forces a lesser one, for the tests. */
+/* Which fast kernel runs here: "avx512", "avx2", "sse2" or "scalar" (chosen
+ * at run time: AVX-512 when CPUID has AVX-512F and the OS saves its state,
+ * XGETBV).  SLM_QUANT_KERNEL in the environment (same names) forces a
+ * lesser one, for the tests and benchmarks. */
 const char *slm_q_kernel(void);
 
 /* N elements of a float tensor of type T as floats: element FIRST + i*STRIDE
