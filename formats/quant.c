@@ -1400,9 +1400,74 @@ static inline void qerr_one(slm_qerr *a, double d, double r)
     a->sum_dr += d * r;
 }
 
+#ifdef SLM_X86
+/* qerr_one over 8 pairs at a time: the same sums in double, 4 lanes and two
+ * sets of them (the order of additions differs from the scalar loop's;
+ * the sums agree to rounding).  Pairs with a NaN or Inf are counted and
+ * left out by masks.  Returns the pairs done (a multiple of 8). */
+__attribute__((target("avx2,fma,f16c"))) static uint64_t qerr_avx2(slm_qerr *a, const float *d, const float *r,
+                                                                   uint64_t n)
+{
+    const __m256i expo = _mm256_set1_epi32(0x7f800000);
+    const __m256d sign = _mm256_set1_pd(-0.0);
+    __m256d mx = _mm256_setzero_pd(), sa[2], se[2], sr[2], sd[2], sx[2];
+    for (int h = 0; h < 2; h++)
+        sa[h] = se[h] = sr[h] = sd[h] = sx[h] = _mm256_setzero_pd();
+    uint64_t i = 0, bad = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256 vd = _mm256_loadu_ps(d + i), vr = _mm256_loadu_ps(r + i);
+        /* finite: the exponent bits of neither are all ones */
+        __m256i fd = _mm256_cmpeq_epi32(_mm256_and_si256(_mm256_castps_si256(vd), expo), expo);
+        __m256i fr = _mm256_cmpeq_epi32(_mm256_and_si256(_mm256_castps_si256(vr), expo), expo);
+        __m256 ok = _mm256_castsi256_ps(_mm256_andnot_si256(_mm256_or_si256(fd, fr), _mm256_set1_epi32(-1)));
+        bad += 8 - (uint64_t)__builtin_popcount((unsigned)_mm256_movemask_ps(ok));
+        vd = _mm256_and_ps(vd, ok);
+        vr = _mm256_and_ps(vr, ok);
+        for (int h = 0; h < 2; h++) {
+            __m256d dd = _mm256_cvtps_pd(h ? _mm256_extractf128_ps(vd, 1) : _mm256_castps256_ps128(vd));
+            __m256d rr = _mm256_cvtps_pd(h ? _mm256_extractf128_ps(vr, 1) : _mm256_castps256_ps128(vr));
+            __m256d e = _mm256_sub_pd(dd, rr), ae = _mm256_andnot_pd(sign, e);
+            mx = _mm256_max_pd(mx, ae);
+            sa[h] = _mm256_add_pd(sa[h], ae);
+            se[h] = _mm256_fmadd_pd(e, e, se[h]);
+            sr[h] = _mm256_fmadd_pd(rr, rr, sr[h]);
+            sd[h] = _mm256_fmadd_pd(dd, dd, sd[h]);
+            sx[h] = _mm256_fmadd_pd(dd, rr, sx[h]);
+        }
+    }
+    double v[4][5], m[4];
+    _mm256_storeu_pd(m, mx);
+    __m256d t[5] = {_mm256_add_pd(sa[0], sa[1]), _mm256_add_pd(se[0], se[1]), _mm256_add_pd(sr[0], sr[1]),
+                    _mm256_add_pd(sd[0], sd[1]), _mm256_add_pd(sx[0], sx[1])};
+    for (int j = 0; j < 5; j++) {
+        double l[4];
+        _mm256_storeu_pd(l, t[j]);
+        for (int k = 0; k < 4; k++)
+            v[k][j] = l[k];
+    }
+    for (int k = 0; k < 4; k++) {
+        if (m[k] > a->max_abs)
+            a->max_abs = m[k];
+        a->sum_abs += v[k][0];
+        a->sum_e2 += v[k][1];
+        a->sum_r2 += v[k][2];
+        a->sum_d2 += v[k][3];
+        a->sum_dr += v[k][4];
+    }
+    a->nonfinite += bad;
+    a->n += i - bad;
+    return i;
+}
+#endif
+
 void slm_qerr_add_f32(slm_qerr *a, const float *d, const float *r, uint64_t n)
 {
-    for (uint64_t i = 0; i < n; i++)
+    uint64_t i = 0;
+#ifdef SLM_X86
+    if (level() >= KER_AVX2)
+        i = qerr_avx2(a, d, r, n);
+#endif
+    for (; i < n; i++)
         qerr_one(a, d[i], r[i]);
 }
 
@@ -1499,6 +1564,26 @@ void slm_qweight_scan(const slm_qweight *q, slm_qscan *sc)
                 sc->g_idx_bad++;
 }
 
+#ifdef SLM_X86
+/* Adds to N the finite REF[k] outside [LO, HI] for k from K0, 4 at a time
+ * in double (the scalar loop's comparisons); returns where it stopped. */
+__attribute__((target("avx2,fma,f16c"))) static uint64_t outside_avx2(const float *ref, uint64_t k0, uint64_t k1,
+                                                                      double lo, double hi, uint64_t *n)
+{
+    const __m256d vlo = _mm256_set1_pd(lo), vhi = _mm256_set1_pd(hi), inf = _mm256_set1_pd(INFINITY);
+    const __m256d sign = _mm256_set1_pd(-0.0);
+    uint64_t k = k0, c = 0;
+    for (; k + 4 <= k1; k += 4) {
+        __m256d v = _mm256_cvtps_pd(_mm_loadu_ps(ref + k));
+        __m256d out = _mm256_or_pd(_mm256_cmp_pd(v, vlo, _CMP_LT_OQ), _mm256_cmp_pd(v, vhi, _CMP_GT_OQ));
+        out = _mm256_and_pd(out, _mm256_cmp_pd(_mm256_andnot_pd(sign, v), inf, _CMP_LT_OQ)); /* finite */
+        c += (uint64_t)__builtin_popcount((unsigned)_mm256_movemask_pd(out));
+    }
+    *n += c;
+    return k;
+}
+#endif
+
 uint64_t slm_q_clipped_row(const slm_qweight *q, uint64_t r, const float *ref)
 {
     qgeom g;
@@ -1509,7 +1594,24 @@ uint64_t slm_q_clipped_row(const slm_qweight *q, uint64_t r, const float *ref)
         qmin = -(double)(1u << (q->bits - 1));
         qmax = (double)(1u << (q->bits - 1)) - 1;
     }
-    uint64_t n = 0, cur = UINT64_MAX;
+    uint64_t n = 0;
+    if (!q->g_idx) { /* block by block: no division per element */
+        for (uint64_t b = 0, k0 = 0; k0 < q->K; b++, k0 += q->block_size) {
+            double s = scale_at(q, &g, r, b), z = zp_at(q, &g, r, b), a = (qmin - z) * s, c = (qmax - z) * s;
+            double lo = fmin(a, c) - fabs(s) / 2, hi = fmax(a, c) + fabs(s) / 2;
+            uint64_t k = k0, k1 = q->K - k0 < q->block_size ? q->K : k0 + q->block_size;
+#ifdef SLM_X86
+            if (level() >= KER_AVX2)
+                k = outside_avx2(ref, k0, k1, lo, hi, &n);
+#endif
+            for (; k < k1; k++) {
+                double v = ref[k];
+                n += (v < lo || v > hi) && isfinite(v); /* NaN compares false */
+            }
+        }
+        return n;
+    }
+    uint64_t cur = UINT64_MAX;
     double lo = 0, hi = 0;
     for (uint64_t k = 0; k < q->K; k++) {
         uint64_t b = block_of(q, k);

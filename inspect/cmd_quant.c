@@ -7,8 +7,10 @@
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 int quant_html_write(const cJSON *doc, const char *path);
 
@@ -328,6 +330,102 @@ int quant_parse_opt(quant_opts *o, int key, const char *arg, const char *cmd)
     return -1;
 }
 
+/* ---- the comparisons, one thread per CPU ----------------------------------------
+ * Every pair's slm_qcompare, the largest first, on as many threads as there are
+ * CPUs (the caller's among them).  Each pair's result depends on the pair alone, so
+ * the report is the same whichever thread ran it; progress goes through a lock. */
+
+typedef struct cmp_pool {
+    const slm_model *qm;
+    const slm_qpairing *pr;
+    unsigned long long seed;
+    slm_qresult *res;
+    size_t *order, next;
+    uint64_t done, total;
+    progress *pgp;
+    pthread_mutex_t mu;
+} cmp_pool;
+
+typedef struct cmp_worker {
+    cmp_pool *P;
+    uint64_t done, reported; /* this thread's bytes so far; how many of them P->done has */
+} cmp_worker;
+
+static void cmp_progress(void *arg, uint64_t done, uint64_t total, const char *what)
+{
+    cmp_worker *w = arg;
+    pthread_mutex_lock(&w->P->mu);
+    w->P->done += done - w->reported;
+    w->reported = done;
+    progress_cb(w->P->pgp, w->P->done, total, what);
+    pthread_mutex_unlock(&w->P->mu);
+}
+
+static void *cmp_run(void *arg)
+{
+    cmp_worker *w = arg;
+    cmp_pool *P = w->P;
+    for (;;) {
+        pthread_mutex_lock(&P->mu);
+        size_t i = P->next < P->pr->n ? P->order[P->next++] : SIZE_MAX;
+        pthread_mutex_unlock(&P->mu);
+        if (i == SIZE_MAX)
+            return NULL;
+        const slm_qpair *p = &P->pr->p[i];
+        const slm_qweight *q = &P->qm->q[p->qi];
+        slm_qcompare(q, p, P->seed + q->K, &P->res[i], cmp_progress, w, &w->done, P->total);
+    }
+}
+
+typedef struct sized {
+    uint64_t bytes;
+    size_t i;
+} sized;
+
+static int sized_desc(const void *a, const void *b)
+{
+    const sized *x = a, *y = b;
+    return x->bytes != y->bytes ? (x->bytes < y->bytes ? 1 : -1) : (x->i > y->i) - (x->i < y->i);
+}
+
+/* The results of every pair of PR (pr->n of them), or NULL when memory runs out. */
+static slm_qresult *compare_all(const slm_model *qm, const slm_qpairing *pr, unsigned long long seed,
+                                uint64_t total, progress *pgp)
+{
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    size_t nt = cpus < 1 ? 1 : (size_t)cpus < pr->n ? (size_t)cpus : pr->n ? pr->n : 1;
+    cmp_pool P = {qm, pr, seed, calloc(pr->n + 1, sizeof(slm_qresult)), calloc(pr->n + 1, sizeof(size_t)), 0, 0,
+                  total, pgp, PTHREAD_MUTEX_INITIALIZER};
+    sized *sz = calloc(pr->n + 1, sizeof *sz);
+    cmp_worker *w = calloc(nt, sizeof *w);
+    pthread_t *t = calloc(nt, sizeof *t);
+    if (!P.res || !P.order || !sz || !w || !t) {
+        free(P.res);
+        P.res = NULL;
+        goto out;
+    }
+    for (size_t i = 0; i < pr->n; i++)
+        sz[i] = (sized){slm_qcompare_bytes(&qm->q[pr->p[i].qi], &pr->p[i]), i};
+    qsort(sz, pr->n, sizeof *sz, sized_desc);
+    for (size_t i = 0; i < pr->n; i++)
+        P.order[i] = sz[i].i;
+    size_t started = 0;
+    for (size_t i = 0; i < nt; i++)
+        w[i].P = &P;
+    while (started + 1 < nt && pthread_create(&t[started], NULL, cmp_run, &w[started + 1]) == 0)
+        started++;
+    cmp_run(&w[0]);
+    for (size_t i = 0; i < started; i++)
+        pthread_join(t[i], NULL);
+out:
+    free(P.order);
+    free(sz);
+    free(w);
+    free(t);
+    pthread_mutex_destroy(&P.mu);
+    return P.res;
+}
+
 int quant_run(const quant_opts *qo, slm_diag *d, cJSON **docp, progress *pgp)
 {
     const char *qpath = qo->quantized, *ref = qo->ref, *mapf = qo->map;
@@ -372,9 +470,15 @@ int quant_run(const quant_opts *qo, slm_diag *d, cJSON **docp, progress *pgp)
         fprintf(stderr, "slminspect quant: out of memory\n");
         goto out_r;
     }
-    uint64_t total = 0, done = 0;
+    uint64_t total = 0;
     for (size_t i = 0; i < pr.n; i++)
         total += slm_qcompare_bytes(&qm.q[pr.p[i].qi], &pr.p[i]);
+    slm_qresult *res = compare_all(&qm, &pr, seed, total, pgp);
+    if (!res) {
+        fprintf(stderr, "slminspect quant: out of memory\n");
+        slm_qpairing_free(&pr);
+        goto out_r;
+    }
     cJSON *doc = out_doc("quant"), *arr = cJSON_CreateArray();
     cJSON_AddStringToObject(doc, "quantized", qpath);
     cJSON_AddStringToObject(doc, "reference", ref);
@@ -390,8 +494,7 @@ int quant_run(const quant_opts *qo, slm_diag *d, cJSON **docp, progress *pgp)
     for (size_t i = 0; i < pr.n && items; i++) {
         const slm_qpair *p = &pr.p[i];
         const slm_qweight *q = &qm.q[p->qi];
-        slm_qresult r;
-        slm_qcompare(q, p, seed + q->K, &r, progress_cb, pgp, &done, total);
+        slm_qresult r = res[i];
         cJSON *o = cJSON_CreateObject();
         cJSON_AddStringToObject(o, "name", q->name);
         cJSON_AddStringToObject(o, "ref", p->ref->name);
@@ -457,6 +560,7 @@ int quant_run(const quant_opts *qo, slm_diag *d, cJSON **docp, progress *pgp)
         slm_qerr_merge(&all_mm, &r.mmacc);
     }
     progress_end(pgp);
+    free(res);
     if (items) {
         qsort(items, pr.n, sizeof *items, by_sqnr);
         for (size_t i = 0; i < pr.n; i++)

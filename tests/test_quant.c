@@ -441,6 +441,9 @@ static void test_checks(void)
     ref[1] = 7.6f;
     ref[2] = -8.6f;
     ref[40] = -8.4f;
+    ref[3] = INFINITY; /* neither NaN nor Inf counts */
+    ref[5] = NAN;
+    ref[41] = -INFINITY;
     CHECK_EQ_U64(slm_q_clipped_row(&o.q, 1, ref), 2);
     owned_free(&o);
 }
@@ -468,6 +471,24 @@ static void test_metrics(void)
     slm_qerr_add_f32(&a, r, r, 4);
     m = slm_qerr_metrics(&a);
     CHECK(isinf(m.sqnr_db) && m.sqnr_db > 0 && m.rmse == 0 && fabs(m.cosine - 1) < 1e-15);
+    /* many pairs at once (8 at a time where the CPU has AVX2) agree with one at a time */
+    enum { NP = 1003 };
+    static float dd[NP], rr[NP];
+    slm_q_random_normal(11, dd, NP);
+    slm_q_random_normal(12, rr, NP);
+    dd[17] = NAN, rr[100] = INFINITY, dd[500] = -INFINITY, rr[501] = NAN, dd[1001] = NAN;
+    slm_qerr all, one;
+    slm_qerr_init(&all);
+    slm_qerr_init(&one);
+    slm_qerr_add_f32(&all, dd, rr, NP);
+    for (int i = 0; i < NP; i++)
+        slm_qerr_add_f32(&one, dd + i, rr + i, 1);
+    CHECK(all.n == one.n && all.nonfinite == one.nonfinite && all.nonfinite == 5 && all.max_abs == one.max_abs);
+    CHECK_REL(all.sum_abs, one.sum_abs, 1e-12);
+    CHECK_REL(all.sum_e2, one.sum_e2, 1e-12);
+    CHECK_REL(all.sum_r2, one.sum_r2, 1e-12);
+    CHECK_REL(all.sum_d2, one.sum_d2, 1e-12);
+    CHECK_REL(all.sum_dr, one.sum_dr, 1e-12);
     /* activations: deterministic, roughly standard normal */
     float x[10000], x2[10000];
     slm_q_random_normal(7, x, 10000);
