@@ -1,33 +1,72 @@
 #!/usr/bin/env bash
 # Issue 4's benchmark (run by hand; never by the test suite):
-#  1. int4 GEMV (M=1) and GEMM (M=16), K = N = 4096, block 32, symmetric, one thread:
-#     slminspect's fast kernel vs onnxruntime-node's MatMulNBits (intra-op threads 1) on the
-#     same model file, and the machine's single-core memory read bandwidth;
+#  1. int4 GEMV (M=1) and GEMM (M=16), K = N = 4096, block 32, symmetric, one thread, side by side
+#     in one run: slminspect's fast kernel (bench/quant_bench.c) and onnxruntime-node's MatMulNBits
+#     (bench/quant_ort.js, intra-op threads 1) on the same model files, each hot (one weight, which
+#     stays in the last-level cache between calls) and cold (calls rotate over 26 copies = 260 MiB:
+#     the weights come from DRAM), and the single-core memory read bandwidth (1 GiB streamed);
+#     ROUNDS rounds (default 5), alternating the two programs; the table gives the median over the
+#     rounds of each program's per-call medians, wall clock and CPU time;
 #  2. `slminspect quant` on a generated model with Qwen2.5-0.5B's shapes (q4 ONNX vs fp16
-#     checkpoint): wall time and peak memory (GNU time).
+#     checkpoint): wall time and peak memory (GNU time), RUNS runs (default 3).
 #   bench/quant.sh [BUILD_DIR]     (a Release build: cmake -S . -B build-rel -DCMAKE_BUILD_TYPE=Release)
-# Needs /usr/bin/python3 with numpy and onnx, node, tests/oracle/node_modules (npm install there).
+# SLM_QUANT_KERNEL=avx2 (or sse2) benchmarks a lesser kernel.  Needs /usr/bin/python3 with numpy and
+# onnx, node, tests/oracle/node_modules (npm install there).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 B=${1:-build-rel}
+ROUNDS=${ROUNDS:-5}
+RUNS=${RUNS:-3}
 W=$(mktemp -d)
 trap 'rm -rf "$W"' EXIT
 PY=/usr/bin/python3
 cc -O2 -std=c11 -D_GNU_SOURCE -Iformats/include bench/quant_bench.c "$B/formats/libslmformats.a" \
    $(pkg-config --libs libcjson libprotobuf-c libxxhash) -lcrypto -lpthread -lm -o "$W/quant_bench"
 $PY bench/quant_gen.py gemm "$W"
-uptime
-"$W/quant_bench" "$W/gemm.onnx"
-for M in 1 16; do
-    NODE_PATH=tests/oracle/node_modules node bench/quant_ort.js "$W/gemm.onnx" $M $([ $M = 1 ] && echo 200 || echo 20)
-done
+ort() { NODE_PATH=tests/oracle/node_modules node bench/quant_ort.js "$@"; }
+echo "load before: $(uptime)"
+for r in $(seq "$ROUNDS"); do
+    "$W/quant_bench" "$W/gemm.onnx" 100
+    ort "$W/gemm.onnx" 1 100 "onnxruntime M=1 hot"
+    ort "$W/gemm_cold.onnx" 1 8 "onnxruntime M=1 cold"
+    ort "$W/gemm.onnx" 16 20 "onnxruntime M=16 hot"
+    ort "$W/gemm_cold.onnx" 16 2 "onnxruntime M=16 cold"
+done | tee "$W/log"
+echo "load after: $(uptime)"
+$PY - "$W/log" "$ROUNDS" <<'EOF'
+import re, statistics, sys
+runs = {}
+for line in open(sys.argv[1]):
+    m = re.match(r"(.+?): wall median ([\d.]+) \S+ best ([\d.]+) \S+, cpu median ([\d.]+) \S+ best ([\d.]+)", line)
+    if m:
+        runs.setdefault(m.group(1), []).append([float(v) for v in m.groups()[1:]])
+med = {k: [statistics.median(r[i] for r in v) for i in range(4)] for k, v in runs.items()}
+print(f"\nmedians of {sys.argv[2]} rounds (ms; wall clock / this program's CPU time):")
+print(f"{'':22} {'slminspect':>17} {'onnxruntime':>17} {'ratio (ort/ours)':>18}")
+for M in (1, 16):
+    for how in ("hot", "cold"):
+        a, b = med[f"slminspect M={M} {how}"], med[f"onnxruntime M={M} {how}"]
+        print(f"{'GEMV' if M == 1 else 'GEMM'} M={M:<2} {how:4}        {a[0]:7.3f} / {a[2]:7.3f} {b[0]:7.3f} / {b[2]:7.3f}"
+              f"     {b[0] / a[0]:5.2f} / {b[2] / a[2]:5.2f}")
+bw = med["read bandwidth, s per GiB"]
+gbw, gbc = 2**30 / bw[0] / 1e9, 2**30 / bw[2] / 1e9
+nbytes = 4096 * 4096 // 2 + 4096 * 128 * 4
+print(f"single-core read bandwidth (1 GiB streamed): {gbw:.2f} GB/s wall, {gbc:.2f} GB/s cpu")
+for how in ("hot", "cold"):
+    t = med[f"slminspect M=1 {how}"]
+    print(f"GEMV {how}: weights + scales at {nbytes / t[0] / 1e6:.2f} GB/s wall = {100 * nbytes / t[0] / 1e6 / gbw:.0f}% "
+          f"of the bandwidth; {nbytes / t[2] / 1e6:.2f} GB/s cpu = {100 * nbytes / t[2] / 1e6 / gbc:.0f}%")
+EOF
 echo "generating the Qwen2.5-0.5B-shaped model (about a minute)..."
 $PY bench/quant_gen.py qwen "$W"
 ls -la "$W/model_q4.onnx" "$W/ref/model.safetensors"
 cat "$W/model_q4.onnx" "$W/ref/model.safetensors" >/dev/null   # warm page cache
-/usr/bin/time -f "slminspect quant: %e s wall, %M KiB peak RSS" \
-    "$B/inspect/slminspect" quant "$W/model_q4.onnx" --ref "$W/ref" --json >"$W/q.json"
+echo "load: $(uptime)"
+for r in $(seq "$RUNS"); do
+    /usr/bin/time -f "slminspect quant: %e s wall, %U s user, %M KiB peak RSS" \
+        "$B/inspect/slminspect" quant "$W/model_q4.onnx" --ref "$W/ref" --json >"$W/q.json"
+done
 $PY -c "
 import json; d = json.load(open('$W/q.json')); s = d['summary']
-print('paired', s['paired'], 'of', s['quantized_weights'], 'by', sorted({t['pairing'] for t in d['tensors']}),
-      'overall SQNR %.2f dB' % s['overall']['sqnr_db'])"
+print('kernel', d['kernel'] + ', paired', s['paired'], 'of', s['quantized_weights'], 'by',
+      sorted({t['pairing'] for t in d['tensors']}), 'overall SQNR %.2f dB' % s['overall']['sqnr_db'])"

@@ -1034,7 +1034,8 @@ __attribute__((target(T512))) static float zero_point_sum(rowv v, const float *b
 }
 
 /* Chunk C of a row (dwords D) against MT rows of X (XC[t]: row t's
- * activations of chunk 0), scaled into TOT.  LBS = log2(block_size). */
+ * activations of chunk 0), scaled into TOT.  LBS = log2(block_size); SK:
+ * the scales of the last chunk (a mask of its blocks), or 0xffff. */
 __attribute__((target(T512), always_inline)) static inline void
 chunk_scaled(__m512i d, uint64_t c, unsigned bits, int mt, const float *const *x0, unsigned lbs, rowv v,
              __m512i sidx, __mmask16 sk, const consts512 *cs, __m512 *tot)
@@ -1045,10 +1046,15 @@ chunk_scaled(__m512i d, uint64_t c, unsigned bits, int mt, const float *const *x
     for (int t = 0; t < mt; t++)
         xc[t] = x0[t] + (c << lce);
     chunk_avx512(d, bits, mt, xc, a, b, cs);
+    const uint8_t *sp = v.s + 4 * (c << (lce - (lbs < lce ? lbs : lce))); /* the chunk's first scale */
     if (lbs >= lce) /* one block */
         sv = _mm512_set1_ps(ld_f32(v.s, (c << lce) >> lbs));
-    else /* CE / bs blocks: lane j is block (E j) / bs of them */
-        sv = _mm512_permutexvar_ps(sidx, _mm512_maskz_loadu_ps(sk, v.s + 4 * (c << (lce - lbs))));
+    else if (sk != 0xffff) /* the last chunk: its blocks, no further */
+        sv = _mm512_permutexvar_ps(sidx, _mm512_maskz_loadu_ps(sk, sp));
+    else if (lbs + 3 == lce) /* 8 blocks: the next 8 scales exist (not the last chunk) */
+        sv = _mm512_permutexvar_ps(sidx, _mm512_castps256_ps512(_mm256_loadu_ps((const float *)(const void *)sp)));
+    else /* 2 or 4 blocks: the next 4 scales exist */
+        sv = _mm512_permutexvar_ps(sidx, _mm512_castps128_ps512(_mm_loadu_ps((const float *)(const void *)sp)));
     for (int t = 0; t < mt; t++)
         tot[t] = _mm512_fmadd_ps(_mm512_add_ps(a[t], b[t]), sv, tot[t]);
 }
@@ -1060,7 +1066,7 @@ __attribute__((target(T512), always_inline)) static inline void rows_avx512(cons
 {
     const uint64_t E = 32 / bits, CE = 16 * E, bs = q->block_size, tail = xr->used % CE;
     const uint64_t per = bs < CE ? CE / bs : 1, last_n = xr->nbk - (xr->nch - 1) * per; /* blocks a chunk, in the last */
-    const __mmask16 sk = (__mmask16)((1u << per) - 1), sk_last = (__mmask16)((1u << (last_n < per ? last_n : per)) - 1);
+    const __mmask16 sk_last = (__mmask16)((1u << (last_n < per ? last_n : per)) - 1);
     const unsigned lbs = (unsigned)__builtin_ctzll(bs);
     const bool zfold = !q->zero_points; /* one implicit zero point, subtracted from the integers */
     const consts512 cs = consts512_make(bits, zfold ? B[0] : 0.0f);
@@ -1072,8 +1078,11 @@ __attribute__((target(T512), always_inline)) static inline void rows_avx512(cons
     const float *x0[4];
     for (int t = 0; t < mt; t++)
         x0[t] = xr->x + (i0 + (uint64_t)t) * xr->kq;
+    const bool view = q->scales->dtype == SLM_DT_F32 && zfold; /* the row's scales as they are */
     for (uint64_t r = 0; r < q->N; r++) {
-        rowv v = row_view(q, g, r, B + g->nb, B + 2 * g->nb, B);
+        rowv v = {q->scales->data + 4 * r * g->nb, (const uint8_t *)B};
+        if (!view)
+            v = row_view(q, g, r, B + g->nb, B + 2 * g->nb, B);
         const uint8_t *row = q->q->data + r * g->row_bytes;
         __m512 tot[4];
         for (int t = 0; t < mt; t++)
@@ -1083,7 +1092,8 @@ __attribute__((target(T512), always_inline)) static inline void rows_avx512(cons
             /* two rows ahead (4 KiB at K = 4096): without it, rows from DRAM ran at half
              * speed in some builds of this loop (the hardware prefetcher alone fell behind) */
             _mm_prefetch((const char *)(uintptr_t)((uintptr_t)row + 64 * c + 4096), _MM_HINT_T0);
-            chunk_scaled(_mm512_loadu_si512((const void *)(row + 64 * c)), c, bits, mt, x0, lbs, v, sidx, sk, &cs, tot);
+            chunk_scaled(_mm512_loadu_si512((const void *)(row + 64 * c)), c, bits, mt, x0, lbs, v, sidx, 0xffff, &cs,
+                         tot);
         }
         /* the last chunk: the row may end inside it */
         uint8_t bounce[64];
