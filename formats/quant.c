@@ -1051,10 +1051,13 @@ chunk_scaled(__m512i d, uint64_t c, unsigned bits, int mt, const float *const *x
         sv = _mm512_set1_ps(ld_f32(v.s, (c << lce) >> lbs));
     else if (sk != 0xffff) /* the last chunk: its blocks, no further */
         sv = _mm512_permutexvar_ps(sidx, _mm512_maskz_loadu_ps(sk, sp));
-    else if (lbs + 3 == lce) /* 8 blocks: the next 8 scales exist (not the last chunk) */
+    else if (lbs + 3 == lce) /* 8 blocks (not the last chunk: all 8 exist) */
         sv = _mm512_permutexvar_ps(sidx, _mm512_castps256_ps512(_mm256_loadu_ps((const float *)(const void *)sp)));
-    else /* 2 or 4 blocks: the next 4 scales exist */
+    else if (lbs + 2 == lce) /* 4 blocks */
         sv = _mm512_permutexvar_ps(sidx, _mm512_castps128_ps512(_mm_loadu_ps((const float *)(const void *)sp)));
+    else /* 2 blocks */
+        sv = _mm512_permutexvar_ps(
+            sidx, _mm512_castps128_ps512(_mm_castsi128_ps(_mm_loadl_epi64((const __m128i *)(const void *)sp))));
     for (int t = 0; t < mt; t++)
         tot[t] = _mm512_fmadd_ps(_mm512_add_ps(a[t], b[t]), sv, tot[t]);
 }
