@@ -1170,7 +1170,7 @@ static bool xlanes_make(xlanes *p, const slm_qweight *q, const float *x, uint64_
     return true;
 }
 
-/* KN (a multiple of 32) weights of a row from position K0 (lanes order)
+/* KN (a multiple of 32; 16 for 8 bits) weights of a row from position K0 (lanes order)
  * into OUT, dequantized bit for bit; positions past the row's USED
  * elements get 0 or any finite value (their activations are 0). */
 __attribute__((target(T512), always_inline)) static inline void deq_span_avx512(const slm_qweight *q, const uint8_t *row,
@@ -1214,40 +1214,70 @@ __attribute__((target(T512), always_inline)) static inline void deq_span_avx512(
 
 #define X16(F) F(0) F(1) F(2) F(3) F(4) F(5) F(6) F(7) F(8) F(9) F(10) F(11) F(12) F(13) F(14) F(15)
 
+/* Zeroes the weights of positions past K in the KN columns of WB from K0
+ * (padding: 0, never (e - zp) * s, which could be Inf times a 0 of X). */
+static void zero_padding(const slm_qweight *q, uint64_t k0, uint64_t kn, float *wb)
+{
+    for (uint64_t k = (q->K & ~(uint64_t)31) > k0 ? q->K & ~(uint64_t)31 : k0; k < k0 + kn; k++)
+        if (lane_elem(q->bits, k) >= q->K)
+            for (uint64_t j = 0; j < 16; j++)
+                wb[j * LANES_KC + k - k0] = 0;
+}
+
 /* Rows I0 .. I0+MP-1 of X (one panel of XL, MP <= 16) against W.  B:
- * row_view_buffers(q, g, 16). */
+ * row_view_buffers(q, g, 16).  The weights of the next KC columns are
+ * dequantized into the other buffer a piece at a time between the FMAs of
+ * these (the FMA ports stay busy while the others dequantize). */
 __attribute__((target(T512))) static void lanes_avx512(const slm_qweight *q, const qgeom *g, const xlanes *xl,
                                                       uint64_t i0, uint64_t mp, float *y, float *B)
 {
-    _Alignas(64) float wb[16 * LANES_KC];
+    _Alignas(64) float wb[2][16 * LANES_KC];
     float out[16][16];
     rowv v[16];
+    const uint8_t *rows[16];
     const float *xt = xl->x + i0 * xl->kq; /* i0 is a multiple of 16 */
+    const uint64_t unit = q->bits == 4 ? 32 : 16; /* columns of one piece of dequantization */
     for (uint64_t n0 = 0; n0 < q->N; n0 += 16) {
         uint64_t nr = q->N - n0 < 16 ? q->N - n0 : 16;
-        for (uint64_t j = 0; j < nr; j++)
+        for (uint64_t j = 0; j < nr; j++) {
             v[j] = row_view(q, g, n0 + j, B + (1 + j) * g->nb, B + (17 + j) * g->nb, B);
+            rows[j] = q->q->data + (n0 + j) * g->row_bytes;
+        }
+        if (nr < 16) /* rows past N: zero weights, never written */
+            memset(wb, 0, sizeof wb);
+        uint64_t kn = xl->kq < LANES_KC ? xl->kq : LANES_KC;
+        for (uint64_t j = 0; j < nr; j++)
+            deq_span_avx512(q, rows[j], xl->used, v[j], 0, kn, wb[0] + j * LANES_KC);
+        zero_padding(q, 0, kn, wb[0]);
 #define ZERO(j) __m512 a##j = _mm512_setzero_ps();
         X16(ZERO)
-        for (uint64_t k0 = 0; k0 < xl->kq; k0 += LANES_KC) {
-            uint64_t kn = xl->kq - k0 < LANES_KC ? xl->kq - k0 : LANES_KC;
-            for (uint64_t j = 0; j < 16; j++) {
-                if (j < nr)
-                    deq_span_avx512(q, q->q->data + (n0 + j) * g->row_bytes, xl->used, v[j], k0, kn,
-                                    wb + j * LANES_KC);
-                else
-                    memset(wb + j * LANES_KC, 0, sizeof(float) * LANES_KC);
-            }
-            for (uint64_t k = (q->K & ~(uint64_t)31) > k0 ? q->K & ~(uint64_t)31 : k0; k < k0 + kn; k++)
-                if (lane_elem(q->bits, k) >= q->K) /* padding: 0, never (e - zp) * s that could be Inf */
-                    for (uint64_t j = 0; j < 16; j++)
-                        wb[j * LANES_KC + k - k0] = 0;
+        for (uint64_t k0 = 0, ci = 0; k0 < xl->kq; k0 += LANES_KC, ci++) {
+            kn = xl->kq - k0 < LANES_KC ? xl->kq - k0 : LANES_KC;
+            const float *cur = wb[ci & 1];
+            float *nxt = wb[(ci + 1) & 1];
+            uint64_t k1 = k0 + LANES_KC, kn1 = k1 >= xl->kq ? 0 : xl->kq - k1 < LANES_KC ? xl->kq - k1 : LANES_KC;
+            uint64_t per_row = kn1 / unit, units = nr * per_row, done = 0, jr = 0, pc = 0;
+            uint64_t every = units && kn >= units ? kn / units : 1, wait = every;
             for (uint64_t k = 0; k < kn; k++) {
                 __m512 xv = _mm512_loadu_ps(xt + 16 * (k0 + k));
-                const float *w = wb + k;
+                const float *w = cur + k;
 #define FMA(j) a##j = _mm512_fmadd_ps(_mm512_set1_ps(w[(j) * LANES_KC]), xv, a##j);
                 X16(FMA)
+                if (done < units && --wait == 0) { /* one piece of the next columns */
+                    wait = every;
+                    deq_span_avx512(q, rows[jr], xl->used, v[jr], k1 + pc * unit, unit, nxt + jr * LANES_KC + pc * unit);
+                    done++;
+                    if (++pc == per_row)
+                        pc = 0, jr++;
+                }
             }
+            for (; done < units; done++) {
+                deq_span_avx512(q, rows[jr], xl->used, v[jr], k1 + pc * unit, unit, nxt + jr * LANES_KC + pc * unit);
+                if (++pc == per_row)
+                    pc = 0, jr++;
+            }
+            if (kn1)
+                zero_padding(q, k1, kn1, nxt);
         }
 #define STORE(j) _mm512_storeu_ps(out[j], a##j);
         X16(STORE)
