@@ -718,13 +718,13 @@ dot_rows_avx2(const slm_qweight *q, const qgeom *g, const xprep *xp, uint64_t i0
     float ca[4] = {0, 0, 0, 0}, cb[4] = {0, 0, 0, 0};
     for (int t = 0; t < mt; t++)
         ta[t] = tb[t] = _mm256_setzero_ps();
-    uint64_t b = 0;
+    uint64_t b = 0, nbk = slm_qweight_blocks(q); /* an MLC row may have groups past K: not read */
     if (mt == 1)
-        for (; b + 2 <= g->nb; b += 2) {
+        for (; b + 2 <= nbk; b += 2) {
             block_avx2(q, g, xp, i0, 1, row, s, z, b, ta, ca);
             block_avx2(q, g, xp, i0, 1, row, s, z, b + 1, tb, cb);
         }
-    for (; b < g->nb; b++)
+    for (; b < nbk; b++)
         block_avx2(q, g, xp, i0, mt, row, s, z, b, ta, ca);
     for (int t = 0; t < mt; t++)
         out[t] = hsum256(_mm256_add_ps(ta[t], tb[t])) - (ca[t] + cb[t]);

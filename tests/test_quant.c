@@ -348,6 +348,31 @@ static void test_mlc(void)
     tensor_set(&ts, SLM_DT_F16, ss, 2, N * ng, (uint8_t *)s);
     slm_qweight_scan(&q, &sc);
     CHECK_EQ_U64(sc.f16_overflow, N * ng);
+    /* more groups than K needs (3 for K = 40), the unused one NaN: no kernel reads it */
+    {
+        uint64_t kw3 = 12, sq3[2] = {N, kw3}, ss3[2] = {N, 3};
+        uint32_t *w3 = calloc(N * kw3, 4);
+        uint16_t *s3 = malloc(N * 3 * 2);
+        for (uint64_t i = 0; i < N * kw3; i++)
+            w3[i] = (uint32_t)rnd();
+        for (uint64_t i = 0; i < N * 3; i++)
+            s3[i] = slm_f32_to_f16(i % 3 == 2 ? NAN : 0.25f);
+        slm_tensor tq3, ts3;
+        tensor_set(&tq3, SLM_DT_U32, sq3, 2, N * kw3, (uint8_t *)w3);
+        tensor_set(&ts3, SLM_DT_F16, ss3, 2, N * 3, (uint8_t *)s3);
+        slm_qweight q3 = q;
+        q3.q = &tq3;
+        q3.scales = &ts3;
+        CHECK(slm_qweight_check(&q3) == NULL);
+        check_fast(&q3, "MLC q4f16_1 K=40, a third group past K");
+        float *y3 = malloc(N * sizeof *y3), x3[40];
+        slm_q_random_normal(3, x3, 40);
+        slm_q_matmul(&q3, x3, 1, y3);
+        CHECK(isfinite(y3[0]) && isfinite(y3[N - 1]));
+        free(y3);
+        free(w3);
+        free(s3);
+    }
     /* a q_weight too short for its groups */
     sq[1] = 4;
     tensor_set(&tq, SLM_DT_U32, sq, 2, N * 4, (uint8_t *)w);
