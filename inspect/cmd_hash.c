@@ -29,8 +29,8 @@ static void help(void)
            "differs; files of the copy the manifest does not list are warnings.  Paths\n"
            "that are absolute or have '..' parts are errors and are never read.\n\n"
            "Options:\n"
-           "  -o, --output FILE    write the manifest to FILE (default: standard output);\n"
-           "                       FILE itself is never listed\n"
+           "  -o, --output FILE    write the manifest to FILE (default, or '-': standard\n"
+           "                       output); FILE itself is never listed\n"
            "  -j, --jobs N         hash N files at a time (default: one per CPU); the\n"
            "                       manifest is the same for every N\n"
            "  -c, --check MANIFEST check the copy at PATH against MANIFEST\n"
@@ -59,7 +59,7 @@ static int write_manifest(const cJSON *doc, const char *path)
     if (!s)
         return ENOMEM;
     int e = 0;
-    if (!path) {
+    if (!path || strcmp(path, "-") == 0) {
         if (fputs(s, stdout) == EOF || fputc('\n', stdout) == EOF || fflush(stdout) == EOF)
             e = errno ? errno : EIO;
     } else {
@@ -163,7 +163,7 @@ static int do_make(char **paths, size_t n, const char *out, slm_manifest_opts *m
         slm_diag_free(&d);
         return EXIT_USAGE;
     }
-    if (!quiet && out)
+    if (!quiet && out && strcmp(out, "-") != 0)
         summary(stderr, &d, &st, "hashed");
     int rc = out_exit_code(&d, fail_at);
     slm_diag_free(&d);

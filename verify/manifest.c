@@ -21,7 +21,6 @@
 
 #include <dirent.h>
 #include <errno.h>
-#include <limits.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -115,12 +114,11 @@ static int hex_val(char c)
         return c - '0';
     if (c >= 'a' && c <= 'f')
         return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
     return -1;
 }
 
-/* 32 hex digits into 16 bytes; false when S is not exactly that. */
+/* 32 lowercase hex digits (as xxhsum and md5sum print them) into 16 bytes;
+ * false when S is not exactly that. */
 static bool parse_hex32(const char *s, uint8_t out[16])
 {
     for (int i = 0; i < 32; i++) {
@@ -569,13 +567,13 @@ static void take_md5(hs_set *s, const file_ids *ids, const struct slm_mlc *x)
 {
     for (size_t i = 0; i < x->ns; i++) {
         const slm_mlc_shard *sh = &x->s[i];
+        char md5[33];
         uint8_t tmp[16];
-        size_t first = sh->has_md5 && parse_hex32(sh->md5, tmp) ? ids_find(ids, sh->path) : SIZE_MAX;
-        for (size_t at = first; ids_same(ids, first, at); at++) {
-            hs_file *f = &s->v[ids->v[at].index];
-            for (int k = 0; k < 33; k++)
-                f->md5[k] = (char)(sh->md5[k] >= 'A' && sh->md5[k] <= 'F' ? sh->md5[k] + 32 : sh->md5[k]);
-        }
+        for (int k = 0; k < 33; k++)
+            md5[k] = (char)(sh->md5[k] >= 'A' && sh->md5[k] <= 'F' ? sh->md5[k] + 32 : sh->md5[k]);
+        size_t first = sh->has_md5 && parse_hex32(md5, tmp) ? ids_find(ids, sh->path) : SIZE_MAX;
+        for (size_t at = first; ids_same(ids, first, at); at++)
+            memcpy(s->v[ids->v[at].index].md5, md5, sizeof md5);
     }
 }
 
@@ -898,7 +896,7 @@ static bool get_hex(mf_ctx *c, const cJSON *obj, const char *key, const char *pt
     bool ok = v && cJSON_IsString(v) && parse_hex32(v->valuestring, out);
     if (v && !ok) {
         char buf[100];
-        shape(c, v, p, "'%s' must be 32 hex digits, found %s", key, found(v, buf, sizeof buf));
+        shape(c, v, p, "'%s' must be 32 lowercase hex digits, found %s", key, found(v, buf, sizeof buf));
     }
     free(p);
     return ok;
@@ -1042,7 +1040,7 @@ static int read_file(mf_ctx *c, hs_set *s, const cJSON *e, size_t index)
     uint8_t h[16];
     if (md5 && !parse_hex32(md5, h)) {
         char *p = slm_jptr(ptr, "md5sum"), buf[100];
-        shape(c, slm_json_get(e, "md5sum"), p, "'md5sum' must be 32 hex digits, found %s",
+        shape(c, slm_json_get(e, "md5sum"), p, "'md5sum' must be 32 lowercase hex digits, found %s",
               found(slm_json_get(e, "md5sum"), buf, sizeof buf));
         free(p);
     }

@@ -63,6 +63,8 @@ ok; [ ! -s "$TMP/out" ] || fail "hash -o printed on stdout"
 valid hash-manifest.schema.json "$M"
 json_ok 'd["manifest_version"] == 1 and d["algorithm"] == "xxh3-128" and d["tool"].startswith("slminspect ")' "$M"
 json_ok '[f["path"] for f in d["files"]] == sorted(f["path"] for f in d["files"])' "$M"
+expect_rc 0 "$BIN" hash -o - "$Q"
+ok; cmp -s "$TMP/out" "$M" || fail "-o - differs from -o FILE"
 for j in 1 2 3; do
     expect_rc 0 "$BIN" hash --jobs "$j" "$Q"
     ok; cmp -s "$TMP/out" "$M" || fail "--jobs $j: the manifest differs from the default one"
@@ -263,6 +265,10 @@ findings_are "HS-002 edit.json /files/0/size" "HS-002 edit.json /files/1/size" "
     "HS-002 edit.json /files/6/tensors/0" "HS-002 edit.json /files/$NFILES" "HS-002 edit.json /files/8/md5sum" \
     "HS-002 edit.json /files/9" "HS-014 hf_fp16/model-00004-of-00008.safetensors" \
     "HS-014 hf_fp16/model-00008-of-00008.safetensors"
+# digests are lowercase, as xxhsum prints them
+edit 'd["files"][0]["xxh3_128"] = d["files"][0]["xxh3_128"].upper()'
+expect_rc 1 "$BIN" hash --check "$TMP/edit.json" "$TMP/copy" --json
+findings_are "HS-002 edit.json /files/0/xxh3_128"
 # an offset beyond 2^64 is not rounded into range
 sed '0,/"offset":\t[0-9]*/s//"offset":\t18446744073709551616/' "$M" >"$TMP/big.json"
 expect_rc 1 "$BIN" hash --check "$TMP/big.json" "$TMP/copy" --json
