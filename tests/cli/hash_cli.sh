@@ -201,6 +201,12 @@ findings_are "HS-012 hf_fp16/config.json"
 expect_rc 1 "$BIN" hash --check "$M" "$TMP/copy"
 expect_grep "^$TMP/copy/hf_fp16/config.json\$" "$TMP/out"
 expect_grep "error   HS-012: xxh3-128 is [0-9a-f]\{32\}, the manifest says" "$TMP/out"
+expect_rc 1 "$BIN" hash --check "$M" "$TMP/copy" --format sarif
+cp "$TMP/out" "$TMP/sarif.json"
+ok
+$CHECK_SCHEMA "$SRC/tests/data/sarif-schema-2.1.0.json" "$TMP/sarif.json" >"$TMP/schema_check" 2>&1 ||
+    fail "SARIF output does not validate: $(head -c 600 "$TMP/schema_check")"
+json_ok '[r["ruleId"] for r in d["runs"][0]["results"]] == ["HS-012"]' "$TMP/sarif.json"
 
 # ---- missing_file, truncated, extra_file
 fresh_copy
