@@ -106,17 +106,24 @@ static int do_check(const char *manifest, const char *root, slm_manifest_opts *m
     int e = slm_manifest_check(manifest, root, mo, &d);
     if (mo->progress_arg)
         progress_end(mo->progress_arg);
+    slm_diag_sort(&d);
     if (e) {
-        fprintf(stderr, "slminspect hash: %s: %s\n", root && e == ENOTDIR ? root : manifest, strerror(e));
+        char why[600];
+        snprintf(why, sizeof why, "%s: %s", root && e == ENOTDIR ? root : manifest, strerror(e));
+        fprintf(stderr, "slminspect hash: %s\n", why);
+        if (fmt == OUT_SARIF) { /* a log all the same, for the CI step that uploads it */
+            cJSON *log = out_sarif(&d);
+            out_sarif_unsuccessful(log, why);
+            out_print_json(log);
+        }
         slm_diag_free(&d);
         return EXIT_USAGE;
     }
-    slm_diag_sort(&d);
     if (fmt == OUT_SARIF) {
         out_print_json(out_sarif(&d));
     } else if (fmt == OUT_JSON) {
         char *dir = root ? strdup(root) : folder_of(manifest);
-        cJSON *doc = cJSON_CreateObject();
+        cJSON *doc = out_doc("hash");
         cJSON_AddStringToObject(doc, "manifest", manifest);
         cJSON_AddStringToObject(doc, "root", dir ? dir : "");
         cJSON_AddNumberToObject(doc, "files_checked", (double)st.files);

@@ -157,7 +157,7 @@ expect_grep "^0 error(s), 0 warning(s), 0 info(s); $NFILES file(s)" "$TMP/out"
 expect_rc 0 "$BIN" hash --check "$M" "$TMP/copy" --json
 valid hash-check.schema.json "$TMP/out"
 findings_are
-json_ok "d['files_checked'] == $NFILES and d['tensors_listed'] > 250 and d['errors'] == 0"
+json_ok "d['files_checked'] == $NFILES and d['tensors_listed'] > 250 and d['errors'] == 0 and d['command'] == 'hash'"
 expect_rc 0 "$BIN" hash --check "$M" "$TMP/copy" --format sarif
 json_ok 'd["version"] == "2.1.0" and d["runs"][0]["results"] == []'
 # the manifest inside the folder it describes: the default root, never listed, never unlisted
@@ -319,6 +319,8 @@ expect_rc 2 "$BIN" hash --check "$M" "$TMP/copy" "$TMP/copy"
 expect_rc 2 "$BIN" hash --check "$TMP/nowhere.json"
 expect_grep "No such file" "$TMP/err"
 expect_rc 2 "$BIN" hash --check "$M" "$TMP/nowhere"
+expect_rc 2 "$BIN" hash --check "$M" "$TMP/nowhere" --format sarif
+json_ok 'd["runs"][0]["invocations"][0]["executionSuccessful"] is False'
 expect_rc 2 "$BIN" hash "$TMP/nowhere"
 expect_rc 2 "$BIN" hash --format yaml --check "$M"
 expect_rc 2 "$BIN" hash -o "$TMP/no/such/dir/m.json" "$Q/hf_fp16"
