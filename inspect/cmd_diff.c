@@ -102,7 +102,6 @@ static cJSON *tensor_json(const slm_tdiff *t, counts *c)
     const slm_tensor *a = t->a, *b = t->b;
     cJSON *o = cJSON_CreateObject();
     char ha[33], hb[33];
-    XXH128_hash_t h;
     cJSON_AddItemToObject(o, "a", a ? cJSON_CreateString(a->name) : cJSON_CreateNull());
     cJSON_AddItemToObject(o, "b", b ? cJSON_CreateString(b->name) : cJSON_CreateNull());
     const char *content = content_of(t);
@@ -142,8 +141,11 @@ static cJSON *tensor_json(const slm_tdiff *t, counts *c)
     add_ab(o, "dtype", a ? cJSON_CreateString(slm_dtype_name(a->dtype)) : NULL,
            b ? cJSON_CreateString(slm_dtype_name(b->dtype)) : NULL);
     add_ab(o, "shape", a ? shape_json(a) : NULL, b ? shape_json(b) : NULL);
-    add_ab(o, "xxh3_128", a && slm_tensor_hash(a, &h) ? cJSON_CreateString(slm_hash_hex(ha, h)) : NULL,
-           b && slm_tensor_hash(b, &h) ? cJSON_CreateString(slm_hash_hex(hb, h)) : NULL);
+    if (t->hashed_a)
+        slm_xxh128_fmt(t->ha, ha);
+    if (t->hashed_b)
+        slm_xxh128_fmt(t->hb, hb);
+    add_ab(o, "xxh3_128", t->hashed_a ? cJSON_CreateString(ha) : NULL, t->hashed_b ? cJSON_CreateString(hb) : NULL);
     if (t->compared) {
         cJSON *v = cJSON_CreateObject();
         cJSON_AddNumberToObject(v, "n", (double)t->a->nelem);
@@ -465,11 +467,12 @@ static void listing(const slm_model *m, const slm_facts *f, lines *l)
         line_add(l, slm_strdupf("%s = %s", f->v[i].key, f->v[i].value));
     for (size_t i = 0; i < m->n; i++) {
         const slm_tensor *t = &m->t[i];
-        char sh[256], hx[33];
+        char sh[256], hx[33] = "unreadable";
         XXH128_hash_t h;
+        if (slm_tensor_hash(t, &h))
+            slm_xxh128_fmt(h, hx);
         line_add(l, slm_strdupf("tensor %s %s %s xxh3:%s", t->name, slm_dtype_name(t->dtype),
-                                slm_fmt_shape(sh, sizeof sh, t->shape, t->ndim),
-                                slm_tensor_hash(t, &h) ? slm_hash_hex(hx, h) : "unreadable"));
+                                slm_fmt_shape(sh, sizeof sh, t->shape, t->ndim), hx));
     }
     qsort(l->v, l->n, sizeof *l->v, line_cmp);
 }

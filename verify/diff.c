@@ -19,21 +19,8 @@ bool slm_tensor_hash(const slm_tensor *t, XXH128_hash_t *h)
 {
     if (!t->data && t->nbytes)
         return false;
-    *h = XXH3_128bits(t->data, (size_t)t->nbytes);
+    *h = slm_xxh128(t->data, (size_t)t->nbytes);
     return true;
-}
-
-const char *slm_hash_hex(char buf[33], XXH128_hash_t h)
-{
-    XXH128_canonical_t c;
-    XXH128_canonicalFromHash(&c, h);
-    static const char hex[] = "0123456789abcdef";
-    for (int i = 0; i < 16; i++) {
-        buf[2 * i] = hex[c.digest[i] >> 4];
-        buf[2 * i + 1] = hex[c.digest[i] & 15];
-    }
-    buf[32] = 0;
-    return buf;
 }
 
 /* ---- values ---------------------------------------------------------------- */
@@ -297,12 +284,18 @@ static int pair_all(pairing *P)
             return ENOMEM;
     }
     for (size_t i = 0; i < a->n; i++) {
-        slm_tdiff t = {&a->t[i], NULL, SLM_TP_NAME, NAN, false, false, false, false, 0, {0}};
+        slm_tdiff t;
+        memset(&t, 0, sizeof t);
+        t.a = &a->t[i];
+        t.score = NAN;
         if (!P->A.used[i] && !push(P, &t))
             return ENOMEM;
     }
     for (size_t j = 0; j < b->n; j++) {
-        slm_tdiff t = {NULL, &b->t[j], SLM_TP_NAME, NAN, false, false, false, false, 0, {0}};
+        slm_tdiff t;
+        memset(&t, 0, sizeof t);
+        t.b = &b->t[j];
+        t.score = NAN;
         if (!P->B.used[j] && !push(P, &t))
             return ENOMEM;
     }
@@ -340,11 +333,20 @@ int slm_diff_tensors(const slm_model *a, const slm_model *b, slm_progress_fn fn,
     }
     for (size_t k = 0; !e && k < out->n; k++) {
         slm_tdiff *t = &out->v[k];
+        if (t->a) {
+            size_t ia = (size_t)(t->a - a->t);
+            t->hashed_a = P.A.hashed[ia];
+            t->ha = P.A.h[ia];
+        }
+        if (t->b) {
+            size_t ib = (size_t)(t->b - b->t);
+            t->hashed_b = P.B.hashed[ib];
+            t->hb = P.B.h[ib];
+        }
         if (!t->a || !t->b)
             continue;
-        size_t ia = (size_t)(t->a - a->t), ib = (size_t)(t->b - b->t);
-        t->identical = P.A.hashed[ia] && P.B.hashed[ib] && t->a->dtype == t->b->dtype && same_shape(t->a, t->b) &&
-                       t->a->nbytes == t->b->nbytes && XXH128_isEqual(P.A.h[ia], P.B.h[ib]);
+        t->identical = t->hashed_a && t->hashed_b && t->a->dtype == t->b->dtype && same_shape(t->a, t->b) &&
+                       t->a->nbytes == t->b->nbytes && XXH128_isEqual(t->ha, t->hb);
         if (t->identical || !numeric(t->a) || !numeric(t->b) || t->a->nelem != t->b->nelem)
             continue;
         /* a matrix paired by name with its transpose's shape: transposed

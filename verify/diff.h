@@ -29,7 +29,7 @@
 
 #include "verify.h"
 
-#include <xxhash.h>
+#include "manifest.h"
 
 typedef enum slm_tpair_how { SLM_TP_NAME, SLM_TP_SUFFIX, SLM_TP_HASH, SLM_TP_CONTENT } slm_tpair_how;
 const char *slm_tpair_how_name(slm_tpair_how h);
@@ -44,12 +44,12 @@ typedef struct slm_tdiff {
     bool floats;             /* both sides float: m holds the metrics */
     uint64_t differing;      /* elements whose values differ */
     slm_qmetrics m;          /* e = B - A over every element */
+    bool hashed_a, hashed_b; /* ha, hb hold the XXH3-128 of the bytes */
+    XXH128_hash_t ha, hb;
 } slm_tdiff;
 
 /* A tensor's content hash: XXH3-128 of its bytes (false when unreadable). */
 bool slm_tensor_hash(const slm_tensor *t, XXH128_hash_t *h);
-/* "0123...": 32 lowercase hex digits, as xxhsum -H2 prints them. */
-const char *slm_hash_hex(char buf[33], XXH128_hash_t h);
 
 typedef struct slm_tdiffs {
     slm_tdiff *v;            /* pairs first (in A's order), then removed, then added */

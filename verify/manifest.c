@@ -101,11 +101,21 @@ static void digest_of(XXH128_hash_t h, uint8_t out[16])
     memcpy(out, c.digest, 16);
 }
 
+XXH128_hash_t slm_xxh128(const void *p, size_t n)
+{
+    return XXH3_128bits(n ? p : "", n);
+}
+
+void slm_xxh128_fmt(XXH128_hash_t h, char out[33])
+{
+    uint8_t d[16];
+    digest_of(h, d);
+    hex_of(d, out);
+}
+
 void slm_xxh128_hex(const void *p, size_t n, char out[33])
 {
-    uint8_t h[16];
-    digest_of(XXH3_128bits(n ? p : "", n), h);
-    hex_of(h, out);
+    slm_xxh128_fmt(slm_xxh128(p, n), out);
 }
 
 static int hex_val(char c)

@@ -18,6 +18,8 @@
 
 #include "verify.h"
 
+#include <xxhash.h>
+
 /* The largest manifest slm_manifest_check reads (HS-005). */
 #define SLM_MANIFEST_MAX_BYTES (256u << 20)
 /* The most threads --jobs starts. */
@@ -59,5 +61,10 @@ int slm_manifest_check(const char *manifest_path, const char *root, const slm_ma
 
 /* XXH3-128 of N bytes at P as 32 lowercase hex digits (xxhsum -H2's canonical form). */
 void slm_xxh128_hex(const void *p, size_t n, char out[33]);
+/* XXH3-128 of N bytes at P, through libxxhash's run-time dispatched AVX2 /
+ * AVX-512 code where the library has it (diff uses it too). */
+XXH128_hash_t slm_xxh128(const void *p, size_t n);
+/* H as 32 lowercase hex digits, canonical form. */
+void slm_xxh128_fmt(XXH128_hash_t h, char out[33]);
 
 #endif
