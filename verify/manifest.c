@@ -964,8 +964,9 @@ static void read_tensor(mf_ctx *c, hs_file *f, const cJSON *e, const char *ptr)
         shape(c, name, p, "'name' must be a string, found %s", slm_json_type(name));
         free(p);
     }
-    bool ok = get_u64(c, e, "offset", ptr, &off) & get_u64(c, e, "nbytes", ptr, &nb) &
-              get_hex(c, e, "xxh3_128", ptr, h);
+    /* each member checked (and reported) whatever the others are */
+    bool has_off = get_u64(c, e, "offset", ptr, &off), has_nb = get_u64(c, e, "nbytes", ptr, &nb),
+         has_h = get_hex(c, e, "xxh3_128", ptr, h), ok = has_off && has_nb && has_h;
     if (ok && (!slm_add_u64(off, nb, &end) || end > f->size))
         shape(c, e, ptr, "tensor bytes [%llu, %llu + %llu) lie beyond the file's size %llu", (unsigned long long)off,
               (unsigned long long)off, (unsigned long long)nb, (unsigned long long)f->size);
@@ -1044,7 +1045,8 @@ static int read_file(mf_ctx *c, hs_set *s, const cJSON *e, size_t index)
     hs_file *g = f ? f : &scratch;
     g->index = index;
     g->json_off = (int64_t)slm_json_off(c->j, e, false);
-    bool ok = get_u64(c, e, "size", ptr, &g->size) & get_hex(c, e, "xxh3_128", ptr, g->want);
+    bool has_size = get_u64(c, e, "size", ptr, &g->size), has_h = get_hex(c, e, "xxh3_128", ptr, g->want),
+         ok = has_size && has_h;
     get_str(c, e, "kind", ptr);
     const char *md5 = get_str(c, e, "md5sum", ptr);
     uint8_t h[16];
