@@ -40,7 +40,7 @@ while getopts "t:j:spB" o; do
 done
 shift $((OPTIND - 1))
 if [ $BUILD = 1 ]; then
-    cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang -DSLM_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang -DSLM_FUZZ=ON -DSLM_WERROR=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo \
           -DBUILD_TESTING=OFF >/dev/null
     cmake --build build-fuzz -j"$(nproc)" >/dev/null
 fi
