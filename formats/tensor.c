@@ -5,6 +5,16 @@
 #include <stdio.h>
 #include <string.h>
 
+bool slm_tensor_same_shape(const slm_tensor *a, const slm_tensor *b)
+{
+    if (a->ndim != b->ndim)
+        return false;
+    for (size_t i = 0; i < a->ndim; i++)
+        if (a->shape[i] != b->shape[i])
+            return false;
+    return true;
+}
+
 void slm_stats_init(slm_stats *s)
 {
     memset(s, 0, sizeof *s);

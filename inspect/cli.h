@@ -25,6 +25,29 @@ void out_add_findings(cJSON *obj, const slm_diag *d);
 cJSON *out_doc(const char *command);
 /* Prints a cJSON document and a newline to stdout; frees it. */
 void out_print_json(cJSON *doc);
+/* The options every reporting command takes: --json, --format FORMAT,
+ * --strict, --fail-on SEVERITY, -q/--quiet.  Put OUT_LONG_OPTIONS in the
+ * command's option table and hand what getopt_long returns to out_parse_opt. */
+typedef struct out_opts {
+    int format;      /* out_format */
+    bool format_set; /* --json or --format given */
+    int fail_at;     /* slm_severity */
+    bool quiet;
+} out_opts;
+enum { OUT_O_JSON = 1000, OUT_O_FORMAT, OUT_O_STRICT, OUT_O_FAIL_ON };
+#define OUT_LONG_OPTIONS                                                                                             \
+    {"json", no_argument, 0, OUT_O_JSON}, {"format", required_argument, 0, OUT_O_FORMAT},                            \
+        {"strict", no_argument, 0, OUT_O_STRICT}, {"fail-on", required_argument, 0, OUT_O_FAIL_ON},                  \
+        {"quiet", no_argument, 0, 'q'}
+void out_opts_init(out_opts *o);
+/* 0 when C is one of those options (taken), -1 when it is not, EXIT_USAGE
+ * (after a message naming CMD) for a bad value. */
+int out_parse_opt(out_opts *o, int c, const char *arg, const char *cmd);
+/* A whole decimal number in [LO, HI]. */
+bool out_parse_long(const char *s, long lo, long hi, long *v);
+/* KEY: V as a JSON number, "inf"/"-inf", or null for NaN (metrics). */
+void out_add_metric(cJSON *o, const char *key, double v);
+
 /* Parses "text"/"json"/"sarif" (--format); -1 when none of those. */
 int out_parse_format(const char *s);
 /* The findings of D as a SARIF 2.1.0 log (one run of slminspect; its rules
@@ -58,6 +81,12 @@ typedef struct quant_opts {
     unsigned long long seed;
 } quant_opts;
 void quant_opts_init(quant_opts *o);
+/* The long options of quant_opts; their getopt values are the keys of
+ * quant_parse_opt (long options only: none is in a short-option string). */
+#define QUANT_LONG_OPTIONS                                                                                           \
+    {"ref", required_argument, 0, 'r'}, {"map", required_argument, 0, 'm'}, {"seed", required_argument, 0, 's'},    \
+        {"min-sqnr", required_argument, 0, 'S'}, {"max-rel-rmse", required_argument, 0, 'R'},                        \
+        {"min-cosine", required_argument, 0, 'C'}
 /* Takes one option: KEY 'r' --ref, 'm' --map, 's' --seed, 'S' --min-sqnr,
  * 'R' --max-rel-rmse, 'C' --min-cosine.  0 taken, -1 not one of these,
  * EXIT_USAGE (after a message) for a bad value. */

@@ -55,24 +55,6 @@ static cJSON *shape_json(const slm_tensor *t)
     return a;
 }
 
-static void add_num(cJSON *o, const char *k, double v)
-{
-    if (isfinite(v))
-        cJSON_AddNumberToObject(o, k, v);
-    else
-        cJSON_AddStringToObject(o, k, isnan(v) ? "nan" : v > 0 ? "inf" : "-inf");
-}
-
-static bool same_shape(const slm_tensor *a, const slm_tensor *b)
-{
-    if (a->ndim != b->ndim)
-        return false;
-    for (size_t i = 0; i < a->ndim; i++)
-        if (a->shape[i] != b->shape[i])
-            return false;
-    return true;
-}
-
 /* Both sides' value of a tensor property: {"a": .., "b": ..}. */
 static void add_ab(cJSON *o, const char *key, cJSON *a, cJSON *b)
 {
@@ -114,7 +96,7 @@ static cJSON *tensor_json(const slm_tdiff *t, counts *c)
         c->paired++;
         c->how[t->how]++;
         bool renamed = strcmp(a->name, b->name) != 0, retyped = a->dtype != b->dtype,
-             reshaped = !same_shape(a, b) && !t->transposed;
+             reshaped = !slm_tensor_same_shape(a, b) && !t->transposed;
         if (renamed)
             cJSON_AddItemToArray(ch, cJSON_CreateString("renamed")), c->renamed++;
         if (retyped)
@@ -135,7 +117,7 @@ static cJSON *tensor_json(const slm_tdiff *t, counts *c)
             c->unknown++;
         cJSON_AddStringToObject(o, "pairing", slm_tpair_how_name(t->how));
         if (t->how == SLM_TP_CONTENT)
-            add_num(o, "pairing_correlation", t->score);
+            out_add_metric(o, "pairing_correlation", t->score);
     }
     cJSON_AddItemToObject(o, "changes", ch);
     add_ab(o, "dtype", a ? cJSON_CreateString(slm_dtype_name(a->dtype)) : NULL,
@@ -155,13 +137,13 @@ static cJSON *tensor_json(const slm_tdiff *t, counts *c)
     if (t->compared && t->floats) {
         cJSON *v = cJSON_GetObjectItemCaseSensitive(o, "values");
         cJSON_AddNumberToObject(v, "nonfinite", (double)t->m.nonfinite);
-        add_num(v, "max_abs_err", t->m.max_abs_err);
-        add_num(v, "mean_abs_err", t->m.mean_abs_err);
-        add_num(v, "rmse", t->m.rmse);
-        add_num(v, "ref_rms", t->m.ref_rms);
-        add_num(v, "rel_rmse", t->m.rel_rmse);
-        add_num(v, "cosine", t->m.cosine);
-        add_num(v, "sqnr_db", t->m.sqnr_db);
+        out_add_metric(v, "max_abs_err", t->m.max_abs_err);
+        out_add_metric(v, "mean_abs_err", t->m.mean_abs_err);
+        out_add_metric(v, "rmse", t->m.rmse);
+        out_add_metric(v, "ref_rms", t->m.ref_rms);
+        out_add_metric(v, "rel_rmse", t->m.rel_rmse);
+        out_add_metric(v, "cosine", t->m.cosine);
+        out_add_metric(v, "sqnr_db", t->m.sqnr_db);
     }
     return o;
 }
@@ -534,42 +516,36 @@ static int open_side(slm_model *m, const char *path, slm_diag *d)
 
 int cmd_diff(int argc, char **argv)
 {
-    enum { O_JSON = 256, O_FORMAT, O_DIFFABLE, O_ALL, O_TOP, O_FAIL_ON };
+    enum { O_DIFFABLE = 256, O_ALL, O_TOP };
     static const struct option opts[] = {
-        {"json", no_argument, 0, O_JSON}, {"format", required_argument, 0, O_FORMAT},
+        OUT_LONG_OPTIONS,
         {"diffable", no_argument, 0, O_DIFFABLE}, {"all", no_argument, 0, O_ALL},
-        {"top", required_argument, 0, O_TOP}, {"fail-on", required_argument, 0, O_FAIL_ON},
-        {"quiet", no_argument, 0, 'q'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
-    bool diffable = false, all = false, quiet = false;
-    int fmt = OUT_TEXT, top = 10, fail_at = SLM_ERROR, c;
+        {"top", required_argument, 0, O_TOP},     {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0}};
+    bool diffable = false, all = false;
+    out_opts oo;
+    out_opts_init(&oo);
+    long top = 10;
+    int c, r;
     optind = 1;
     while ((c = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
         switch (c) {
-        case O_JSON: fmt = OUT_JSON; break;
-        case O_FORMAT:
-            fmt = out_parse_format(optarg);
-            if (fmt != OUT_TEXT && fmt != OUT_JSON)
-                return usage_error("diff", "--format takes text or json, not '%s'", optarg);
-            break;
         case O_DIFFABLE: diffable = true; break;
         case O_ALL: all = true; break;
-        case O_TOP: {
-            char *end;
-            long v = strtol(optarg, &end, 10);
-            if (!*optarg || *end || v < 0 || v > 1000000)
+        case O_TOP:
+            if (!out_parse_long(optarg, 0, 1000000, &top))
                 return usage_error("diff", "--top takes a count, not '%s'", optarg);
-            top = (int)v;
             break;
-        }
-        case O_FAIL_ON:
-            if ((fail_at = out_parse_severity(optarg)) < 0)
-                return usage_error("diff", "--fail-on takes error, warning or info, not '%s'", optarg);
-            break;
-        case 'q': quiet = true; break;
         case 'h': help(); return 0;
-        default: return usage_error("diff", "unknown option");
+        default:
+            if ((r = out_parse_opt(&oo, c, optarg, "diff")) != 0)
+                return r > 0 ? r : usage_error("diff", "unknown option");
         }
     }
+    if (oo.format == OUT_SARIF)
+        return usage_error("diff", "--format takes text or json: a comparison is no list of findings");
+    const bool quiet = oo.quiet;
+    const int fmt = oo.format, fail_at = oo.fail_at;
     int npaths = argc - optind;
     if (!(npaths == 2 || (diffable && npaths == 1)))
         return usage_error("diff", diffable ? "--diffable takes one PATH or two" : "two paths, A and B, not %d",
@@ -633,7 +609,7 @@ int cmd_diff(int argc, char **argv)
             cJSON_Delete(doc);
     } else {
         if (!quiet) {
-            print_text(doc, top);
+            print_text(doc, (int)top);
             if (d.n) {
                 printf("\nfindings on opening A and B ('slminspect verify' lists every rule):\n");
                 out_findings_text(stdout, &d);

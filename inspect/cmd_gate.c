@@ -133,23 +133,18 @@ static void print_text(const cJSON *doc, const slm_diag *d, slm_severity fail_at
 
 int cmd_gate(int argc, char **argv)
 {
-    enum {
-        O_JSON = 256, O_FORMAT, O_STRICT, O_FAIL_ON, O_TARGET, O_RUNTIME, O_STATS, O_FP16, O_HASH, O_REF,
-        O_QUANTIZED, O_MIN_SQNR, O_MAX_REL, O_MIN_COS, O_MAP, O_SEED, O_MANIFEST
-    };
+    enum { O_TARGET = 256, O_RUNTIME, O_STATS, O_FP16, O_HASH, O_QUANTIZED, O_MANIFEST };
     static const struct option opts[] = {
-        {"json", no_argument, 0, O_JSON},          {"format", required_argument, 0, O_FORMAT},
-        {"strict", no_argument, 0, O_STRICT},      {"fail-on", required_argument, 0, O_FAIL_ON},
+        OUT_LONG_OPTIONS,
+        QUANT_LONG_OPTIONS,
         {"target", required_argument, 0, O_TARGET}, {"runtime", required_argument, 0, O_RUNTIME},
         {"stats", no_argument, 0, O_STATS},        {"fp16", no_argument, 0, O_FP16},
-        {"hash", no_argument, 0, O_HASH},          {"ref", required_argument, 0, O_REF},
-        {"quantized", required_argument, 0, O_QUANTIZED}, {"min-sqnr", required_argument, 0, O_MIN_SQNR},
-        {"max-rel-rmse", required_argument, 0, O_MAX_REL}, {"min-cosine", required_argument, 0, O_MIN_COS},
-        {"map", required_argument, 0, O_MAP},      {"seed", required_argument, 0, O_SEED},
-        {"manifest", required_argument, 0, O_MANIFEST}, {"quiet", no_argument, 0, 'q'},
-        {"help", no_argument, 0, 'h'},             {0, 0, 0, 0}};
-    bool quiet = false;
-    int fail_at = SLM_ERROR, fmt = OUT_TEXT, c;
+        {"hash", no_argument, 0, O_HASH},          {"quantized", required_argument, 0, O_QUANTIZED},
+        {"manifest", required_argument, 0, O_MANIFEST}, {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0}};
+    out_opts oo;
+    out_opts_init(&oo);
+    int c, r;
     slm_verify_opts vo;
     memset(&vo, 0, sizeof vo);
     quant_opts qo;
@@ -158,24 +153,7 @@ int cmd_gate(int argc, char **argv)
     int nq = 0;
     optind = 1;
     while ((c = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
-        int key = c == O_REF ? 'r' : c == O_MAP ? 'm' : c == O_SEED ? 's' : c == O_MIN_SQNR ? 'S' : c == O_MAX_REL ? 'R'
-                  : c == O_MIN_COS ? 'C' : 0;
-        int r = key ? quant_parse_opt(&qo, key, optarg, "gate") : -1;
-        if (r > 0)
-            return r;
-        if (r == 0)
-            continue;
         switch (c) {
-        case O_JSON: fmt = OUT_JSON; break;
-        case O_FORMAT:
-            if ((fmt = out_parse_format(optarg)) < 0)
-                return usage_error("gate", "--format takes text, json or sarif, not '%s'", optarg);
-            break;
-        case O_STRICT: fail_at = SLM_WARNING; break;
-        case O_FAIL_ON:
-            if ((fail_at = out_parse_severity(optarg)) < 0)
-                return usage_error("gate", "--fail-on takes error, warning or info, not '%s'", optarg);
-            break;
         case O_TARGET:
             if (!slm_verify_target_known(optarg))
                 return usage_error("gate", "--target takes webllm, transformers.js, hf or auto, not '%s'", optarg);
@@ -191,11 +169,16 @@ int cmd_gate(int argc, char **argv)
             quantized[nq++] = optarg;
             break;
         case O_MANIFEST: manifest = optarg; break;
-        case 'q': quiet = true; break;
         case 'h': help(); return 0;
-        default: return usage_error("gate", "unknown option");
+        default:
+            if ((r = quant_parse_opt(&qo, c, optarg, "gate")) < 0 && (r = out_parse_opt(&oo, c, optarg, "gate")) < 0)
+                return usage_error("gate", "unknown option");
+            if (r > 0)
+                return r;
         }
     }
+    const bool quiet = oo.quiet;
+    const int fmt = oo.format, fail_at = oo.fail_at;
     if (optind >= argc)
         return usage_error("gate", "no PATH given");
     if (optind + 1 < argc)

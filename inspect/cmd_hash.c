@@ -190,48 +190,36 @@ static int paths_readable(char **paths, int n)
 
 int cmd_hash(int argc, char **argv)
 {
-    enum { O_JSON = 256, O_FORMAT, O_STRICT, O_FAIL_ON };
     static const struct option opts[] = {
+        OUT_LONG_OPTIONS,
         {"output", required_argument, 0, 'o'}, {"jobs", required_argument, 0, 'j'},
-        {"check", required_argument, 0, 'c'},  {"json", no_argument, 0, O_JSON},
-        {"format", required_argument, 0, O_FORMAT}, {"strict", no_argument, 0, O_STRICT},
-        {"fail-on", required_argument, 0, O_FAIL_ON}, {"quiet", no_argument, 0, 'q'},
-        {"help", no_argument, 0, 'h'},         {0, 0, 0, 0}};
+        {"check", required_argument, 0, 'c'},  {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0}};
     const char *out = NULL, *check = NULL;
-    bool quiet = false, fmt_set = false;
-    int fail_at = SLM_ERROR, fmt = OUT_TEXT, c;
+    out_opts oo;
+    out_opts_init(&oo);
+    int c, r;
+    long jobs;
     slm_manifest_opts mo = {0};
     optind = 1;
     while ((c = getopt_long(argc, argv, "o:j:c:qh", opts, NULL)) != -1) {
         switch (c) {
         case 'o': out = optarg; break;
-        case 'j': {
-            char *end;
-            errno = 0;
-            unsigned long v = strtoul(optarg, &end, 10);
-            if (errno || *end || !*optarg || optarg[0] == '-' || v < 1 || v > SLM_MANIFEST_MAX_JOBS)
+        case 'j':
+            if (!out_parse_long(optarg, 1, SLM_MANIFEST_MAX_JOBS, &jobs))
                 return usage_error("hash", "--jobs takes a number from 1 to %u, not '%s'", SLM_MANIFEST_MAX_JOBS,
                                    optarg);
-            mo.jobs = (unsigned)v;
+            mo.jobs = (unsigned)jobs;
             break;
-        }
         case 'c': check = optarg; break;
-        case O_JSON: fmt = OUT_JSON; fmt_set = true; break;
-        case O_FORMAT:
-            if ((fmt = out_parse_format(optarg)) < 0)
-                return usage_error("hash", "--format takes text, json or sarif, not '%s'", optarg);
-            fmt_set = true;
-            break;
-        case O_STRICT: fail_at = SLM_WARNING; break;
-        case O_FAIL_ON:
-            if ((fail_at = out_parse_severity(optarg)) < 0)
-                return usage_error("hash", "--fail-on takes error, warning or info, not '%s'", optarg);
-            break;
-        case 'q': quiet = true; break;
         case 'h': help(); return 0;
-        default: return usage_error("hash", "unknown option");
+        default:
+            if ((r = out_parse_opt(&oo, c, optarg, "hash")) != 0)
+                return r > 0 ? r : usage_error("hash", "unknown option");
         }
     }
+    const bool quiet = oo.quiet, fmt_set = oo.format_set;
+    const int fmt = oo.format, fail_at = oo.fail_at;
     int npaths = argc - optind;
     if (check && out)
         return usage_error("hash", "-o writes a manifest; --check reads one: give one of them");

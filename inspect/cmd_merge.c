@@ -112,32 +112,21 @@ static int merge_one(merged *m, const char *path)
 
 int cmd_merge(int argc, char **argv)
 {
-    enum { O_JSON = 256, O_STRICT, O_FAIL_ON, O_FORMAT };
-    static const struct option opts[] = {
-        {"json", no_argument, 0, O_JSON},       {"strict", no_argument, 0, O_STRICT},
-        {"fail-on", required_argument, 0, O_FAIL_ON}, {"format", required_argument, 0, O_FORMAT},
-        {"quiet", no_argument, 0, 'q'},         {"help", no_argument, 0, 'h'},
-        {0, 0, 0, 0}};
-    bool quiet = false;
-    int fail_at = SLM_ERROR, fmt = OUT_TEXT, c;
+    static const struct option opts[] = {OUT_LONG_OPTIONS, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+    out_opts oo;
+    out_opts_init(&oo);
+    int c, r;
     optind = 1;
     while ((c = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
-        switch (c) {
-        case O_JSON: fmt = OUT_JSON; break;
-        case O_FORMAT:
-            if ((fmt = out_parse_format(optarg)) < 0)
-                return usage_error("merge", "--format takes text, json or sarif, not '%s'", optarg);
-            break;
-        case O_STRICT: fail_at = SLM_WARNING; break;
-        case O_FAIL_ON:
-            if ((fail_at = out_parse_severity(optarg)) < 0)
-                return usage_error("merge", "--fail-on takes error, warning or info, not '%s'", optarg);
-            break;
-        case 'q': quiet = true; break;
-        case 'h': help(); return 0;
-        default: return usage_error("merge", "unknown option");
+        if (c == 'h') {
+            help();
+            return 0;
         }
+        if ((r = out_parse_opt(&oo, c, optarg, "merge")) != 0)
+            return r > 0 ? r : usage_error("merge", "unknown option");
     }
+    const bool quiet = oo.quiet;
+    const int fmt = oo.format, fail_at = oo.fail_at;
     if (optind >= argc)
         return usage_error("merge", "no REPORT given");
     merged m = {.inputs = cJSON_CreateArray(), .notes = cJSON_CreateArray()};

@@ -90,27 +90,17 @@ static const char *format_of(const slm_qweight *q)
 
 /* ---- JSON ------------------------------------------------------------------ */
 
-static void add_num(cJSON *o, const char *k, double v)
-{
-    if (isfinite(v))
-        cJSON_AddNumberToObject(o, k, v);
-    else if (isnan(v))
-        cJSON_AddNullToObject(o, k);
-    else
-        cJSON_AddStringToObject(o, k, v > 0 ? "inf" : "-inf");
-}
-
 static cJSON *metrics_json(const slm_qmetrics *m)
 {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddNumberToObject(o, "n", (double)m->n);
-    add_num(o, "max_abs_err", m->max_abs_err);
-    add_num(o, "mean_abs_err", m->mean_abs_err);
-    add_num(o, "rmse", m->rmse);
-    add_num(o, "ref_rms", m->ref_rms);
-    add_num(o, "rel_rmse", m->rel_rmse);
-    add_num(o, "cosine", m->cosine);
-    add_num(o, "sqnr_db", m->sqnr_db);
+    out_add_metric(o, "max_abs_err", m->max_abs_err);
+    out_add_metric(o, "mean_abs_err", m->mean_abs_err);
+    out_add_metric(o, "rmse", m->rmse);
+    out_add_metric(o, "ref_rms", m->ref_rms);
+    out_add_metric(o, "rel_rmse", m->rel_rmse);
+    out_add_metric(o, "cosine", m->cosine);
+    out_add_metric(o, "sqnr_db", m->sqnr_db);
     if (m->nonfinite)
         cJSON_AddNumberToObject(o, "nonfinite", (double)m->nonfinite);
     return o;
@@ -182,7 +172,7 @@ static cJSON *group_json(const group *g, const char *keyname)
     cJSON_AddItemToObject(m, "matmul", metrics_json(&mm));
     cJSON_AddItemToObject(o, "metrics", m);
     cJSON_AddStringToObject(o, "worst", g->worst ? g->worst : "");
-    add_num(o, "worst_sqnr_db", g->worst_sqnr);
+    out_add_metric(o, "worst_sqnr_db", g->worst_sqnr);
     return o;
 }
 
@@ -500,8 +490,8 @@ int quant_run(const quant_opts *qo, slm_diag *d, cJSON **docp, progress *pgp)
         cJSON_AddStringToObject(o, "ref", p->ref->name);
         cJSON_AddStringToObject(o, "pairing", slm_qpair_how_name(p->how));
         if (p->how == SLM_QP_CONTENT) {
-            add_num(o, "pairing_cosine", p->score);
-            add_num(o, "pairing_next_best", p->runner_up);
+            out_add_metric(o, "pairing_cosine", p->score);
+            out_add_metric(o, "pairing_next_best", p->runner_up);
         }
         cJSON_AddStringToObject(o, "op", q->op ? q->op : "");
         cJSON_AddStringToObject(o, "format", format_of(q));
@@ -523,13 +513,13 @@ int quant_run(const quant_opts *qo, slm_diag *d, cJSON **docp, progress *pgp)
         cJSON_AddNumberToObject(o, "layer", (double)layer);
         cJSON_AddStringToObject(o, "kind", kind);
         cJSON_AddNumberToObject(o, "n", (double)r.w.n);
-        add_num(o, "max_abs_err", r.w.max_abs_err);
-        add_num(o, "mean_abs_err", r.w.mean_abs_err);
-        add_num(o, "rmse", r.w.rmse);
-        add_num(o, "ref_rms", r.w.ref_rms);
-        add_num(o, "rel_rmse", r.w.rel_rmse);
-        add_num(o, "cosine", r.w.cosine);
-        add_num(o, "sqnr_db", r.w.sqnr_db);
+        out_add_metric(o, "max_abs_err", r.w.max_abs_err);
+        out_add_metric(o, "mean_abs_err", r.w.mean_abs_err);
+        out_add_metric(o, "rmse", r.w.rmse);
+        out_add_metric(o, "ref_rms", r.w.ref_rms);
+        out_add_metric(o, "rel_rmse", r.w.rel_rmse);
+        out_add_metric(o, "cosine", r.w.cosine);
+        out_add_metric(o, "sqnr_db", r.w.sqnr_db);
         cJSON_AddItemToObject(o, "matmul", metrics_json(&r.mm));
         cJSON_AddNumberToObject(o, "clipped", (double)r.clipped);
         cJSON_AddNumberToObject(o, "nonfinite", (double)r.w.nonfinite);
@@ -615,45 +605,29 @@ out_q:
 
 int cmd_quant(int argc, char **argv)
 {
-    enum { O_JSON = 256, O_STRICT, O_FAIL_ON, O_REF, O_MAP, O_MIN_SQNR, O_MAX_REL, O_MIN_COS, O_HTML, O_SEED, O_FORMAT };
-    static const struct option opts[] = {
-        {"json", no_argument, 0, O_JSON},           {"strict", no_argument, 0, O_STRICT},
-        {"fail-on", required_argument, 0, O_FAIL_ON}, {"ref", required_argument, 0, O_REF},
-        {"map", required_argument, 0, O_MAP},       {"min-sqnr", required_argument, 0, O_MIN_SQNR},
-        {"max-rel-rmse", required_argument, 0, O_MAX_REL}, {"min-cosine", required_argument, 0, O_MIN_COS},
-        {"html", required_argument, 0, O_HTML},     {"seed", required_argument, 0, O_SEED},
-        {"format", required_argument, 0, O_FORMAT}, {"quiet", no_argument, 0, 'q'},
-        {"help", no_argument, 0, 'h'},              {0, 0, 0, 0}};
-    bool quiet = false;
-    int fail_at = SLM_ERROR, fmt = OUT_TEXT, c;
+    enum { O_HTML = 256 };
+    static const struct option opts[] = {OUT_LONG_OPTIONS, QUANT_LONG_OPTIONS, {"html", required_argument, 0, O_HTML},
+                                         {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+    out_opts oo;
+    out_opts_init(&oo);
+    int c, r;
     const char *html = NULL;
     quant_opts qo;
     quant_opts_init(&qo);
     optind = 1;
     while ((c = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
-        int r = quant_parse_opt(&qo, c == O_REF ? 'r' : c == O_MAP ? 'm' : c == O_SEED ? 's' : c == O_MIN_SQNR ? 'S'
-                                     : c == O_MAX_REL ? 'R' : c == O_MIN_COS ? 'C' : 0, optarg, "quant");
-        if (r > 0)
+        if (c == O_HTML)
+            html = optarg;
+        else if (c == 'h') {
+            help();
+            return 0;
+        } else if ((r = quant_parse_opt(&qo, c, optarg, "quant")) < 0 && (r = out_parse_opt(&oo, c, optarg, "quant")) < 0)
+            return usage_error("quant", "unknown option");
+        else if (r > 0)
             return r;
-        if (r == 0)
-            continue;
-        switch (c) {
-        case O_JSON: fmt = OUT_JSON; break;
-        case O_FORMAT:
-            if ((fmt = out_parse_format(optarg)) < 0)
-                return usage_error("quant", "--format takes text, json or sarif, not '%s'", optarg);
-            break;
-        case O_STRICT: fail_at = SLM_WARNING; break;
-        case O_FAIL_ON:
-            if ((fail_at = out_parse_severity(optarg)) < 0)
-                return usage_error("quant", "--fail-on takes error, warning or info, not '%s'", optarg);
-            break;
-        case O_HTML: html = optarg; break;
-        case 'q': quiet = true; break;
-        case 'h': help(); return 0;
-        default: return usage_error("quant", "unknown option");
-        }
     }
+    const bool quiet = oo.quiet;
+    const int fmt = oo.format, fail_at = oo.fail_at;
     if (optind >= argc)
         return usage_error("quant", "no QUANTIZED path given");
     if (optind + 1 < argc)

@@ -111,39 +111,25 @@ static void run_pool(pool *P, long jobs)
 
 int cmd_verify(int argc, char **argv)
 {
-    enum { O_JSON = 256, O_STRICT, O_FAIL_ON, O_STATS, O_FP16, O_HASH, O_TARGET, O_RUNTIME, O_FORMAT, O_JOBS };
+    enum { O_STATS = 256, O_FP16, O_HASH, O_TARGET, O_RUNTIME };
     static const struct option opts[] = {
-        {"json", no_argument, 0, O_JSON},         {"strict", no_argument, 0, O_STRICT},
-        {"fail-on", required_argument, 0, O_FAIL_ON}, {"stats", no_argument, 0, O_STATS},
-        {"fp16", no_argument, 0, O_FP16},         {"quiet", no_argument, 0, 'q'},
+        OUT_LONG_OPTIONS,
+        {"stats", no_argument, 0, O_STATS},       {"fp16", no_argument, 0, O_FP16},
         {"hash", no_argument, 0, O_HASH},         {"target", required_argument, 0, O_TARGET},
-        {"runtime", required_argument, 0, O_RUNTIME}, {"format", required_argument, 0, O_FORMAT},
-        {"jobs", required_argument, 0, 'j'},      {"help", no_argument, 0, 'h'},
-        {0, 0, 0, 0}};
-    bool quiet = false;
+        {"runtime", required_argument, 0, O_RUNTIME}, {"jobs", required_argument, 0, 'j'},
+        {"help", no_argument, 0, 'h'},            {0, 0, 0, 0}};
+    out_opts oo;
+    out_opts_init(&oo);
     long jobs = sysconf(_SC_NPROCESSORS_ONLN);
-    int fail_at = SLM_ERROR, fmt = OUT_TEXT, c;
+    int c, r;
     slm_verify_opts vo;
     memset(&vo, 0, sizeof vo);
     optind = 1;
     while ((c = getopt_long(argc, argv, "qhj:", opts, NULL)) != -1) {
         switch (c) {
-        case 'j': {
-            char *end;
-            jobs = strtol(optarg, &end, 10);
-            if (!*optarg || *end || jobs < 1 || jobs > 1024)
+        case 'j':
+            if (!out_parse_long(optarg, 1, 1024, &jobs))
                 return usage_error("verify", "--jobs takes a number from 1 to 1024, not '%s'", optarg);
-            break;
-        }
-        case O_JSON: fmt = OUT_JSON; break;
-        case O_FORMAT:
-            if ((fmt = out_parse_format(optarg)) < 0)
-                return usage_error("verify", "--format takes text, json or sarif, not '%s'", optarg);
-            break;
-        case O_STRICT: fail_at = SLM_WARNING; break;
-        case O_FAIL_ON:
-            if ((fail_at = out_parse_severity(optarg)) < 0)
-                return usage_error("verify", "--fail-on takes error, warning or info, not '%s'", optarg);
             break;
         case O_STATS: vo.stats = true; break;
         case O_FP16: vo.fp16 = true; break;
@@ -154,11 +140,14 @@ int cmd_verify(int argc, char **argv)
             vo.target = optarg;
             break;
         case O_RUNTIME: vo.runtime = optarg; break;
-        case 'q': quiet = true; break;
         case 'h': help(); return 0;
-        default: return usage_error("verify", "unknown option");
+        default:
+            if ((r = out_parse_opt(&oo, c, optarg, "verify")) != 0)
+                return r > 0 ? r : usage_error("verify", "unknown option");
         }
     }
+    const bool quiet = oo.quiet;
+    const int fmt = oo.format, fail_at = oo.fail_at;
     if (optind >= argc)
         return usage_error("verify", "no PATH given");
     progress pr;

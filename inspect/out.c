@@ -1,6 +1,8 @@
 /* Findings output, exit codes and progress (cli.h). */
 #include "cli.h"
 
+#include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,6 +84,61 @@ void out_print_json(cJSON *doc)
 int out_exit_code(const slm_diag *d, slm_severity fail_at)
 {
     return slm_diag_count_at_least(d, fail_at) ? EXIT_FINDINGS : EXIT_CLEAN;
+}
+
+void out_opts_init(out_opts *o)
+{
+    o->format = OUT_TEXT;
+    o->format_set = false;
+    o->fail_at = SLM_ERROR;
+    o->quiet = false;
+}
+
+int out_parse_opt(out_opts *o, int c, const char *arg, const char *cmd)
+{
+    switch (c) {
+    case OUT_O_JSON:
+        o->format = OUT_JSON;
+        o->format_set = true;
+        return 0;
+    case OUT_O_FORMAT:
+        if ((o->format = out_parse_format(arg)) < 0)
+            return usage_error(cmd, "--format takes text, json or sarif, not '%s'", arg);
+        o->format_set = true;
+        return 0;
+    case OUT_O_STRICT:
+        o->fail_at = SLM_WARNING;
+        return 0;
+    case OUT_O_FAIL_ON:
+        if ((o->fail_at = out_parse_severity(arg)) < 0)
+            return usage_error(cmd, "--fail-on takes error, warning or info, not '%s'", arg);
+        return 0;
+    case 'q':
+        o->quiet = true;
+        return 0;
+    }
+    return -1;
+}
+
+bool out_parse_long(const char *s, long lo, long hi, long *v)
+{
+    char *end;
+    errno = 0;
+    long x = strtol(s, &end, 10);
+    if (!*s || *end || errno || x < lo || x > hi)
+        return false;
+    *v = x;
+    return true;
+}
+
+void out_add_metric(cJSON *o, const char *key, double v)
+{
+    if (isfinite(v))
+        cJSON_AddNumberToObject(o, key, v);
+    else if (isnan(v))
+        cJSON_AddNullToObject(o, key);
+    else
+        cJSON_AddStringToObject(o, key, v > 0 ? "inf" : "-inf");
 }
 
 int out_parse_severity(const char *s)

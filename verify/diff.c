@@ -31,16 +31,6 @@ static bool numeric(const slm_tensor *t)
     return t->data && i->decodes && i->kind != SLM_KIND_COMPLEX && i->kind != SLM_KIND_STRING;
 }
 
-static bool same_shape(const slm_tensor *a, const slm_tensor *b)
-{
-    if (a->ndim != b->ndim)
-        return false;
-    for (size_t i = 0; i < a->ndim; i++)
-        if (a->shape[i] != b->shape[i])
-            return false;
-    return true;
-}
-
 static bool is_transpose(const slm_tensor *a, const slm_tensor *b)
 {
     return a->ndim == 2 && b->ndim == 2 && a->shape[0] == b->shape[1] && a->shape[1] == b->shape[0];
@@ -248,7 +238,7 @@ static int pair_all(pairing *P)
             continue;
         for (size_t j = 0; j < b->n; j++)
             if (!P->B.used[j] && P->B.hashed[j] && a->t[i].dtype == b->t[j].dtype &&
-                same_shape(&a->t[i], &b->t[j]) && XXH128_isEqual(P->A.h[i], P->B.h[j])) {
+                slm_tensor_same_shape(&a->t[i], &b->t[j]) && XXH128_isEqual(P->A.h[i], P->B.h[j])) {
                 if (!pair(P, i, j, SLM_TP_HASH, NAN, false))
                     return ENOMEM;
                 break;
@@ -266,7 +256,7 @@ static int pair_all(pairing *P)
             if (P->B.used[j] || !numeric(tb) || tb->nelem != ta->nelem)
                 continue;
             for (int tr = 0; tr < 2; tr++) {
-                if (tr ? !is_transpose(ta, tb) : !same_shape(ta, tb))
+                if (tr ? !is_transpose(ta, tb) : !slm_tensor_same_shape(ta, tb))
                     continue;
                 double r = sampled_corr(ta, tb, tr);
                 if (!(r > best)) {
@@ -345,13 +335,13 @@ int slm_diff_tensors(const slm_model *a, const slm_model *b, slm_progress_fn fn,
         }
         if (!t->a || !t->b)
             continue;
-        t->identical = t->hashed_a && t->hashed_b && t->a->dtype == t->b->dtype && same_shape(t->a, t->b) &&
+        t->identical = t->hashed_a && t->hashed_b && t->a->dtype == t->b->dtype && slm_tensor_same_shape(t->a, t->b) &&
                        t->a->nbytes == t->b->nbytes && XXH128_isEqual(t->ha, t->hb);
         if (t->identical || !numeric(t->a) || !numeric(t->b) || t->a->nelem != t->b->nelem)
             continue;
         /* a matrix paired by name with its transpose's shape: transposed
          * (an exporter's MatMul weight) or reshaped, whichever fits the values */
-        if (!t->transposed && is_transpose(t->a, t->b) && !same_shape(t->a, t->b))
+        if (!t->transposed && is_transpose(t->a, t->b) && !slm_tensor_same_shape(t->a, t->b))
             t->transposed = sampled_corr(t->a, t->b, true) > sampled_corr(t->a, t->b, false);
         slm_qerr acc;
         slm_qerr_init(&acc);

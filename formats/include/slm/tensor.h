@@ -20,6 +20,9 @@ typedef struct slm_tensor {
     uint64_t offset;        /* byte offset of the bytes in FILE */
 } slm_tensor;
 
+/* Same number of dimensions, same extent in each. */
+bool slm_tensor_same_shape(const slm_tensor *a, const slm_tensor *b);
+
 /* Value statistics.  min, max, sum and sumsq are over finite values. */
 typedef struct slm_stats {
     uint64_t n, nan, inf, zero;
