@@ -40,6 +40,7 @@ static void help(void)
            "  --top N              tensors in the \"largest value changes\" list (default 10)\n"
            "  --fail-on SEVERITY   findings on opening A or B (error, the default, warning or\n"
            "                       info) that make the exit status 1 too\n"
+           "  --strict             same as --fail-on warning\n"
            "  -q, --quiet          print nothing; the exit status tells\n\n"
            "Exit status: 0 no differences, 1 differences (or findings at the failing\n"
            "severity), 2 usage error or unreadable input.\n");
