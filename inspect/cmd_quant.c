@@ -2,6 +2,7 @@
  * against the checkpoint it came from.  The text and HTML views are
  * rendered from the --json document. */
 #include "cli.h"
+#include "parallel.h"
 #include "qcompare.h"
 
 #include <errno.h>
@@ -325,21 +326,21 @@ int quant_parse_opt(quant_opts *o, int key, const char *arg, const char *cmd)
  * CPUs (the caller's among them).  Each pair's result depends on the pair alone, so
  * the report is the same whichever thread ran it; progress goes through a lock. */
 
+typedef struct cmp_worker {
+    struct cmp_pool *P;
+    uint64_t done, reported; /* this thread's bytes so far; how many of them P->done has */
+} cmp_worker;
+
 typedef struct cmp_pool {
     const slm_model *qm;
     const slm_qpairing *pr;
     unsigned long long seed;
     slm_qresult *res;
-    size_t *order, next;
+    cmp_worker *w;
     uint64_t done, total;
     progress *pgp;
     pthread_mutex_t mu;
 } cmp_pool;
-
-typedef struct cmp_worker {
-    cmp_pool *P;
-    uint64_t done, reported; /* this thread's bytes so far; how many of them P->done has */
-} cmp_worker;
 
 static void cmp_progress(void *arg, uint64_t done, uint64_t total, const char *what)
 {
@@ -351,67 +352,40 @@ static void cmp_progress(void *arg, uint64_t done, uint64_t total, const char *w
     pthread_mutex_unlock(&w->P->mu);
 }
 
-static void *cmp_run(void *arg)
+static void cmp_one(void *arg, unsigned worker, size_t i)
 {
-    cmp_worker *w = arg;
-    cmp_pool *P = w->P;
-    for (;;) {
-        pthread_mutex_lock(&P->mu);
-        size_t i = P->next < P->pr->n ? P->order[P->next++] : SIZE_MAX;
-        pthread_mutex_unlock(&P->mu);
-        if (i == SIZE_MAX)
-            return NULL;
-        const slm_qpair *p = &P->pr->p[i];
-        const slm_qweight *q = &P->qm->q[p->qi];
-        slm_qcompare(q, p, P->seed + q->K, &P->res[i], cmp_progress, w, &w->done, P->total);
-    }
-}
-
-typedef struct sized {
-    uint64_t bytes;
-    size_t i;
-} sized;
-
-static int sized_desc(const void *a, const void *b)
-{
-    const sized *x = a, *y = b;
-    return x->bytes != y->bytes ? (x->bytes < y->bytes ? 1 : -1) : (x->i > y->i) - (x->i < y->i);
+    cmp_pool *P = arg;
+    cmp_worker *w = &P->w[worker];
+    const slm_qpair *p = &P->pr->p[i];
+    const slm_qweight *q = &P->qm->q[p->qi];
+    slm_qcompare(q, p, P->seed + q->K, &P->res[i], cmp_progress, w, &w->done, P->total);
 }
 
 /* The results of every pair of PR (pr->n of them), or NULL when memory runs out. */
 static slm_qresult *compare_all(const slm_model *qm, const slm_qpairing *pr, unsigned long long seed,
                                 uint64_t total, progress *pgp)
 {
-    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    size_t nt = cpus < 1 ? 1 : (size_t)cpus < pr->n ? (size_t)cpus : pr->n ? pr->n : 1;
-    cmp_pool P = {qm, pr, seed, calloc(pr->n + 1, sizeof(slm_qresult)), calloc(pr->n + 1, sizeof(size_t)), 0, 0,
-                  total, pgp, PTHREAD_MUTEX_INITIALIZER};
-    sized *sz = calloc(pr->n + 1, sizeof *sz);
-    cmp_worker *w = calloc(nt, sizeof *w);
-    pthread_t *t = calloc(nt, sizeof *t);
-    if (!P.res || !P.order || !sz || !w || !t) {
+    unsigned nt = slm_parallel_threads(0, pr->n);
+    cmp_pool P = {qm, pr, seed, calloc(pr->n + 1, sizeof(slm_qresult)), calloc(nt, sizeof(cmp_worker)), 0, total,
+                  pgp, PTHREAD_MUTEX_INITIALIZER};
+    uint64_t *bytes = calloc(pr->n + 1, sizeof *bytes);
+    size_t *order = NULL;
+    if (P.res && P.w && bytes) {
+        for (size_t i = 0; i < pr->n; i++)
+            bytes[i] = slm_qcompare_bytes(&qm->q[pr->p[i].qi], &pr->p[i]);
+        order = slm_order_largest_first(bytes, pr->n);
+    }
+    if (order) {
+        for (unsigned i = 0; i < nt; i++)
+            P.w[i].P = &P;
+        slm_parallel(pr->n, order, nt, cmp_one, &P);
+    } else {
         free(P.res);
         P.res = NULL;
-        goto out;
     }
-    for (size_t i = 0; i < pr->n; i++)
-        sz[i] = (sized){slm_qcompare_bytes(&qm->q[pr->p[i].qi], &pr->p[i]), i};
-    qsort(sz, pr->n, sizeof *sz, sized_desc);
-    for (size_t i = 0; i < pr->n; i++)
-        P.order[i] = sz[i].i;
-    size_t started = 0;
-    for (size_t i = 0; i < nt; i++)
-        w[i].P = &P;
-    while (started + 1 < nt && pthread_create(&t[started], NULL, cmp_run, &w[started + 1]) == 0)
-        started++;
-    cmp_run(&w[0]);
-    for (size_t i = 0; i < started; i++)
-        pthread_join(t[i], NULL);
-out:
-    free(P.order);
-    free(sz);
-    free(w);
-    free(t);
+    free(order);
+    free(bytes);
+    free(P.w);
     pthread_mutex_destroy(&P.mu);
     return P.res;
 }

@@ -1,5 +1,6 @@
 /* slminspect verify: every rule on every path. */
 #include "cli.h"
+#include "parallel.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -65,48 +66,25 @@ typedef struct job {
 
 typedef struct pool {
     job *v;
-    size_t n, next, done;
+    size_t n, done;
     pthread_mutex_t mu;
     progress *pr;
 } pool;
 
-static void *worker(void *arg)
+static void verify_one(void *arg, unsigned worker, size_t i)
 {
+    (void)worker;
     pool *P = arg;
-    for (;;) {
-        pthread_mutex_lock(&P->mu);
-        size_t i = P->next < P->n ? P->next++ : P->n;
-        pthread_mutex_unlock(&P->mu);
-        if (i == P->n)
-            return NULL;
-        job *j = &P->v[i];
-        j->err = slm_verify_path(j->path, &j->vo, &j->d);
-        pthread_mutex_lock(&P->mu);
-        P->done++;
-        if (P->pr->on && P->n > 1) {
-            fprintf(stderr, "\r\033[Kverify: %zu of %zu paths", P->done, P->n);
-            fflush(stderr);
-            P->pr->last = 1; /* progress_end clears the line */
-        }
-        pthread_mutex_unlock(&P->mu);
+    job *j = &P->v[i];
+    j->err = slm_verify_path(j->path, &j->vo, &j->d);
+    pthread_mutex_lock(&P->mu);
+    P->done++;
+    if (P->pr->on && P->n > 1) {
+        fprintf(stderr, "\r\033[Kverify: %zu of %zu paths", P->done, P->n);
+        fflush(stderr);
+        P->pr->last = 1; /* progress_end clears the line */
     }
-}
-
-/* Runs every job, JOBS at a time (the caller's thread is one of them). */
-static void run_pool(pool *P, long jobs)
-{
-    size_t nt = (size_t)jobs < P->n ? (size_t)jobs : P->n;
-    pthread_t *t = nt > 1 ? calloc(nt - 1, sizeof *t) : NULL;
-    size_t started = 0;
-    for (size_t i = 0; t && i + 1 < nt; i++)
-        if (pthread_create(&t[i], NULL, worker, P) == 0)
-            started++;
-        else
-            break;
-    worker(P);
-    for (size_t i = 0; i < started; i++)
-        pthread_join(t[i], NULL);
-    free(t);
+    pthread_mutex_unlock(&P->mu);
 }
 
 int cmd_verify(int argc, char **argv)
@@ -156,7 +134,7 @@ int cmd_verify(int argc, char **argv)
     job *jv = calloc(n, sizeof *jv);
     if (!jv)
         return usage_error("verify", "out of memory");
-    pool P = {jv, n, 0, 0, PTHREAD_MUTEX_INITIALIZER, &pr};
+    pool P = {jv, n, 0, PTHREAD_MUTEX_INITIALIZER, &pr};
     for (size_t i = 0; i < n; i++) {
         jv[i].path = argv[optind + (int)i];
         jv[i].vo = vo;
@@ -169,7 +147,7 @@ int cmd_verify(int argc, char **argv)
         }
         slm_diag_init(&jv[i].d);
     }
-    run_pool(&P, jobs);
+    slm_parallel(n, NULL, slm_parallel_threads((unsigned)jobs, n), verify_one, &P);
     progress_end(&pr);
 
     slm_diag d;

@@ -18,6 +18,7 @@
  * trusted before), hash each listed file of the copy, and only for a file
  * that differs hash its tensors' ranges to name the ones that differ. */
 #include "manifest.h"
+#include "parallel.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -287,10 +288,9 @@ static void walk_dir(walk_ctx *w, const char *dir, const char *rel)
 
 typedef struct hs_pool {
     hs_file *v;
-    size_t *order;          /* largest files first */
-    size_t n;
+    size_t *idx;            /* the files to hash (indices into v) */
+    XXH3_state_t **fs, **ts; /* per thread: the file's and the tensor's state */
     bool check;             /* file hash first; tensors only where the file differs */
-    atomic_size_t next;
     atomic_uint_fast64_t done;
     uint64_t total;
     slm_progress_fn progress;
@@ -383,77 +383,14 @@ static void hash_file(hs_pool *pool, hs_file *f, XXH3_state_t *fs, XXH3_state_t 
     slm_map_close(&m);
 }
 
-typedef struct hs_worker {
-    hs_pool *pool;
-    XXH3_state_t *fs, *ts;
-    pthread_t th;
-    bool started;
-} hs_worker;
-
-static void *worker_run(void *arg)
+static void hash_one(void *arg, unsigned worker, size_t k)
 {
-    hs_worker *w = arg;
-    for (;;) {
-        size_t k = atomic_fetch_add(&w->pool->next, 1);
-        if (k >= w->pool->n)
-            break;
-        hash_file(w->pool, &w->pool->v[w->pool->order[k]], w->fs, w->ts);
-    }
-    return NULL;
+    hs_pool *p = arg;
+    hash_file(p, &p->v[p->idx[k]], p->fs[worker], p->ts[worker]);
 }
 
-static unsigned jobs_for(const slm_manifest_opts *o, size_t nfiles)
-{
-    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    unsigned j = o && o->jobs ? o->jobs : (cpus > 0 ? (unsigned)cpus : 1u);
-    if (j > SLM_MANIFEST_MAX_JOBS)
-        j = SLM_MANIFEST_MAX_JOBS;
-    if (j > nfiles)
-        j = nfiles ? (unsigned)nfiles : 1u;
-    return j;
-}
-
-typedef struct by_size {
-    uint64_t size;
-    size_t index;
-} by_size;
-
-static int size_desc(const void *a, const void *b)
-{
-    const by_size *x = a, *y = b;
-    if (x->size != y->size)
-        return x->size > y->size ? -1 : 1;
-    return (x->index > y->index) - (x->index < y->index);
-}
-
-/* The files of S to hash, largest first (the last one to start is small). */
-static size_t *hash_order(const hs_set *s, size_t *n, uint64_t *total)
-{
-    by_size *v = malloc((s->n ? s->n : 1) * sizeof *v);
-    size_t *order = malloc((s->n ? s->n : 1) * sizeof *order);
-    *n = 0;
-    *total = 0;
-    if (v && order) {
-        for (size_t i = 0; i < s->n; i++)
-            if (!s->v[i].skip) {
-                v[*n].size = s->v[i].disk_size;
-                v[(*n)++].index = i;
-                *total += s->v[i].disk_size;
-            }
-        if (*n)
-            qsort(v, *n, sizeof *v, size_desc);
-        for (size_t i = 0; i < *n; i++)
-            order[i] = v[i].index;
-    } else {
-        free(order);
-        order = NULL;
-    }
-    free(v);
-    return order;
-}
-
-/* Hashes every file of S not marked skip, in O's jobs threads (this one
- * among them).  0 or ENOMEM. */
+/* Hashes every file of S not marked skip, largest first, in O's jobs
+ * threads (this one among them).  0 or ENOMEM. */
 static int hash_all(hs_set *s, bool check, const slm_manifest_opts *o)
 {
     hs_pool p;
@@ -462,38 +399,42 @@ static int hash_all(hs_set *s, bool check, const slm_manifest_opts *o)
     p.check = check;
     p.progress = o ? o->progress : NULL;
     p.progress_arg = o ? o->progress_arg : NULL;
-    if (!(p.order = hash_order(s, &p.n, &p.total)))
-        return ENOMEM;
-    atomic_init(&p.next, 0);
     atomic_init(&p.done, 0);
     pthread_mutex_init(&p.lock, NULL);
-    unsigned nj = jobs_for(o, p.n);
-    hs_worker *w = calloc(nj, sizeof *w);
-    int err = w ? 0 : ENOMEM;
-    for (unsigned i = 0; w && i < nj; i++) {
-        w[i].pool = &p;
-        w[i].fs = XXH3_createState();
-        w[i].ts = XXH3_createState();
-        if (!w[i].fs || !w[i].ts)
+    size_t n = 0;
+    p.idx = malloc((s->n ? s->n : 1) * sizeof *p.idx);
+    uint64_t *size = malloc((s->n ? s->n : 1) * sizeof *size);
+    for (size_t i = 0; p.idx && size && i < s->n; i++)
+        if (!s->v[i].skip) {
+            p.idx[n] = i;
+            size[n++] = s->v[i].disk_size;
+            p.total += s->v[i].disk_size;
+        }
+    size_t *order = p.idx && size ? slm_order_largest_first(size, n) : NULL;
+    unsigned want = o && o->jobs ? o->jobs : 0, nj = slm_parallel_threads(want, n);
+    if (nj > SLM_MANIFEST_MAX_JOBS)
+        nj = SLM_MANIFEST_MAX_JOBS;
+    p.fs = calloc(nj, sizeof *p.fs);
+    p.ts = calloc(nj, sizeof *p.ts);
+    int err = order && p.fs && p.ts ? 0 : ENOMEM;
+    for (unsigned i = 0; !err && i < nj; i++)
+        if (!(p.fs[i] = XXH3_createState()) || !(p.ts[i] = XXH3_createState()))
             err = ENOMEM;
-    }
     if (!err) {
-        for (unsigned i = 1; i < nj; i++) /* too few threads is slower, not wrong */
-            w[i].started = pthread_create(&w[i].th, NULL, worker_run, &w[i]) == 0;
-        worker_run(&w[0]);
-        for (unsigned i = 1; i < nj; i++)
-            if (w[i].started)
-                pthread_join(w[i].th, NULL);
+        slm_parallel(n, order, nj, hash_one, &p);
         if (p.progress)
             p.progress(p.progress_arg, p.total, p.total, "hashing");
     }
-    for (unsigned i = 0; w && i < nj; i++) {
-        XXH3_freeState(w[i].fs);
-        XXH3_freeState(w[i].ts);
+    for (unsigned i = 0; i < nj && p.fs && p.ts; i++) {
+        XXH3_freeState(p.fs[i]);
+        XXH3_freeState(p.ts[i]);
     }
-    free(w);
+    free(p.fs);
+    free(p.ts);
+    free(order);
+    free(size);
+    free(p.idx);
     pthread_mutex_destroy(&p.lock);
-    free(p.order);
     return err;
 }
 
