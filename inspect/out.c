@@ -42,8 +42,11 @@ cJSON *out_findings_json(const slm_diag *d)
         cJSON_AddStringToObject(o, "rule", slm_rule_get(x->rule)->id);
         cJSON_AddStringToObject(o, "severity", slm_severity_name(x->severity));
         cJSON_AddStringToObject(o, "file", x->file ? x->file : "");
-        if (x->offset >= 0)
-            cJSON_AddNumberToObject(o, "offset", (double)x->offset);
+        if (x->offset >= 0) { /* exact: cJSON's doubles would round offsets past 2^53 */
+            char num[24];
+            snprintf(num, sizeof num, "%lld", (long long)x->offset);
+            cJSON_AddRawToObject(o, "offset", num);
+        }
         if (x->path)
             cJSON_AddStringToObject(o, "path", x->path);
         cJSON_AddStringToObject(o, "message", x->message ? x->message : "");
