@@ -1,7 +1,9 @@
 /* libFuzzer harness: MLC tensor caches and mlc-chat-config.json (parsing
  * only; no shard is opened).  Invariants: findings lie in the input; a
  * second parse agrees; every record names a shard slot; every well-formed
- * record's nbytes is its shape times its dtype size; no shard path escapes. */
+ * record's nbytes is its shape times its dtype size; no shard path escapes;
+ * the file-level invariants of fuzz_common.h hold (as a cache alone in its
+ * folder: verify twice agrees, offsets inside it). */
 #include "fuzz_common.h"
 
 #include <string.h>
@@ -48,5 +50,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     slm_diag_free(&d);
     slm_diag_free(&d2);
     slm_diag_free(&dc);
+    fuzz_check_file(data, size, "ndarray-cache.json");
     return 0;
 }

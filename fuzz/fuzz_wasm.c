@@ -1,6 +1,7 @@
 /* libFuzzer harness: WebAssembly model libraries.  Invariants: findings lie
  * in the input; a second parse agrees; every name, segment and the metadata
- * lie inside the input; a valid module's ABI matches its imports. */
+ * lie inside the input; a valid module's ABI matches its imports; the
+ * file-level invariants of fuzz_common.h hold. */
 #include "fuzz_common.h"
 
 #include <string.h>
@@ -45,5 +46,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     slm_wasm_close(&w2);
     slm_diag_free(&d);
     slm_diag_free(&d2);
+    fuzz_check_file(data, size, "model.wasm");
     return 0;
 }
