@@ -218,14 +218,17 @@ static void parse_record(ctx *c, const cJSON *e, size_t shard, size_t idx, const
         }
     }
     if (ok) {
-        uint64_t want;
-        if (!stored_bytes(r, bf16, &want) || want != r->nbytes) {
-            char *p = slm_jptr(base, "nbytes"), buf[80], sb[80];
+        uint64_t want = 0;
+        bool fits = stored_bytes(r, bf16, &want);
+        if (!fits || want != r->nbytes) {
+            char *p = slm_jptr(base, "nbytes"), buf[80], sb[80], wb[32] = "more than 2^64";
+            if (fits) /* want is unset when the size overflows */
+                snprintf(wb, sizeof wb, "%llu", (unsigned long long)want);
             rep(c, SLM_R_MLC_008, slm_json_get(e, "nbytes"), p,
-                "tensor '%s' %s %s%s takes %llu bytes, nbytes says %llu",
+                "tensor '%s' %s %s%s takes %s bytes, nbytes says %llu",
                 slm_printable(buf, sizeof buf, r->name, strlen(r->name)), dt,
-                slm_fmt_shape(sb, sizeof sb, r->shape, r->ndim), bf16 ? " (as bfloat16)" : "",
-                (unsigned long long)want, (unsigned long long)r->nbytes);
+                slm_fmt_shape(sb, sizeof sb, r->shape, r->ndim), bf16 ? " (as bfloat16)" : "", wb,
+                (unsigned long long)r->nbytes);
             free(p);
             ok = false;
         }
