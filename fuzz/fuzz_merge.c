@@ -24,33 +24,11 @@ static void check_same_findings(const slm_diag *a, const slm_diag *b)
     }
 }
 
-/* D as a report, integers written exactly. */
+/* D as every command writes it (slm_report_add). */
 static char *write_report(const slm_diag *d)
 {
-    cJSON *doc = cJSON_CreateObject(), *a = cJSON_AddArrayToObject(doc, "findings");
-    char num[24];
-    for (size_t i = 0; i < d->n; i++) {
-        const slm_finding *x = &d->v[i];
-        cJSON *o = cJSON_CreateObject();
-        cJSON_AddStringToObject(o, "rule", slm_rule_get(x->rule)->id);
-        cJSON_AddStringToObject(o, "severity", slm_severity_name(x->severity));
-        cJSON_AddStringToObject(o, "file", x->file ? x->file : "");
-        if (x->offset >= 0) {
-            snprintf(num, sizeof num, "%lld", (long long)x->offset);
-            cJSON_AddRawToObject(o, "offset", num);
-        }
-        if (x->path)
-            cJSON_AddStringToObject(o, "path", x->path);
-        cJSON_AddStringToObject(o, "message", x->message ? x->message : "");
-        cJSON_AddItemToArray(a, o);
-    }
-    static const char *const keys[] = {"infos", "warnings", "errors"};
-    for (int s = 0; s < 3; s++) {
-        snprintf(num, sizeof num, "%zu", d->count[s]);
-        cJSON_AddRawToObject(doc, keys[s], num);
-    }
-    snprintf(num, sizeof num, "%zu", d->dropped);
-    cJSON_AddRawToObject(doc, "not_listed", num);
+    cJSON *doc = cJSON_CreateObject();
+    slm_report_add(doc, d);
     char *text = cJSON_PrintUnformatted(doc);
     cJSON_Delete(doc);
     return text;

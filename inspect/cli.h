@@ -6,6 +6,7 @@
 #include <stdio.h>
 
 #include "slm/slm.h"
+#include "report.h"
 #include "verify.h"
 
 enum { EXIT_CLEAN = 0, EXIT_FINDINGS = 1, EXIT_USAGE = 2 };
@@ -15,10 +16,6 @@ typedef enum { OUT_TEXT, OUT_JSON, OUT_SARIF } out_format;
 
 /* Prints findings grouped by file, for people. */
 void out_findings_text(FILE *f, const slm_diag *d);
-/* The findings as a JSON array of {"rule","severity","file","offset"|"path","message"}. */
-cJSON *out_findings_json(const slm_diag *d);
-/* Adds "findings", "errors", "warnings", "infos" to OBJ. */
-void out_add_findings(cJSON *obj, const slm_diag *d);
 /* A --json document of COMMAND: {"command": COMMAND, "version": "0.1.0"}, to
  * which the command adds its members (readers such as merge tell reports
  * apart by them). */

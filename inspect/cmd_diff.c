@@ -602,7 +602,7 @@ int cmd_diff(int argc, char **argv)
     cJSON *doc = build(pa, &a, pb, &b, &td, &fa, &fb, all);
     slm_tdiffs_free(&td);
     bool same = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(doc, "same"));
-    out_add_findings(doc, &d);
+    slm_report_add(doc, &d);
     if (fmt == OUT_JSON) {
         if (!quiet)
             out_print_json(doc);

@@ -260,7 +260,7 @@ int cmd_gate(int argc, char **argv)
         rc = out_exit_code(&all, (slm_severity)fail_at);
     cJSON_AddStringToObject(doc, "result", rc == EXIT_CLEAN ? "pass" : rc == EXIT_FINDINGS ? "fail" : "error");
     cJSON_AddItemToObject(doc, "steps", steps);
-    out_add_findings(doc, &all);
+    slm_report_add(doc, &all);
     if (fmt == OUT_SARIF) {
         cJSON *log = out_sarif(&all);
         if (rc == EXIT_USAGE)

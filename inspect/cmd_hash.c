@@ -129,7 +129,7 @@ static int do_check(const char *manifest, const char *root, slm_manifest_opts *m
         cJSON_AddNumberToObject(doc, "files_checked", (double)st.files);
         cJSON_AddNumberToObject(doc, "tensors_listed", (double)st.tensors);
         cJSON_AddNumberToObject(doc, "bytes_hashed", (double)st.bytes);
-        out_add_findings(doc, &d);
+        slm_report_add(doc, &d);
         out_print_json(doc);
         free(dir);
     } else if (!quiet) {

@@ -338,7 +338,7 @@ int cmd_inspect(int argc, char **argv)
     if (json) {
         cJSON *doc = out_doc("inspect");
         cJSON_AddItemToObject(doc, "artifacts", arts);
-        out_add_findings(doc, &d);
+        slm_report_add(doc, &d);
         out_print_json(doc);
     } else {
         cJSON_Delete(arts);

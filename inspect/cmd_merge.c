@@ -143,7 +143,7 @@ int cmd_merge(int argc, char **argv)
         out_print_json(log);
     } else if (fmt == OUT_JSON) {
         cJSON *doc = out_doc("merge");
-        out_add_findings(doc, &m.d);
+        slm_report_add(doc, &m.d);
         cJSON_AddItemToObject(doc, "inputs", m.inputs);
         m.inputs = NULL;
         if (m.checked) {

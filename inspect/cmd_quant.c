@@ -563,7 +563,7 @@ int quant_run(const quant_opts *qo, slm_diag *d, cJSON **docp, progress *pgp)
     free(kinds);
 
     slm_diag_sort(d);
-    out_add_findings(doc, d);
+    slm_report_add(doc, d);
     *docp = doc;
     rc = 0;
     slm_qpairing_free(&pr);

@@ -191,7 +191,7 @@ int cmd_verify(int argc, char **argv)
         out_print_json(log);
     } else if (fmt == OUT_JSON) {
         cJSON *doc = out_doc("verify");
-        out_add_findings(doc, &d);
+        slm_report_add(doc, &d);
         cJSON_AddItemToObject(doc, "checked", cl.files);
         cJSON_AddItemToObject(doc, "paths", paths);
         cl.files = paths = NULL;

@@ -33,38 +33,6 @@ void out_findings_text(FILE *f, const slm_diag *d)
                 SLM_DIAG_MAX_KEEP);
 }
 
-cJSON *out_findings_json(const slm_diag *d)
-{
-    cJSON *a = cJSON_CreateArray();
-    for (size_t i = 0; i < d->n; i++) {
-        const slm_finding *x = &d->v[i];
-        cJSON *o = cJSON_CreateObject();
-        cJSON_AddStringToObject(o, "rule", slm_rule_get(x->rule)->id);
-        cJSON_AddStringToObject(o, "severity", slm_severity_name(x->severity));
-        cJSON_AddStringToObject(o, "file", x->file ? x->file : "");
-        if (x->offset >= 0) { /* exact: cJSON's doubles would round offsets past 2^53 */
-            char num[24];
-            snprintf(num, sizeof num, "%lld", (long long)x->offset);
-            cJSON_AddRawToObject(o, "offset", num);
-        }
-        if (x->path)
-            cJSON_AddStringToObject(o, "path", x->path);
-        cJSON_AddStringToObject(o, "message", x->message ? x->message : "");
-        cJSON_AddItemToArray(a, o);
-    }
-    return a;
-}
-
-void out_add_findings(cJSON *obj, const slm_diag *d)
-{
-    cJSON_AddItemToObject(obj, "findings", out_findings_json(d));
-    cJSON_AddNumberToObject(obj, "errors", (double)d->count[SLM_ERROR]);
-    cJSON_AddNumberToObject(obj, "warnings", (double)d->count[SLM_WARNING]);
-    cJSON_AddNumberToObject(obj, "infos", (double)d->count[SLM_INFO]);
-    if (d->dropped)
-        cJSON_AddNumberToObject(obj, "not_listed", (double)d->dropped);
-}
-
 cJSON *out_doc(const char *command)
 {
     cJSON *doc = cJSON_CreateObject();

@@ -435,3 +435,33 @@ void slm_report_info_free(slm_report_info *info)
     cJSON_Delete(info->checked);
     info->checked = NULL;
 }
+
+static void add_count(cJSON *obj, const char *key, uint64_t v)
+{
+    char num[24];
+    snprintf(num, sizeof num, "%llu", (unsigned long long)v);
+    cJSON_AddRawToObject(obj, key, num);
+}
+
+void slm_report_add(cJSON *obj, const slm_diag *d)
+{
+    cJSON *a = cJSON_AddArrayToObject(obj, "findings");
+    for (size_t i = 0; i < d->n; i++) {
+        const slm_finding *x = &d->v[i];
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "rule", slm_rule_get(x->rule)->id);
+        cJSON_AddStringToObject(o, "severity", slm_severity_name(x->severity));
+        cJSON_AddStringToObject(o, "file", x->file ? x->file : "");
+        if (x->offset >= 0) /* exact: cJSON's doubles would round offsets past 2^53 */
+            add_count(o, "offset", (uint64_t)x->offset);
+        if (x->path)
+            cJSON_AddStringToObject(o, "path", x->path);
+        cJSON_AddStringToObject(o, "message", x->message ? x->message : "");
+        cJSON_AddItemToArray(a, o);
+    }
+    add_count(obj, "errors", d->count[SLM_ERROR]);
+    add_count(obj, "warnings", d->count[SLM_WARNING]);
+    add_count(obj, "infos", d->count[SLM_INFO]);
+    if (d->dropped)
+        add_count(obj, "not_listed", d->dropped);
+}

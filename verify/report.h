@@ -32,4 +32,10 @@ int slm_report_load(const char *text, size_t len, const char *file, slm_diag *in
                     slm_report_info *info);
 void slm_report_info_free(slm_report_info *info);
 
+/* Writes D into OBJ as every command's --json does: "findings" (an array of
+ * {"rule", "severity", "file", "offset"?, "path"?, "message"}), "errors",
+ * "warnings", "infos" and, when some were not listed, "not_listed";
+ * integers exact.  slm_report_load reads it back. */
+void slm_report_add(cJSON *obj, const slm_diag *d);
+
 #endif
