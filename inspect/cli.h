@@ -44,6 +44,12 @@ int out_parse_opt(out_opts *o, int c, const char *arg, const char *cmd);
 bool out_parse_long(const char *s, long lo, long hi, long *v);
 /* KEY: V as a JSON number, "inf"/"-inf", or null for NaN (metrics). */
 void out_add_metric(cJSON *o, const char *key, double v);
+/* Member K of O read back for the text views: a number (what out_add_metric
+ * wrote: "inf"/"-inf" as infinities), NaN otherwise; a string, or NULL. */
+double out_jnum(const cJSON *o, const char *k);
+const char *out_jstr(const cJSON *o, const char *k);
+/* Why a PATH given could not be read (slm_verify_path's errno value). */
+const char *out_unreadable(int e);
 
 /* Parses "text"/"json"/"sarif" (--format); -1 when none of those. */
 int out_parse_format(const char *s);

@@ -244,24 +244,12 @@ static cJSON *build(const char *pa, const slm_model *a, const char *pb, const sl
 
 /* ---- text ------------------------------------------------------------------------- */
 
-static double jnum(const cJSON *o, const char *k)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-    return cJSON_IsNumber(v) ? v->valuedouble : NAN;
-}
-
-static const char *jstr(const cJSON *o, const char *k)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-    return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
 static void print_side(const char *mark, const cJSON *s)
 {
     char b1[32], b2[32];
-    printf("%s %s (%s, %.0f tensors, %s parameters, %s)\n", mark, jstr(s, "path"), jstr(s, "format"),
-           jnum(s, "tensors"), slm_fmt_count(b1, sizeof b1, (uint64_t)jnum(s, "parameters")),
-           slm_fmt_bytes(b2, sizeof b2, (uint64_t)jnum(s, "bytes")));
+    printf("%s %s (%s, %.0f tensors, %s parameters, %s)\n", mark, out_jstr(s, "path"), out_jstr(s, "format"),
+           out_jnum(s, "tensors"), slm_fmt_count(b1, sizeof b1, (uint64_t)out_jnum(s, "parameters")),
+           slm_fmt_bytes(b2, sizeof b2, (uint64_t)out_jnum(s, "bytes")));
 }
 
 static const char *ab_str(const cJSON *o, const char *key, const char *side, char *buf, size_t n)
@@ -295,16 +283,16 @@ static bool has_change(const cJSON *t, const char *what)
 static void print_values(const cJSON *v)
 {
     if (!cJSON_GetObjectItemCaseSensitive(v, "rel_rmse")) {
-        printf("%.0f of %.0f values differ", jnum(v, "differing"), jnum(v, "n"));
+        printf("%.0f of %.0f values differ", out_jnum(v, "differing"), out_jnum(v, "n"));
         return;
     }
-    printf("max|e| %.3g  rel RMSE %.3g  cosine %.8f", jnum(v, "max_abs_err"), jnum(v, "rel_rmse"), jnum(v, "cosine"));
+    printf("max|e| %.3g  rel RMSE %.3g  cosine %.8f", out_jnum(v, "max_abs_err"), out_jnum(v, "rel_rmse"), out_jnum(v, "cosine"));
 }
 
 static void print_tensor(const cJSON *t, int w)
 {
     char s1[128], s2[128];
-    const char *a = jstr(t, "a"), *b = jstr(t, "b");
+    const char *a = out_jstr(t, "a"), *b = out_jstr(t, "b");
     if (!b) {
         printf("  - %-*s  %s %s\n", w, a, ab_str(t, "dtype", "a", s1, sizeof s1), ab_str(t, "shape", "a", s2, sizeof s2));
         return;
@@ -314,7 +302,7 @@ static void print_tensor(const cJSON *t, int w)
         return;
     }
     if (has_change(t, "renamed"))
-        printf("  ~ %s -> %s (paired by %s)", a, b, jstr(t, "pairing"));
+        printf("  ~ %s -> %s (paired by %s)", a, b, out_jstr(t, "pairing"));
     else
         printf("  ~ %-*s", w, a);
     if (has_change(t, "retyped"))
@@ -322,7 +310,7 @@ static void print_tensor(const cJSON *t, int w)
     if (has_change(t, "reshaped") || has_change(t, "transposed"))
         printf("  %s -> %s%s", ab_str(t, "shape", "a", s1, sizeof s1), ab_str(t, "shape", "b", s2, sizeof s2),
                has_change(t, "transposed") ? " (transposed)" : "");
-    const char *content = jstr(t, "content");
+    const char *content = out_jstr(t, "content");
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(t, "values");
     if (strcmp(content, "changed") == 0 && v) {
         printf("  ");
@@ -342,11 +330,11 @@ static bool has_metrics(const cJSON *t)
 static int by_rel_rmse(const void *x, const void *y)
 {
     const cJSON *a = *(const cJSON *const *)x, *b = *(const cJSON *const *)y;
-    double ra = jnum(cJSON_GetObjectItemCaseSensitive(a, "values"), "rel_rmse"),
-           rb = jnum(cJSON_GetObjectItemCaseSensitive(b, "values"), "rel_rmse");
+    double ra = out_jnum(cJSON_GetObjectItemCaseSensitive(a, "values"), "rel_rmse"),
+           rb = out_jnum(cJSON_GetObjectItemCaseSensitive(b, "values"), "rel_rmse");
     if (isnan(ra) != isnan(rb))
         return isnan(ra) ? 1 : -1;
-    return ra < rb ? 1 : ra > rb ? -1 : strcmp(jstr(a, "a"), jstr(b, "a"));
+    return ra < rb ? 1 : ra > rb ? -1 : strcmp(out_jstr(a, "a"), out_jstr(b, "a"));
 }
 
 static void print_text(const cJSON *doc, int top)
@@ -358,26 +346,26 @@ static void print_text(const cJSON *doc, int top)
     const cJSON *s = cJSON_GetObjectItemCaseSensitive(doc, "summary");
     printf("\ntensors: %.0f paired (%.0f by name, %.0f by name behind a prefix, %.0f by identical bytes, %.0f by "
            "content), %.0f removed, %.0f added\n",
-           jnum(s, "paired"), jnum(s, "by_name"), jnum(s, "by_suffix"), jnum(s, "by_hash"), jnum(s, "by_content"),
-           jnum(s, "removed"), jnum(s, "added"));
+           out_jnum(s, "paired"), out_jnum(s, "by_name"), out_jnum(s, "by_suffix"), out_jnum(s, "by_hash"), out_jnum(s, "by_content"),
+           out_jnum(s, "removed"), out_jnum(s, "added"));
     printf("content: %.0f identical, %.0f equal values in other bytes, %.0f changed, %.0f not comparable; "
            "%.0f renamed, %.0f re-typed, %.0f re-shaped, %.0f transposed\n",
-           jnum(s, "identical"), jnum(s, "equal"), jnum(s, "changed"), jnum(s, "unknown"), jnum(s, "renamed"),
-           jnum(s, "retyped"), jnum(s, "reshaped"), jnum(s, "transposed"));
-    printf("facts: %.0f changed, %.0f only in A, %.0f only in B\n", jnum(s, "facts_changed"),
-           jnum(s, "facts_removed"), jnum(s, "facts_added"));
+           out_jnum(s, "identical"), out_jnum(s, "equal"), out_jnum(s, "changed"), out_jnum(s, "unknown"), out_jnum(s, "renamed"),
+           out_jnum(s, "retyped"), out_jnum(s, "reshaped"), out_jnum(s, "transposed"));
+    printf("facts: %.0f changed, %.0f only in A, %.0f only in B\n", out_jnum(s, "facts_changed"),
+           out_jnum(s, "facts_removed"), out_jnum(s, "facts_added"));
 
     const cJSON *tensors = cJSON_GetObjectItemCaseSensitive(doc, "tensors"), *t;
     size_t n = 0, k = 0;
-    cJSON_ArrayForEach(t, tensors) n += has_metrics(t) && strcmp(jstr(t, "content"), "changed") == 0;
+    cJSON_ArrayForEach(t, tensors) n += has_metrics(t) && strcmp(out_jstr(t, "content"), "changed") == 0;
     const cJSON **worst = n ? malloc(n * sizeof *worst) : NULL;
-    cJSON_ArrayForEach(t, tensors) if (worst && has_metrics(t) && strcmp(jstr(t, "content"), "changed") == 0)
+    cJSON_ArrayForEach(t, tensors) if (worst && has_metrics(t) && strcmp(out_jstr(t, "content"), "changed") == 0)
         worst[k++] = t;
     if (worst && k) {
         qsort(worst, k, sizeof *worst, by_rel_rmse);
         printf("\nlargest value changes (e = B - A):\n");
         for (size_t i = 0; i < k && (int)i < top; i++) {
-            printf("  %-44s ", jstr(worst[i], "a"));
+            printf("  %-44s ", out_jstr(worst[i], "a"));
             print_values(cJSON_GetObjectItemCaseSensitive(worst[i], "values"));
             printf("\n");
         }
@@ -389,7 +377,7 @@ static void print_text(const cJSON *doc, int top)
         printf("\ntensors (- only in A, + only in B, ~ changed):\n");
         int w = 0;
         cJSON_ArrayForEach(t, tensors) {
-            const char *nm = jstr(t, "a") ? jstr(t, "a") : jstr(t, "b");
+            const char *nm = out_jstr(t, "a") ? out_jstr(t, "a") : out_jstr(t, "b");
             if ((int)strlen(nm) > w)
                 w = (int)strlen(nm) > 48 ? 48 : (int)strlen(nm);
         }
@@ -401,13 +389,13 @@ static void print_text(const cJSON *doc, int top)
         cJSON_ArrayForEach(f, facts) {
             const cJSON *a = cJSON_GetObjectItemCaseSensitive(f, "a"), *b = cJSON_GetObjectItemCaseSensitive(f, "b");
             char *sa = cJSON_PrintUnformatted(a), *sb = cJSON_PrintUnformatted(b);
-            const char *in = jstr(f, "in");
+            const char *in = out_jstr(f, "in");
             if (strcmp(in, "b") == 0)
-                printf("  + %s: %s\n", jstr(f, "key"), sb);
+                printf("  + %s: %s\n", out_jstr(f, "key"), sb);
             else if (strcmp(in, "a") == 0)
-                printf("  - %s: %s\n", jstr(f, "key"), sa);
+                printf("  - %s: %s\n", out_jstr(f, "key"), sa);
             else
-                printf("  ~ %s: %s -> %s\n", jstr(f, "key"), sa, sb);
+                printf("  ~ %s: %s -> %s\n", out_jstr(f, "key"), sa, sb);
             free(sa);
             free(sb);
         }

@@ -78,37 +78,25 @@ static void count_checked(void *arg, const char *path, slm_kind kind)
     (*(size_t *)arg)++;
 }
 
-static double jnum(const cJSON *o, const char *k)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-    return cJSON_IsNumber(v) ? v->valuedouble : NAN;
-}
-
-static const char *jstr(const cJSON *o, const char *k)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-    return cJSON_IsString(v) ? v->valuestring : "";
-}
-
 static void print_text(const cJSON *doc, const slm_diag *d, slm_severity fail_at)
 {
-    printf("gate %s\n", jstr(doc, "path"));
+    printf("gate %s\n", out_jstr(doc, "path"));
     const cJSON *s;
     cJSON_ArrayForEach(s, cJSON_GetObjectItemCaseSensitive(doc, "steps")) {
-        const char *name = jstr(s, "step");
+        const char *name = out_jstr(s, "step");
         printf("  %-9s", name);
         if (strcmp(name, "verify") == 0)
-            printf("%.0f file(s) checked", jnum(s, "files"));
+            printf("%.0f file(s) checked", out_jnum(s, "files"));
         else if (strcmp(name, "quant") == 0) {
             const cJSON *o = cJSON_GetObjectItemCaseSensitive(s, "overall");
-            printf("%s vs %s: %.0f of %.0f quantized weights paired, SQNR %.2f dB, rel RMSE %.4g", jstr(s, "quantized"),
-                   jstr(s, "ref"), jnum(s, "weights_paired"), jnum(s, "quantized_weights"), jnum(o, "sqnr_db"),
-                   jnum(o, "rel_rmse"));
+            printf("%s vs %s: %.0f of %.0f quantized weights paired, SQNR %.2f dB, rel RMSE %.4g", out_jstr(s, "quantized"),
+                   out_jstr(s, "ref"), out_jnum(s, "weights_paired"), out_jnum(s, "quantized_weights"), out_jnum(o, "sqnr_db"),
+                   out_jnum(o, "rel_rmse"));
         } else if (strcmp(name, "manifest") == 0)
-            printf("%s: %.0f file(s), %.0f tensor(s) checked", jstr(s, "manifest"), jnum(s, "files"),
-                   jnum(s, "tensors"));
-        printf(": %.0f error(s), %.0f warning(s), %.0f info(s) -- %s\n", jnum(s, "errors"), jnum(s, "warnings"),
-               jnum(s, "infos"), cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(s, "passed")) ? "pass" : "FAIL");
+            printf("%s: %.0f file(s), %.0f tensor(s) checked", out_jstr(s, "manifest"), out_jnum(s, "files"),
+                   out_jnum(s, "tensors"));
+        printf(": %.0f error(s), %.0f warning(s), %.0f info(s) -- %s\n", out_jnum(s, "errors"), out_jnum(s, "warnings"),
+               out_jnum(s, "infos"), cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(s, "passed")) ? "pass" : "FAIL");
     }
     /* infos are facts, not verdicts: counted here, listed by --json */
     slm_diag shown;
@@ -208,7 +196,7 @@ int cmd_gate(int argc, char **argv)
     int e = slm_verify_path(path, &vo, &s.d);
     progress_end(&pg);
     if (e) {
-        fprintf(stderr, "slminspect gate: %s: %s\n", path, e == ENOTSUP ? "not a file kind slminspect reads" : strerror(e));
+        fprintf(stderr, "slminspect gate: %s: %s\n", path, out_unreadable(e));
         rc = EXIT_USAGE;
     }
     cJSON_AddNumberToObject(s.o, "files", (double)files);

@@ -108,16 +108,6 @@ static cJSON *metrics_json(const slm_qmetrics *m)
 }
 
 /* A JSON number that may be "inf" or null, as double. */
-static double jnum(const cJSON *o, const char *k)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-    if (cJSON_IsNumber(v))
-        return v->valuedouble;
-    if (cJSON_IsString(v))
-        return strcmp(v->valuestring, "inf") == 0 ? INFINITY : -INFINITY;
-    return NAN;
-}
-
 /* Summaries of groups of tensors (by layer, by kind). */
 typedef struct group {
     char key[48];
@@ -180,7 +170,7 @@ static cJSON *group_json(const group *g, const char *keyname)
 static int by_sqnr(const void *a, const void *b)
 {
     const cJSON *x = *(const cJSON *const *)a, *y = *(const cJSON *const *)b;
-    double p = jnum(x, "sqnr_db"), q = jnum(y, "sqnr_db");
+    double p = out_jnum(x, "sqnr_db"), q = out_jnum(y, "sqnr_db");
     if (isnan(p))
         p = -INFINITY;
     if (isnan(q))
@@ -231,33 +221,33 @@ static void print_text(const cJSON *doc)
         if (rows)
             snprintf(part, sizeof part, "[%.0f:%.0f]", cJSON_GetArrayItem(rows, 0)->valuedouble,
                      cJSON_GetArrayItem(rows, 1)->valuedouble);
-        printf("  %8.3f %9.5f %9.6f %10.4g  %s%s -> %s (%s)\n", jnum(t, "sqnr_db"), jnum(t, "rel_rmse"),
-               jnum(t, "cosine"), jnum(t, "max_abs_err"), cJSON_GetObjectItem(t, "name")->valuestring, part,
+        printf("  %8.3f %9.5f %9.6f %10.4g  %s%s -> %s (%s)\n", out_jnum(t, "sqnr_db"), out_jnum(t, "rel_rmse"),
+               out_jnum(t, "cosine"), out_jnum(t, "max_abs_err"), cJSON_GetObjectItem(t, "name")->valuestring, part,
                cJSON_GetObjectItem(t, "ref")->valuestring, cJSON_GetObjectItem(t, "pairing")->valuestring);
     }
     const cJSON *g;
     printf("\n  by layer:\n");
     cJSON_ArrayForEach(g, cJSON_GetObjectItem(s, "by_layer")) {
         const cJSON *m = cJSON_GetObjectItem(g, "metrics");
-        double l = jnum(g, "layer");
+        double l = out_jnum(g, "layer");
         char ln[32];
         snprintf(ln, sizeof ln, l >= 0 ? "layer %.0f" : "no layer", l);
         printf("    %-10s %3.0f tensors  SQNR %7.3f dB  rel RMSE %.5f  matmul SQNR %7.3f dB  worst %s\n",
-               ln, jnum(g, "tensors"), jnum(m, "sqnr_db"), jnum(m, "rel_rmse"),
-               jnum(cJSON_GetObjectItem(m, "matmul"), "sqnr_db"), cJSON_GetObjectItem(g, "worst")->valuestring);
+               ln, out_jnum(g, "tensors"), out_jnum(m, "sqnr_db"), out_jnum(m, "rel_rmse"),
+               out_jnum(cJSON_GetObjectItem(m, "matmul"), "sqnr_db"), cJSON_GetObjectItem(g, "worst")->valuestring);
     }
     printf("  by kind:\n");
     cJSON_ArrayForEach(g, cJSON_GetObjectItem(s, "by_kind")) {
         const cJSON *m = cJSON_GetObjectItem(g, "metrics");
         printf("    %-10s %3.0f tensors  SQNR %7.3f dB  rel RMSE %.5f  matmul SQNR %7.3f dB  worst %s\n",
-               cJSON_GetObjectItem(g, "kind")->valuestring, jnum(g, "tensors"), jnum(m, "sqnr_db"),
-               jnum(m, "rel_rmse"), jnum(cJSON_GetObjectItem(m, "matmul"), "sqnr_db"),
+               cJSON_GetObjectItem(g, "kind")->valuestring, out_jnum(g, "tensors"), out_jnum(m, "sqnr_db"),
+               out_jnum(m, "rel_rmse"), out_jnum(cJSON_GetObjectItem(m, "matmul"), "sqnr_db"),
                cJSON_GetObjectItem(g, "worst")->valuestring);
     }
     const cJSON *o = cJSON_GetObjectItem(s, "overall");
     printf("  overall: %.0f tensors, SQNR %.3f dB, rel RMSE %.5f, cosine %.6f; matmul SQNR %.3f dB\n",
-           jnum(s, "paired"), jnum(o, "sqnr_db"), jnum(o, "rel_rmse"), jnum(o, "cosine"),
-           jnum(cJSON_GetObjectItem(o, "matmul"), "sqnr_db"));
+           out_jnum(s, "paired"), out_jnum(o, "sqnr_db"), out_jnum(o, "rel_rmse"), out_jnum(o, "cosine"),
+           out_jnum(cJSON_GetObjectItem(o, "matmul"), "sqnr_db"));
     const cJSON *u = cJSON_GetObjectItem(s, "unpaired_quantized");
     if (cJSON_GetArraySize(u)) {
         printf("  unpaired quantized weights:");
@@ -644,7 +634,7 @@ int cmd_quant(int argc, char **argv)
         const cJSON *s = cJSON_GetObjectItem(doc, "summary");
         printf("\n%zu error(s), %zu warning(s), %zu info(s); %.0f of %.0f quantized weights paired (%d pairs)\n",
                d.count[SLM_ERROR], d.count[SLM_WARNING], d.count[SLM_INFO],
-               jnum(s, "weights_paired"), jnum(s, "quantized_weights"),
+               out_jnum(s, "weights_paired"), out_jnum(s, "quantized_weights"),
                cJSON_GetArraySize(cJSON_GetObjectItem(doc, "tensors")));
     }
     cJSON_Delete(doc);

@@ -61,6 +61,7 @@ typedef struct job {
     slm_verify_opts vo;
     checked_list cl;
     slm_diag d;
+    size_t count[3]; /* its findings by severity (d is moved into the whole run's) */
     int err;
 } job;
 
@@ -159,16 +160,16 @@ int cmd_verify(int argc, char **argv)
         job *j = &jv[i];
         if (j->err) {
             unreadable++;
-            fprintf(stderr, "slminspect verify: %s: %s\n", j->path,
-                    j->err == ENOTSUP ? "not a file kind slminspect reads" : strerror(j->err));
+            fprintf(stderr, "slminspect verify: %s: %s\n", j->path, out_unreadable(j->err));
         }
         cJSON *o = cJSON_CreateObject();
         cJSON_AddStringToObject(o, "path", j->path);
         cJSON_AddBoolToObject(o, "readable", j->err == 0);
         cJSON_AddNumberToObject(o, "files", (double)j->cl.n);
-        cJSON_AddNumberToObject(o, "errors", (double)j->d.count[SLM_ERROR]);
-        cJSON_AddNumberToObject(o, "warnings", (double)j->d.count[SLM_WARNING]);
-        cJSON_AddNumberToObject(o, "infos", (double)j->d.count[SLM_INFO]);
+        memcpy(j->count, j->d.count, sizeof j->count);
+        cJSON_AddNumberToObject(o, "errors", (double)j->count[SLM_ERROR]);
+        cJSON_AddNumberToObject(o, "warnings", (double)j->count[SLM_WARNING]);
+        cJSON_AddNumberToObject(o, "infos", (double)j->count[SLM_INFO]);
         cJSON_AddItemToArray(paths, o);
         cJSON *f;
         while ((f = cJSON_DetachItemFromArray(j->cl.files, 0)))
@@ -184,8 +185,7 @@ int cmd_verify(int argc, char **argv)
         for (size_t i = 0; i < n; i++)
             if (jv[i].err) {
                 char why[512];
-                snprintf(why, sizeof why, "%s: %s", jv[i].path,
-                         jv[i].err == ENOTSUP ? "not a file kind slminspect reads" : strerror(jv[i].err));
+                snprintf(why, sizeof why, "%s: %s", jv[i].path, out_unreadable(jv[i].err));
                 out_sarif_unsuccessful(log, why);
             }
         out_print_json(log);
@@ -202,16 +202,13 @@ int cmd_verify(int argc, char **argv)
             printf("%spaths:\n", d.n ? "\n" : "");
             for (size_t i = 0; i < n; i++) {
                 const job *j = &jv[i];
-                const cJSON *o = cJSON_GetArrayItem(paths, (int)i);
-                double e = cJSON_GetObjectItem(o, "errors")->valuedouble,
-                       w = cJSON_GetObjectItem(o, "warnings")->valuedouble,
-                       in = cJSON_GetObjectItem(o, "infos")->valuedouble;
+                size_t e = j->count[SLM_ERROR], w = j->count[SLM_WARNING], in = j->count[SLM_INFO];
                 if (j->err)
                     printf("  %s: unreadable\n", j->path);
                 else if (e + w + in == 0)
                     printf("  %s: clean (%zu file(s))\n", j->path, j->cl.n);
                 else
-                    printf("  %s: %.0f error(s), %.0f warning(s), %.0f info(s) in %zu file(s)\n", j->path, e, w, in,
+                    printf("  %s: %zu error(s), %zu warning(s), %zu info(s) in %zu file(s)\n", j->path, e, w, in,
                            j->cl.n);
             }
         }

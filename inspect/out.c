@@ -112,6 +112,29 @@ void out_add_metric(cJSON *o, const char *key, double v)
         cJSON_AddStringToObject(o, key, v > 0 ? "inf" : "-inf");
 }
 
+double out_jnum(const cJSON *o, const char *k)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+    if (cJSON_IsNumber(v))
+        return v->valuedouble;
+    if (cJSON_IsString(v) && strcmp(v->valuestring, "inf") == 0)
+        return INFINITY;
+    if (cJSON_IsString(v) && strcmp(v->valuestring, "-inf") == 0)
+        return -INFINITY;
+    return NAN;
+}
+
+const char *out_jstr(const cJSON *o, const char *k)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+const char *out_unreadable(int e)
+{
+    return e == ENOTSUP ? "not a file kind slminspect reads" : strerror(e);
+}
+
 int out_parse_severity(const char *s)
 {
     if (strcmp(s, "error") == 0)
