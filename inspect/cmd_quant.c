@@ -11,7 +11,6 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 int quant_html_write(const cJSON *doc, const char *path);
 
@@ -107,7 +106,6 @@ static cJSON *metrics_json(const slm_qmetrics *m)
     return o;
 }
 
-/* A JSON number that may be "inf" or null, as double. */
 /* Summaries of groups of tensors (by layer, by kind). */
 typedef struct group {
     char key[48];

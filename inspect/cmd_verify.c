@@ -7,7 +7,6 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 static void help(void)
 {
@@ -99,7 +98,7 @@ int cmd_verify(int argc, char **argv)
         {"help", no_argument, 0, 'h'},            {0, 0, 0, 0}};
     out_opts oo;
     out_opts_init(&oo);
-    long jobs = sysconf(_SC_NPROCESSORS_ONLN);
+    long jobs = 0; /* one per CPU */
     int c, r;
     slm_verify_opts vo;
     memset(&vo, 0, sizeof vo);
@@ -136,19 +135,20 @@ int cmd_verify(int argc, char **argv)
     if (!jv)
         return usage_error("verify", "out of memory");
     pool P = {jv, n, 0, PTHREAD_MUTEX_INITIALIZER, &pr};
+    unsigned threads = slm_parallel_threads((unsigned)jobs, n);
     for (size_t i = 0; i < n; i++) {
         jv[i].path = argv[optind + (int)i];
         jv[i].vo = vo;
         jv[i].cl.files = cJSON_CreateArray();
         jv[i].vo.checked = on_checked;
         jv[i].vo.checked_arg = &jv[i].cl;
-        if (n == 1 || jobs == 1) { /* one at a time: progress in bytes */
+        if (threads == 1) { /* one at a time: progress in bytes */
             jv[i].vo.progress = progress_cb;
             jv[i].vo.progress_arg = &pr;
         }
         slm_diag_init(&jv[i].d);
     }
-    slm_parallel(n, NULL, slm_parallel_threads((unsigned)jobs, n), verify_one, &P);
+    slm_parallel(n, NULL, threads, verify_one, &P);
     progress_end(&pr);
 
     slm_diag d;
