@@ -408,6 +408,8 @@ static char *config_beside(const char *dir)
     return p;
 }
 
+static void index_names(slm_model *m);
+
 int slm_model_open(slm_model *m, const char *path, slm_diag *d)
 {
     memset(m, 0, sizeof *m);
@@ -446,9 +448,10 @@ int slm_model_open(slm_model *m, const char *path, slm_diag *d)
         } else if (k == SLM_KIND_MLC_CACHE)
             e = open_mlc(m, path, d);
     }
-    if (e == 0)
+    if (e == 0) {
         m->config = config_beside(m->dir);
-    else
+        index_names(m);
+    } else
         slm_model_close(m); /* nothing to close for the caller */
     return e;
 }
@@ -472,6 +475,7 @@ void slm_model_close(slm_model *m)
     free(m->path);
     free(m->dir);
     free(m->config);
+    free(m->by_name);
     memset(m, 0, sizeof *m);
 }
 
@@ -493,8 +497,39 @@ uint64_t slm_model_bytes(const slm_model *m)
 
 const slm_tensor *slm_model_find(const slm_model *m, const char *name)
 {
+    if (!m->by_name) { /* while opening */
+        for (size_t i = 0; i < m->n; i++)
+            if (strcmp(m->t[i].name, name) == 0)
+                return &m->t[i];
+        return NULL;
+    }
+    size_t lo = 0, hi = m->n; /* the first index whose name is >= NAME */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (strcmp(m->t[m->by_name[mid]].name, name) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < m->n && strcmp(m->t[m->by_name[lo]].name, name) == 0 ? &m->t[m->by_name[lo]] : NULL;
+}
+
+/* By name, then by position: equal names keep t's order. */
+static int by_name_cmp(const void *x, const void *y, void *arg)
+{
+    const slm_tensor *t = arg;
+    size_t a = *(const size_t *)x, b = *(const size_t *)y;
+    int c = strcmp(t[a].name, t[b].name);
+    return c ? c : (a > b) - (a < b);
+}
+
+static void index_names(slm_model *m)
+{
+    size_t *v = malloc((m->n ? m->n : 1) * sizeof *v);
+    if (!v)
+        return; /* slm_model_find searches linearly */
     for (size_t i = 0; i < m->n; i++)
-        if (strcmp(m->t[i].name, name) == 0)
-            return &m->t[i];
-    return NULL;
+        v[i] = i;
+    qsort_r(v, m->n, sizeof *v, by_name_cmp, m->t);
+    m->by_name = v;
 }

@@ -112,14 +112,7 @@ typedef struct side {
     const slm_model *m;
     XXH128_hash_t *h;
     bool *hashed, *used;
-    size_t *by_name; /* indices sorted by name */
 } side;
-
-static int name_cmp(const void *x, const void *y, void *arg)
-{
-    const slm_tensor *t = arg;
-    return strcmp(t[*(const size_t *)x].name, t[*(const size_t *)y].name);
-}
 
 static int side_init(side *s, const slm_model *m)
 {
@@ -127,13 +120,7 @@ static int side_init(side *s, const slm_model *m)
     s->h = calloc(m->n + 1, sizeof *s->h);
     s->hashed = calloc(m->n + 1, sizeof *s->hashed);
     s->used = calloc(m->n + 1, sizeof *s->used);
-    s->by_name = calloc(m->n + 1, sizeof *s->by_name);
-    if (!s->h || !s->hashed || !s->used || !s->by_name)
-        return ENOMEM;
-    for (size_t i = 0; i < m->n; i++)
-        s->by_name[i] = i;
-    qsort_r(s->by_name, m->n, sizeof *s->by_name, name_cmp, (void *)m->t);
-    return 0;
+    return s->h && s->hashed && s->used ? 0 : ENOMEM;
 }
 
 static void side_free(side *s)
@@ -141,23 +128,6 @@ static void side_free(side *s)
     free(s->h);
     free(s->hashed);
     free(s->used);
-    free(s->by_name);
-}
-
-static long find_name(const side *s, const char *name)
-{
-    size_t lo = 0, hi = s->m->n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        int c = strcmp(s->m->t[s->by_name[mid]].name, name);
-        if (c == 0)
-            return (long)s->by_name[mid];
-        if (c < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return -1;
 }
 
 /* Is SHORT the tail of LONG_ behind a '.' (a module prefix)? */
@@ -220,8 +190,9 @@ static int pair_all(pairing *P)
 {
     const slm_model *a = P->A.m, *b = P->B.m;
     for (size_t i = 0; i < a->n; i++) {
-        long j = find_name(&P->B, a->t[i].name);
-        if (j >= 0 && !P->B.used[j] && !pair(P, i, (size_t)j, SLM_TP_NAME, NAN, false))
+        const slm_tensor *tb = slm_model_find(b, a->t[i].name);
+        size_t j = tb ? (size_t)(tb - b->t) : 0;
+        if (tb && !P->B.used[j] && !pair(P, i, j, SLM_TP_NAME, NAN, false))
             return ENOMEM;
     }
     for (size_t i = 0; i < a->n; i++) {

@@ -54,6 +54,7 @@ typedef struct slm_model {
     slm_qweight *q;        /* quantized weights among them (views into t) */
     size_t nq;
     char *config;          /* config.json beside the weights, or NULL */
+    size_t *by_name;       /* t's indices by name (slm_model_find), once opened */
 } slm_model;
 
 /* Opens the weight artifact at PATH (a file or a folder).  Returns 0 when
@@ -65,6 +66,8 @@ void slm_model_close(slm_model *m);
 /* Totals over the model's tensors. */
 uint64_t slm_model_params(const slm_model *m);
 uint64_t slm_model_bytes(const slm_model *m);
+/* The first tensor named NAME (in t's order), or NULL.  Binary search once
+ * the model is open. */
 const slm_tensor *slm_model_find(const slm_model *m, const char *name);
 
 /* Calls FN for each regular file in DIR (not recursive), in name order.
