@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "diff.h"
 #include "slm/slm.h"
 #include "verify.h"
 
@@ -30,6 +31,23 @@ static inline void fuzz_check_findings(const slm_diag *d, uint64_t size)
         FUZZ_ASSERT(f->message != NULL);
         FUZZ_ASSERT(f->offset >= -1 && (f->offset == -1 || (uint64_t)f->offset <= size));
     }
+}
+
+/* The facts of M (slm diff) come out the same twice, sorted, keys unique. */
+static inline void fuzz_check_facts(const slm_model *m)
+{
+    slm_facts f, g;
+    if (slm_model_facts(m, &f) != 0)
+        return;
+    if (slm_model_facts(m, &g) == 0) {
+        FUZZ_ASSERT(f.n == g.n);
+        for (size_t i = 0; i < f.n; i++) {
+            FUZZ_ASSERT(strcmp(f.v[i].key, g.v[i].key) == 0 && strcmp(f.v[i].value, g.v[i].value) == 0);
+            FUZZ_ASSERT(f.v[i].key[0] == '/' && (i == 0 || strcmp(f.v[i - 1].key, f.v[i].key) <= 0));
+        }
+        slm_facts_free(&g);
+    }
+    slm_facts_free(&f);
 }
 
 /* Two runs over the same input give the same findings (no hidden state). */
@@ -68,7 +86,8 @@ static inline const char *fuzz_write_file(const uint8_t *data, size_t size, cons
 
 /* File-level invariants (issue "Fuzzing campaign"): verify twice gives the
  * same findings, every offset inside the file; a file that verifies without
- * findings opens as a model (where it holds weights) without findings. */
+ * findings opens as a model (where it holds weights) without findings, and
+ * diffed against itself every tensor pairs by name with identical bytes. */
 static inline void fuzz_check_file(const uint8_t *data, size_t size, const char *name)
 {
     const char *path = fuzz_write_file(data, size, name);
@@ -94,8 +113,18 @@ static inline void fuzz_check_file(const uint8_t *data, size_t size, const char 
         int rc = slm_model_open(&m, path, &c);
         FUZZ_ASSERT(rc == 0 || rc == ENOTSUP);
         FUZZ_ASSERT(c.n == 0);
-        if (rc == 0)
+        if (rc == 0) {
+            slm_tdiffs td;
+            if (slm_diff_tensors(&m, &m, NULL, NULL, &td) == 0) {
+                FUZZ_ASSERT(td.n == m.n);
+                for (size_t i = 0; i < td.n; i++)
+                    FUZZ_ASSERT(td.v[i].a && td.v[i].b && td.v[i].how == SLM_TP_NAME &&
+                                (td.v[i].identical || !td.v[i].hashed_a));
+                slm_tdiffs_free(&td);
+            }
+            fuzz_check_facts(&m);
             slm_model_close(&m);
+        }
         slm_diag_free(&c);
     }
     slm_diag_free(&a);
