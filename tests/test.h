@@ -59,6 +59,18 @@ static inline int test_done(const char *name)
     return t_failures ? 1 : 0;
 }
 
+/* REQUIRE(cond): a check that the rest of the test depends on (an open that
+ * later checks dereference).  Failing, the test stops here with its count. */
+#define REQUIRE(cond)                                                                              \
+    do {                                                                                           \
+        int ok_ = (cond) ? 1 : 0;                                                                  \
+        CHECK_MSG(ok_, "%s: required for the rest of the test: stopping", #cond);                          \
+        if (!ok_) {                                                                                \
+            test_done(__FILE__);                                                                   \
+            exit(1);                                                                               \
+        }                                                                                          \
+    } while (0)
+
 /* The rule IDs found in D, for "exactly this rule" checks. */
 static inline int diag_has(const slm_diag *d, const char *id)
 {
@@ -77,11 +89,25 @@ static inline void diag_dump(const slm_diag *d)
                 d->v[i].path ? d->v[i].path : "", d->v[i].message);
 }
 
-/* ../shared/corpus, from the SLM_SHARED environment variable (set by ctest). */
-static inline const char *shared_dir(void)
+/* The test corpus, tests/corpus of the repository (SLM_CORPUS, set by ctest).
+ * Missing, the checkout is incomplete: the test fails here with a clear
+ * message, before any open of a corpus file can be dereferenced. */
+static inline const char *corpus_dir(void)
 {
-    const char *s = getenv("SLM_SHARED");
-    return s && *s ? s : NULL;
+    const char *s = getenv("SLM_CORPUS");
+    static char path[4096];
+    if (!s || !*s) {
+        fprintf(stderr, "FAIL: SLM_CORPUS is not set (ctest sets it to tests/corpus)\n");
+        exit(1);
+    }
+    snprintf(path, sizeof path, "%s/PROVENANCE.md", s);
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        fprintf(stderr, "FAIL: the test corpus %s is missing (tests/corpus/ of the repository)\n", s);
+        exit(1);
+    }
+    fclose(f);
+    return s;
 }
 
 #endif

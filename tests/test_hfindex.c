@@ -1,5 +1,5 @@
 /* Sharded-checkpoint manifests: one case per rule, each a folder built in a
- * temporary directory; then the real checkpoints of the shared corpus. */
+ * temporary directory; then the real checkpoints of the test corpus. */
 #include "test.h"
 
 #include <sys/stat.h>
@@ -170,15 +170,13 @@ static void case_files(void)
 /* The real checkpoints verify clean and their totals match the index. */
 static void corpus(void)
 {
-    const char *sh = shared_dir();
-    if (!sh)
-        return;
+    const char *sh = corpus_dir();
     char p[600];
     slm_diag d;
     slm_model m;
-    snprintf(p, sizeof p, "%s/corpus/qwen2/hf_fp16", sh);
+    snprintf(p, sizeof p, "%s/qwen2/hf_fp16", sh);
     slm_diag_init(&d);
-    CHECK(slm_model_open(&m, p, &d) == 0);
+    REQUIRE(slm_model_open(&m, p, &d) == 0);
     CHECK_MSG(d.n == 0, "hf_fp16: %zu findings", d.n);
     CHECK(m.index != NULL);
     CHECK_EQ_U64(m.index->nshards, 8);
@@ -191,9 +189,9 @@ static void corpus(void)
     slm_model_close(&m);
     slm_diag_free(&d);
 
-    snprintf(p, sizeof p, "%s/corpus/qwen2/hf_fp32_single", sh);
+    snprintf(p, sizeof p, "%s/qwen2/hf_fp32_single", sh);
     slm_diag_init(&d);
-    CHECK(slm_model_open(&m, p, &d) == 0);
+    REQUIRE(slm_model_open(&m, p, &d) == 0);
     CHECK_MSG(d.n == 0, "hf_fp32_single: %zu findings", d.n);
     CHECK_EQ_U64(m.n, 26);
     CHECK_EQ_U64(slm_model_params(&m), params16);
@@ -216,7 +214,5 @@ int main(void)
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
     if (system(cmd) != 0)
         fprintf(stderr, "could not remove %s\n", root);
-    if (!shared_dir())
-        fprintf(stderr, "SLM_SHARED not set: corpus checks skipped\n");
     return test_done("test_hfindex");
 }

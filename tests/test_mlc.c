@@ -1,4 +1,4 @@
-/* MLC weight folders: the two real folders of the shared corpus open clean
+/* MLC weight folders: the two real folders of the test corpus open clean
  * and agree with their truth.json; then one mutation per rule, each a copy
  * of mlc_q4f16_1 made in a temporary folder and changed in one place. */
 #include "test.h"
@@ -132,7 +132,7 @@ static void mutations(void)
         slm_diag d;
         slm_diag_init(&d);
         slm_model m;
-        CHECK(slm_model_open(&m, dir, &d) == 0);
+        REQUIRE(slm_model_open(&m, dir, &d) == 0);
         CHECK_MSG(d.n == 0, "clean copy: %zu findings", d.n);
         slm_model_close(&m);
         slm_diag_free(&d);
@@ -287,7 +287,7 @@ static void mutations(void)
 static void check_truth(const slm_model *m, const char *truth_path, const char *quant)
 {
     slm_map t;
-    CHECK(slm_map_open(&t, truth_path) == 0);
+    REQUIRE(slm_map_open(&t, truth_path) == 0);
     slm_json j;
     CHECK(slm_json_parse(&j, (const char *)t.data, (size_t)t.size, 0) == 0);
     CHECK_STR(cJSON_GetObjectItem(j.root, "quantization")->valuestring, quant);
@@ -320,17 +320,15 @@ static void check_truth(const slm_model *m, const char *truth_path, const char *
 
 static void corpus(void)
 {
-    const char *sh = shared_dir();
-    if (!sh)
-        return;
+    const char *sh = corpus_dir();
     static const char *const Q[] = {"q4f16_1", "q4f32_1"};
     for (int k = 0; k < 2; k++) {
         char p[512], tp[600];
-        snprintf(p, sizeof p, "%s/corpus/qwen2/mlc_%s", sh, Q[k]);
+        snprintf(p, sizeof p, "%s/qwen2/mlc_%s", sh, Q[k]);
         slm_diag d;
         slm_diag_init(&d);
         slm_model m;
-        CHECK(slm_model_open(&m, p, &d) == 0);
+        REQUIRE(slm_model_open(&m, p, &d) == 0);
         CHECK(m.kind == SLM_KIND_MLC_CACHE && m.mlc != NULL);
         CHECK_EQ_U64(slm_mlc_check_md5(m.mlc, &d), 6);
         CHECK_MSG(d.n == 0, "mlc_%s: %zu findings", Q[k], d.n);
@@ -356,12 +354,8 @@ static void corpus(void)
 
 int main(void)
 {
-    const char *sh = shared_dir();
-    if (!sh) {
-        fprintf(stderr, "SLM_SHARED not set: skipped\n");
-        return 77;
-    }
-    snprintf(src, sizeof src, "%s/corpus/qwen2/mlc_q4f16_1", sh);
+    const char *sh = corpus_dir();
+    snprintf(src, sizeof src, "%s/qwen2/mlc_q4f16_1", sh);
     snprintf(root, sizeof root, "/tmp/slm_test_mlc_%d", (int)getpid());
     mkdir(root, 0777);
     corpus();

@@ -1,5 +1,5 @@
 /* WebAssembly model libraries: modules built in code, one per rule, then the
- * real libraries of the shared corpus (their ABI generation; the metadata is
+ * real libraries of the test corpus (their ABI generation; the metadata is
  * compared with an independent extraction in tests/cli/wasm_corpus.sh). */
 #include "test.h"
 
@@ -291,9 +291,7 @@ static void cases(void)
 
 static void corpus(void)
 {
-    const char *sh = shared_dir();
-    if (!sh)
-        return;
+    const char *sh = corpus_dir();
     static const struct {
         const char *file;
         slm_wasm_abi abi;
@@ -302,11 +300,11 @@ static void corpus(void)
              {"v0_2_80_snowflake-arctic-embed-s-q0f32-ctx512_cs512_batch4-webgpu.wasm", SLM_WASM_ABI_FFI}};
     for (int i = 0; i < 3; i++) {
         char p[600];
-        snprintf(p, sizeof p, "%s/corpus/wasm/%s", sh, L[i].file);
+        snprintf(p, sizeof p, "%s/wasm/%s", sh, L[i].file);
         slm_wasm w;
         slm_diag d;
         slm_diag_init(&d);
-        CHECK(slm_wasm_open(&w, p, &d) == 0);
+        REQUIRE(slm_wasm_open(&w, p, &d) == 0);
         CHECK_MSG(d.n == 0 && w.valid, "%s: %zu findings", L[i].file, d.n);
         CHECK_MSG(w.abi == L[i].abi, "%s: abi %s", L[i].file, slm_wasm_abi_name(w.abi));
         CHECK(w.meta.found && w.meta.params_ok && w.meta.nparams > 0);

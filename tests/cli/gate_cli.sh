@@ -2,10 +2,9 @@
 # slminspect gate: verify + quant thresholds + manifest check in one run; each
 # step's verdict, the combined exit status, JSON (schema) and SARIF outputs.
 . "$(dirname "$0")/lib.bash"
-need_shared
-Q=$SHARED/corpus/qwen2
+Q=$CORPUS/qwen2
 PY=/usr/bin/python3
-"$PY" -c "import jsonschema" 2>/dev/null || { echo "no python3-jsonschema"; exit 77; }
+"$PY" -c "import jsonschema" 2>/dev/null || skip "no python3-jsonschema"
 schema() { ok; "$PY" "$SRC/tests/tools/check_schema.py" "$@" >"$TMP/schema.log" 2>&1 || fail "schema: $(cat "$TMP/schema.log")"; }
 # jq-like checks of the last --json output
 check() { ok; "$PY" -c "import json,sys; d=json.load(open('$TMP/out')); $1" 2>"$TMP/py.err" || fail "$1: $(tail -3 "$TMP/py.err")"; }

@@ -6,9 +6,8 @@
 # truncated or extra file) and to a manifest (bad JSON, repeated keys, wrong
 # types, path traversal) is named with the right rule, file and tensor.
 . "$(dirname "$0")/lib.bash"
-need_shared
 PY=/usr/bin/python3
-Q=$SHARED/corpus/qwen2
+Q=$CORPUS/qwen2
 CHECK_SCHEMA="$PY $SRC/tests/tools/check_schema.py"
 S=$SRC/spec/schema
 M=$TMP/m.json

@@ -5,12 +5,11 @@
 # and the validator rejects documents that break a schema (so these checks
 # can fail).
 . "$(dirname "$0")/lib.bash"
-need_shared
 PY=/usr/bin/python3
 CHECK="$PY $SRC/tests/tools/check_schema.py"
 S=$SRC/spec/schema
-Q=$SHARED/corpus/qwen2
-$PY -c 'import jsonschema' 2>/dev/null || { echo "python3-jsonschema missing: skipped"; exit 77; }
+Q=$CORPUS/qwen2
+$PY -c 'import jsonschema' 2>/dev/null || skip "python3-jsonschema missing"
 
 # valid SCHEMA NAME: $TMP/out (the last command's stdout) is valid; kept as $TMP/NAME.json.
 valid() {
@@ -53,7 +52,7 @@ grep -qx ok "$TMP/schemas" || fail "schemas: $(cat "$TMP/schemas")"
 # ---- inspect: every artifact kind, plain and with --tensors --stats
 n=0
 for p in "$Q/hf_fp16" "$Q/hf_fp32_single" "$Q/hf_fp32_single/model.safetensors" "$Q/hf_fp16/model.safetensors.index.json" \
-         "$Q/hf_fp16/config.json" "$Q"/onnx/*.onnx "$Q/mlc_q4f16_1" "$Q/mlc_q4f32_1" "$SHARED"/corpus/wasm/*.wasm \
+         "$Q/hf_fp16/config.json" "$Q"/onnx/*.onnx "$Q/mlc_q4f16_1" "$Q/mlc_q4f32_1" "$CORPUS"/wasm/*.wasm \
          "$SRC/examples/tiny-qwen2" "$SRC"/examples/tiny-qwen2/onnx/*.onnx; do
     n=$((n + 1))
     expect_rc 0 "$BIN" inspect --json "$p"
@@ -72,7 +71,7 @@ valid inspect.schema.json inspect_gap
 expect_grep '"ST-012"' "$TMP/inspect_gap.json"
 
 # ---- verify: clean, findings with offsets, findings with paths only, unreadable shards
-expect_rc 0 "$BIN" verify --json "$Q/hf_fp16" "$Q/mlc_q4f16_1" "$Q/onnx" "$SHARED/corpus/wasm" "$SRC/examples/tiny-qwen2"
+expect_rc 0 "$BIN" verify --json "$Q/hf_fp16" "$Q/mlc_q4f16_1" "$Q/onnx" "$CORPUS/wasm" "$SRC/examples/tiny-qwen2"
 valid verify.schema.json verify_clean
 expect_rc 1 "$BIN" verify --json "$TMP/st"
 valid verify.schema.json verify_st

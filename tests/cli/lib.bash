@@ -1,9 +1,9 @@
 # Shared by the shell tests: the binary, the corpus, checks and golden files.
-# Environment (set by ctest): SLM_BIN, SLM_SHARED, SLM_SOURCE, SLM_BUILD.
+# Environment (set by ctest): SLM_BIN, SLM_CORPUS, SLM_SOURCE, SLM_BUILD.
 set -u
 BIN=${SLM_BIN:?}
 SRC=${SLM_SOURCE:?}
-SHARED=${SLM_SHARED:-}
+CORPUS=${SLM_CORPUS:-$SRC/tests/corpus}
 GOLDEN=$SRC/tests/cli/golden
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
@@ -33,7 +33,7 @@ expect_grep() {
 # placeholders) with tests/cli/golden/NAME; SLM_UPDATE_GOLDEN=1 rewrites it.
 golden() {
     local name=$1
-    sed -e "s#$SHARED#\$SHARED#g" -e "s#$TMP#\$TMP#g" "$TMP/out" >"$TMP/normalized"
+    sed -e "s#$CORPUS#\$CORPUS#g" -e "s#$TMP#\$TMP#g" "$TMP/out" >"$TMP/normalized"
     ok
     if [ "${SLM_UPDATE_GOLDEN:-0}" = 1 ]; then
         cp "$TMP/normalized" "$GOLDEN/$name"
@@ -43,12 +43,23 @@ golden() {
     fi
 }
 
-need_shared() {
-    if [ -z "$SHARED" ] || [ ! -d "$SHARED/corpus" ]; then
-        echo "SLM_SHARED not set or missing: skipped"
-        exit 77
+# skip REASON: this test cannot run here (a tool it compares with is missing).
+# Under SLM_REQUIRE_ORACLE=1 (tests/run.sh, CI) nothing is skipped: a failure.
+skip() {
+    if [ "${SLM_REQUIRE_ORACLE:-0}" = 1 ]; then
+        echo "FAIL: $* (SLM_REQUIRE_ORACLE=1: a test that cannot run fails)" >&2
+        exit 1
     fi
+    echo "$*: skipped"
+    exit 77
 }
+
+# The test corpus is part of the repository (tests/corpus/PROVENANCE.md):
+# without it the checkout is incomplete, which is a failure, never a skip.
+if [ ! -f "$CORPUS/PROVENANCE.md" ]; then
+    echo "FAIL: the test corpus $CORPUS is missing (tests/corpus/ of the repository)" >&2
+    exit 1
+fi
 
 finish() {
     echo "$(basename "$0"): $CHECKS checks, $FAILS failed"

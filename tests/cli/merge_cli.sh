@@ -4,9 +4,8 @@
 # exit codes; every malformed or hostile report gives its rule (CI-001..008,
 # JS-001, JS-003) and exit code, and nothing crashes.
 . "$(dirname "$0")/lib.bash"
-need_shared
 PY=/usr/bin/python3
-Q=$SHARED/corpus/qwen2
+Q=$CORPUS/qwen2
 
 # ---- usage
 expect_rc 2 "$BIN" merge
@@ -23,7 +22,7 @@ expect_grep "usage: slminspect merge" "$TMP/out"
 # ---- one report per folder (one broken, one with warnings) vs one verify over all
 "$SLM_BUILD/tests/test_safetensors" --write "$TMP/st" >/dev/null
 mkdir "$TMP/ck" && cp "$Q"/hf_fp16/* "$TMP/ck/" && rm "$TMP/ck/model-00003-of-00008.safetensors"
-DIRS=("$Q/hf_fp16" "$Q/hf_fp32_single" "$Q/mlc_q4f16_1" "$Q/onnx" "$SHARED/corpus/wasm" "$TMP/ck" "$TMP/st"
+DIRS=("$Q/hf_fp16" "$Q/hf_fp32_single" "$Q/mlc_q4f16_1" "$Q/onnx" "$CORPUS/wasm" "$TMP/ck" "$TMP/st"
       "$SRC/examples/tiny-qwen2")
 reports=()
 i=0

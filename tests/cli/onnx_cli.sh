@@ -4,11 +4,9 @@
 # (onnx_reference.sh) does not reach has a small model that breaks it
 # (tests/reference/onnx_rule_cases.py); the 2 GiB limits on sparse files.
 . "$(dirname "$0")/lib.bash"
-PY=$(command -v /usr/bin/python3) || { echo "no /usr/bin/python3"; exit 77; }
-"$PY" -c "import onnx, numpy" 2>/dev/null || { echo "no python3-onnx"; exit 77; }
-ONNXDIR=$SHARED/qwen2/onnx
-[ -f "$ONNXDIR/model.onnx" ] || ONNXDIR=$SHARED/corpus/qwen2/onnx
-[ -f "$ONNXDIR/model.onnx" ] || { echo "no corpus"; exit 77; }
+PY=$(command -v /usr/bin/python3) || skip "no /usr/bin/python3"
+"$PY" -c "import onnx, numpy" 2>/dev/null || skip "no python3-onnx"
+ONNXDIR=$CORPUS/qwen2/onnx
 
 # 1. The corpus verifies clean: no errors; warnings only ONNX-202 (external data).
 for f in "$ONNXDIR"/*.onnx; do

@@ -4,11 +4,9 @@
 # error from slminspect (ONNX-001 ... ONNX-066), except the documented
 # differences of spec/onnx.md.  Skipped when the package is not installed.
 . "$(dirname "$0")/lib.bash"
-PY=$(command -v /usr/bin/python3) || exit 77
-[ -d "$SRC/tests/oracle/node_modules/onnxruntime-node" ] || { echo "onnxruntime-node not installed"; exit 77; }
-ONNXDIR=$SHARED/qwen2/onnx
-[ -f "$ONNXDIR/model_q4_ext.onnx" ] || ONNXDIR=$SHARED/corpus/qwen2/onnx
-[ -f "$ONNXDIR/model_q4_ext.onnx" ] || exit 77
+PY=$(command -v /usr/bin/python3) || skip "no /usr/bin/python3"
+[ -d "$SRC/tests/oracle/node_modules/onnxruntime-node" ] || skip "onnxruntime-node not installed"
+ONNXDIR=$CORPUS/qwen2/onnx
 "$PY" "$SRC/tests/reference/onnx_mutants.py" "$ONNXDIR" "$TMP/cases" >/dev/null || fail "generator failed"
 NODE_PATH=$SRC/tests/oracle/node_modules node - "$TMP/cases" >"$TMP/ort.tsv" 2>/dev/null <<'JS'
 const ort = require('onnxruntime-node'), fs = require('fs'), path = require('path');

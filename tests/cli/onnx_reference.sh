@@ -7,10 +7,8 @@
 # cases that spec/onnx.md documents under "Differences from the references";
 # and each case that targets a rule must report that rule.
 . "$(dirname "$0")/lib.bash"
-PY=$(command -v /usr/bin/python3) || { echo "no /usr/bin/python3"; exit 77; }
-ONNXDIR=$SHARED/qwen2/onnx
-[ -f "$ONNXDIR/model_q4_ext.onnx" ] || ONNXDIR=$SHARED/corpus/qwen2/onnx
-[ -f "$ONNXDIR/model_q4_ext.onnx" ] || { echo "no corpus"; exit 77; }
+PY=$(command -v /usr/bin/python3) || skip "no /usr/bin/python3"
+ONNXDIR=$CORPUS/qwen2/onnx
 "$PY" "$SRC/tests/reference/onnx_mutants.py" "$ONNXDIR" "$TMP/cases" >/dev/null || fail "mutant generator failed"
 while IFS=$'\t' read -r name sha; do
     "$BIN" verify --json "$TMP/cases/$name/model.onnx" >"$TMP/cases/$name/verdict.json" 2>/dev/null

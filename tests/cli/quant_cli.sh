@@ -3,8 +3,7 @@
 # a copy of the corpus with one thing broken, --map, --html rendered by
 # headless Chromium.
 . "$(dirname "$0")/lib.bash"
-need_shared
-Q=$SHARED/corpus/qwen2
+Q=$CORPUS/qwen2
 PY=/usr/bin/python3
 
 # ---- usage: exit 2

@@ -4,8 +4,7 @@
 # truth.json names, and every metric equals truth.json's vs_fp16_ref to 1e-4
 # relative (truth.json is read here; no number is written in this test).
 . "$(dirname "$0")/lib.bash"
-need_shared
-Q=$SHARED/corpus/qwen2
+Q=$CORPUS/qwen2
 check() { # json-file truth-file variant
     /usr/bin/python3 - "$@" <<'PY'
 import json, sys

@@ -4,11 +4,10 @@
 # the finding's rule, level, file URI, byte offset and JSON path, exactly as
 # --json has them; every rule's help names the spec document that has its row.
 . "$(dirname "$0")/lib.bash"
-need_shared
 PY=/usr/bin/python3
-$PY -c 'import jsonschema, rfc3987' 2>/dev/null || { echo "python3-jsonschema or python3-rfc3987 missing: skipped"; exit 77; }
+$PY -c 'import jsonschema, rfc3987' 2>/dev/null || skip "python3-jsonschema or python3-rfc3987 missing"
 SCHEMA=$SRC/tests/data/sarif-schema-2.1.0.json
-Q=$SHARED/corpus/qwen2
+Q=$CORPUS/qwen2
 
 # sarif_ok NAME: $TMP/out is a valid SARIF log; kept as $TMP/NAME.sarif
 sarif_ok() {

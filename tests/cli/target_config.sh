@@ -2,9 +2,8 @@
 # verify --target (webllm, transformers.js, hf, auto) and config.json schema
 # drift / config-vs-weights, on copies of the corpus folders changed in one place.
 . "$(dirname "$0")/lib.bash"
-need_shared
 PY=/usr/bin/python3
-Q=$SHARED/corpus/qwen2
+Q=$CORPUS/qwen2
 has() { # has RULE: the last --json output names RULE
     ok
     grep -q "\"rule\":[[:space:]]*\"$1\"" "$TMP/out" || fail "no $1: $(head -c 600 "$TMP/out")"

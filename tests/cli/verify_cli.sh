@@ -2,8 +2,7 @@
 # The command line: exit codes, text and JSON output (golden files), --strict,
 # --fail-on, usage errors, unreadable input.
 . "$(dirname "$0")/lib.bash"
-need_shared
-Q=$SHARED/corpus/qwen2
+Q=$CORPUS/qwen2
 
 # Clean real checkpoints: exit 0.
 expect_rc 0 "$BIN" verify "$Q/hf_fp16" "$Q/hf_fp32_single"

@@ -3,13 +3,12 @@
 # metadata as slminspect reads them, against node's WebAssembly compiler and
 # JSON parser (tests/tools/wasm_oracle.mjs), file by file.
 . "$(dirname "$0")/lib.bash"
-need_shared
-command -v node >/dev/null || { echo "node missing: skipped"; exit 77; }
+command -v node >/dev/null || skip "node missing"
 declare -A ABI=([legacy-root_gpt2-q0f16-ctx1k-webgpu.wasm]=tvm-legacy-c-abi
     [v0_2_48_Qwen2-0.5B-Instruct-q4f16_1-ctx4k_cs1k-webgpu.wasm]=tvm-legacy-c-abi
     [v0_2_80_snowflake-arctic-embed-s-q0f32-ctx512_cs512_batch4-webgpu.wasm]=tvm-ffi)
 for f in "${!ABI[@]}"; do
-    lib=$SHARED/corpus/wasm/$f
+    lib=$CORPUS/wasm/$f
     expect_rc 0 "$BIN" inspect --json --tensors "$lib"
     cp "$TMP/out" "$TMP/ours.json"
     node "$SRC/tests/tools/wasm_oracle.mjs" "$lib" >"$TMP/ref.json" || fail "oracle failed on $f"

@@ -4,7 +4,6 @@
 # rule -- in the weights, the chat config, the library or the runtime -- and
 # the real v0_2_48 library against the runtime table.
 . "$(dirname "$0")/lib.bash"
-need_shared
 PY=/usr/bin/python3
 MK=$SRC/tests/tools/make_mlc_lib.py
 LIB=qwen2-tiny-q4f16_1-ctx512-webgpu.wasm
@@ -12,7 +11,7 @@ LIB=qwen2-tiny-q4f16_1-ctx512-webgpu.wasm
 fresh() { # fresh NAME: a copy of the folder in $TMP/NAME with its library
     D=$TMP/$1
     mkdir -p "$D"
-    for f in "$SHARED"/corpus/qwen2/mlc_q4f16_1/{ndarray-cache.json,mlc-chat-config.json,params_shard_*.bin}; do
+    for f in "$CORPUS"/qwen2/mlc_q4f16_1/{ndarray-cache.json,mlc-chat-config.json,params_shard_*.bin}; do
         cp "$f" "$D/" && chmod u+w "$D/$(basename "$f")"
     done
 }
@@ -101,8 +100,8 @@ rm "$D/package.json"
 expect WEBLLM-009 "WEBLLM-011"
 
 # the real libraries against the runtime table
-W48=$SHARED/corpus/wasm/v0_2_48_Qwen2-0.5B-Instruct-q4f16_1-ctx4k_cs1k-webgpu.wasm
-W80=$SHARED/corpus/wasm/v0_2_80_snowflake-arctic-embed-s-q0f32-ctx512_cs512_batch4-webgpu.wasm
+W48=$CORPUS/wasm/v0_2_48_Qwen2-0.5B-Instruct-q4f16_1-ctx4k_cs1k-webgpu.wasm
+W80=$CORPUS/wasm/v0_2_80_snowflake-arctic-embed-s-q0f32-ctx512_cs512_batch4-webgpu.wasm
 expect_rc 1 "$BIN" verify --runtime @mlc-ai/web-llm@0.2.86 "$W48"
 expect_grep "WEBLLM-009" "$TMP/out"
 expect_grep "versions that load it: 0.2.0 to 0.2.79" "$TMP/out"
