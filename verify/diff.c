@@ -186,9 +186,63 @@ static long find_suffix(const side *s, const char *name)
     return hit;
 }
 
+/* The tensor of S's side whose bytes equal those of S's free tensor I and
+ * that is paired (same dtype and shape), or -1. */
+static long same_bytes_paired(const side *s, size_t i)
+{
+    const slm_tensor *t = &s->m->t[i];
+    if (!s->hashed[i] || t->nbytes == 0)
+        return -1;
+    for (size_t j = 0; j < s->m->n; j++)
+        if (j != i && s->used[j] && s->hashed[j] && s->m->t[j].dtype == t->dtype &&
+            slm_tensor_same_shape(&s->m->t[j], t) && XXH128_isEqual(s->h[j], s->h[i]))
+            return (long)j;
+    return -1;
+}
+
+/* Tensors left on one side whose bytes equal a paired tensor of that side:
+ * shared with that tensor's partner (the other side kept one for both). */
+static int pair_shared(pairing *P, bool side_a)
+{
+    side *s = side_a ? &P->A : &P->B;
+    for (size_t i = 0; i < s->m->n; i++) {
+        if (s->used[i])
+            continue;
+        long j = same_bytes_paired(s, i);
+        if (j < 0)
+            continue;
+        const slm_tensor *twin = &s->m->t[j], *partner = NULL;
+        for (size_t k = 0; k < P->out->n && !partner; k++) {
+            const slm_tdiff *t = &P->out->v[k];
+            if (t->a && t->b && !t->shared_with && (side_a ? t->a : t->b) == twin)
+                partner = side_a ? t->b : t->a;
+        }
+        if (!partner)
+            continue;
+        slm_tdiff t;
+        memset(&t, 0, sizeof t);
+        t.a = side_a ? &s->m->t[i] : partner;
+        t.b = side_a ? partner : &s->m->t[i];
+        t.shared_with = twin;
+        t.score = NAN;
+        if (!push(P, &t))
+            return ENOMEM;
+    }
+    /* marked after the pass: a shared tensor is never another's twin */
+    for (size_t k = 0; k < P->out->n; k++) {
+        const slm_tdiff *t = &P->out->v[k];
+        if (t->shared_with && (side_a ? t->a : t->b))
+            s->used[(side_a ? t->a : t->b) - s->m->t] = true;
+    }
+    return 0;
+}
+
 static int pair_all(pairing *P)
 {
     const slm_model *a = P->A.m, *b = P->B.m;
+    int qe = slm_diff_quant(a, b, P->A.used, P->B.used, P->out, &P->cap);
+    if (qe)
+        return qe;
     for (size_t i = 0; i < a->n; i++) {
         const slm_tensor *tb = slm_model_find(b, a->t[i].name);
         size_t j = tb ? (size_t)(tb - b->t) : 0;
@@ -244,6 +298,8 @@ static int pair_all(pairing *P)
         if (bj >= 0 && best >= 0.9 && next < best - 0.05 && !pair(P, i, (size_t)bj, SLM_TP_CONTENT, best, btr))
             return ENOMEM;
     }
+    if (pair_shared(P, true) || pair_shared(P, false))
+        return ENOMEM;
     for (size_t i = 0; i < a->n; i++) {
         slm_tdiff t;
         memset(&t, 0, sizeof t);
@@ -304,7 +360,7 @@ int slm_diff_tensors(const slm_model *a, const slm_model *b, slm_progress_fn fn,
             t->hashed_b = P.B.hashed[ib];
             t->hb = P.B.h[ib];
         }
-        if (!t->a || !t->b)
+        if (!t->a || !t->b || t->quantized || t->shared_with)
             continue;
         t->identical = t->hashed_a && t->hashed_b && t->a->dtype == t->b->dtype && slm_tensor_same_shape(t->a, t->b) &&
                        t->a->nbytes == t->b->nbytes && XXH128_isEqual(t->ha, t->hb);

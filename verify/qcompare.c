@@ -13,6 +13,16 @@ const char *slm_qpair_how_name(slm_qpair_how h)
     return (unsigned)h < 4 ? names[h] : "?";
 }
 
+const char *slm_qweight_format(const slm_qweight *q)
+{
+    switch (q->layout) {
+    case SLM_QL_MATMULNBITS: return "MatMulNBits";
+    case SLM_QL_DQL_BLOCKED: return "DequantizeLinear";
+    case SLM_QL_MLC_GROUP: return q->scales && q->scales->dtype == SLM_DT_F32 ? "q4f32_1" : "q4f16_1";
+    }
+    return "?";
+}
+
 typedef struct pairer {
     const slm_model *qm, *rm;
     const char *qfile;

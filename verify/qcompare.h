@@ -16,6 +16,10 @@
 
 #include "verify.h"
 
+/* The weight's format as people name it: MatMulNBits, DequantizeLinear,
+ * q4f16_1, q4f32_1. */
+const char *slm_qweight_format(const slm_qweight *q);
+
 typedef enum slm_qpair_how { SLM_QP_MAP, SLM_QP_NAME, SLM_QP_SPLIT, SLM_QP_CONTENT } slm_qpair_how;
 const char *slm_qpair_how_name(slm_qpair_how h);
 
