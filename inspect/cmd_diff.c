@@ -81,7 +81,7 @@ static const char *content_of(const slm_tdiff *t)
 }
 
 typedef struct counts {
-    size_t paired, how[4], identical, equal, changed, unknown, renamed, retyped, reshaped, transposed, added, removed;
+    size_t paired, how[SLM_TP__COUNT], identical, equal, changed, unknown, renamed, retyped, reshaped, transposed, added, removed;
     size_t quantized, shared;
     double q_ref2, q_err2; /* sums over the quantized pairs: reference^2, e^2 */
 } counts;
@@ -150,8 +150,17 @@ static cJSON *tensor_json(const slm_tdiff *t, counts *c)
     } else {
         c->paired++;
         c->how[t->how]++;
-        bool renamed = strcmp(a->name, b->name) != 0, retyped = a->dtype != b->dtype,
-             reshaped = !slm_tensor_same_shape(a, b) && !t->transposed;
+        bool fused = t->how == SLM_TP_FUSED;
+        bool renamed = strcmp(a->name, b->name) != 0 && !fused, retyped = a->dtype != b->dtype,
+             reshaped = !slm_tensor_same_shape(a, b) && !t->transposed && !fused;
+        if (fused) {
+            /* a part and its rows of the fused tensor on the other side */
+            const slm_tensor *part = a->nelem < b->nelem ? a : b;
+            cJSON_AddItemToArray(ch, cJSON_CreateString("fused"));
+            cJSON *r = cJSON_AddArrayToObject(o, "fused_rows");
+            cJSON_AddItemToArray(r, cJSON_CreateNumber((double)t->fused_row0));
+            cJSON_AddItemToArray(r, cJSON_CreateNumber((double)(t->fused_row0 + (part->ndim ? part->shape[0] : 0))));
+        }
         if (renamed)
             cJSON_AddItemToArray(ch, cJSON_CreateString("renamed")), c->renamed++;
         if (retyped)
@@ -296,7 +305,7 @@ static cJSON *build(const char *pa, const slm_model *a, const char *pb, const sl
     cJSON *facts = facts_json(fa, fb, &fc, &fadd, &frm);
     cJSON *s = cJSON_CreateObject();
     cJSON_AddNumberToObject(s, "paired", (double)c.paired);
-    for (int h = 0; h < 4; h++) {
+    for (int h = 0; h < SLM_TP__COUNT; h++) {
         char k[32];
         snprintf(k, sizeof k, "by_%s", slm_tpair_how_name((slm_tpair_how)h));
         cJSON_AddNumberToObject(s, k, (double)c.how[h]);
@@ -326,7 +335,7 @@ static cJSON *build(const char *pa, const slm_model *a, const char *pb, const sl
         out_add_metric(q, "rel_rmse", c.q_ref2 > 0 ? sqrt(c.q_err2 / c.q_ref2) : NAN);
     cJSON_AddItemToObject(s, "only_in_a", one_side_json(td, true));
     cJSON_AddItemToObject(s, "only_in_b", one_side_json(td, false));
-    bool same = c.identical == c.paired && !c.added && !c.removed && !c.renamed && !c.quantized && !c.shared && !fc &&
+    bool same = c.identical == c.paired && !c.how[SLM_TP_FUSED] && !c.added && !c.removed && !c.renamed && !c.quantized && !c.shared && !fc &&
                 !fadd && !frm;
     cJSON_AddBoolToObject(doc, "same", same);
     cJSON_AddItemToObject(doc, "summary", s);
@@ -432,7 +441,11 @@ static void print_tensor(const cJSON *t, int w)
         printf("  + %-*s  %s %s\n", w, b, ab_str(t, "dtype", "b", s1, sizeof s1), ab_str(t, "shape", "b", s2, sizeof s2));
         return;
     }
-    if (has_change(t, "renamed"))
+    const cJSON *fr = cJSON_GetObjectItemCaseSensitive(t, "fused_rows");
+    if (fr)
+        printf("  ~ %s -> %s[%.0f:%.0f] (a part of a fused tensor)", a, b, cJSON_GetArrayItem(fr, 0)->valuedouble,
+               cJSON_GetArrayItem(fr, 1)->valuedouble);
+    else if (has_change(t, "renamed"))
         printf("  ~ %s -> %s (paired by %s)", a, b, out_jstr(t, "pairing"));
     else
         printf("  ~ %-*s", w, a);
@@ -476,9 +489,11 @@ static void print_text(const cJSON *doc, int top)
     print_side("+++", cJSON_GetObjectItemCaseSensitive(doc, "b"));
     const cJSON *s = cJSON_GetObjectItemCaseSensitive(doc, "summary");
     printf("\ntensors: %.0f paired (%.0f by name, %.0f by name behind a prefix, %.0f by identical bytes, %.0f by "
-           "content), %.0f removed, %.0f added\n",
-           out_jnum(s, "paired"), out_jnum(s, "by_name"), out_jnum(s, "by_suffix"), out_jnum(s, "by_hash"), out_jnum(s, "by_content"),
-           out_jnum(s, "removed"), out_jnum(s, "added"));
+           "content",
+           out_jnum(s, "paired"), out_jnum(s, "by_name"), out_jnum(s, "by_suffix"), out_jnum(s, "by_hash"), out_jnum(s, "by_content"));
+    if (out_jnum(s, "by_fused"))
+        printf(", %.0f as parts of a fused tensor", out_jnum(s, "by_fused"));
+    printf("), %.0f removed, %.0f added\n", out_jnum(s, "removed"), out_jnum(s, "added"));
     printf("content: %.0f identical, %.0f equal values in other bytes, %.0f changed, %.0f not comparable; "
            "%.0f renamed, %.0f re-typed, %.0f re-shaped, %.0f transposed\n",
            out_jnum(s, "identical"), out_jnum(s, "equal"), out_jnum(s, "changed"), out_jnum(s, "unknown"), out_jnum(s, "renamed"),

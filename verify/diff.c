@@ -11,8 +11,8 @@
 
 const char *slm_tpair_how_name(slm_tpair_how h)
 {
-    static const char *const names[] = {"name", "suffix", "hash", "content"};
-    return (unsigned)h < 4 ? names[h] : "?";
+    static const char *const names[SLM_TP__COUNT] = {"name", "suffix", "hash", "content", "fused"};
+    return (unsigned)h < SLM_TP__COUNT ? names[h] : "?";
 }
 
 bool slm_tensor_hash(const slm_tensor *t, XXH128_hash_t *h)
@@ -59,9 +59,10 @@ static void load(const slm_tensor *t, uint64_t first, uint64_t stride, uint64_t 
     }
 }
 
-/* e = B - A over every element (B read as A's transpose when TR). */
-static uint64_t compare_values(const slm_tensor *a, const slm_tensor *b, bool tr, slm_qerr *acc, double *va,
-                               double *vb, float *tmp)
+/* e = B - A over every element (B read as A's transpose when TR; else from
+ * element BOFF on: a part of a fused tensor). */
+static uint64_t compare_values(const slm_tensor *a, const slm_tensor *b, bool tr, uint64_t boff, slm_qerr *acc,
+                               double *va, double *vb, float *tmp)
 {
     uint64_t differ = 0;
     uint64_t rows = tr ? a->shape[0] : 1, cols = tr ? a->shape[1] : a->nelem;
@@ -72,7 +73,7 @@ static uint64_t compare_values(const slm_tensor *a, const slm_tensor *b, bool tr
             if (tr) /* row r of A is column r of B */
                 load(b, c0 * rows + r, rows, n, vb, tmp);
             else
-                load(b, c0, 1, n, vb, tmp);
+                load(b, boff + c0, 1, n, vb, tmp);
             slm_qerr_add_f64(acc, vb, va, n);
             for (uint64_t i = 0; i < n; i++)
                 differ += !(va[i] == vb[i] || (isnan(va[i]) && isnan(vb[i])));
@@ -237,6 +238,59 @@ static int pair_shared(pairing *P, bool side_a)
     return 0;
 }
 
+/* Rows (extent of axis 0) of a tensor, 0 for a scalar. */
+static uint64_t rows_of(const slm_tensor *t)
+{
+    return t->ndim ? t->shape[0] : 0;
+}
+
+/* Does PART fit as rows of FUSED: same dtype kind, same extents past axis 0? */
+static bool part_fits(const slm_tensor *part, const slm_tensor *fused)
+{
+    if (part->ndim != fused->ndim || !part->ndim || !numeric(part) || !numeric(fused))
+        return false;
+    for (size_t d = 1; d < part->ndim; d++)
+        if (part->shape[d] != fused->shape[d])
+            return false;
+    return true;
+}
+
+/* Free tensors of one side (FUSED_A: of A) named as a fused module's, whose
+ * parts are free on the other side and add up to their rows: one pair per
+ * part, at its rows. */
+static int pair_fused(pairing *P, bool fused_a)
+{
+    side *fs = fused_a ? &P->A : &P->B, *ps = fused_a ? &P->B : &P->A;
+    for (size_t i = 0; i < fs->m->n; i++) {
+        const slm_tensor *f = &fs->m->t[i];
+        char *names[3];
+        size_t np = fs->used[i] ? 0 : slm_fused_part_names(f->name, names);
+        if (!np)
+            continue;
+        const slm_tensor *parts[3] = {0};
+        uint64_t total = 0;
+        bool ok = true;
+        for (size_t k = 0; k < np; k++) {
+            parts[k] = slm_model_find(ps->m, names[k]);
+            ok = ok && parts[k] && !ps->used[parts[k] - ps->m->t] && part_fits(parts[k], f);
+            if (ok)
+                total += rows_of(parts[k]);
+            free(names[k]);
+        }
+        if (!ok || total != rows_of(f))
+            continue;
+        uint64_t row = 0;
+        for (size_t k = 0; k < np; k++) {
+            size_t ip = (size_t)(parts[k] - ps->m->t);
+            if (!pair(P, fused_a ? i : ip, fused_a ? ip : i, SLM_TP_FUSED, NAN, false))
+                return ENOMEM;
+            P->out->v[P->out->n - 1].fused_row0 = row;
+            row += rows_of(parts[k]);
+        }
+    }
+    return 0;
+}
+
 static int pair_all(pairing *P)
 {
     const slm_model *a = P->A.m, *b = P->B.m;
@@ -258,6 +312,8 @@ static int pair_all(pairing *P)
             !pair(P, i, (size_t)j, SLM_TP_SUFFIX, NAN, false))
             return ENOMEM;
     }
+    if (pair_fused(P, true) || pair_fused(P, false))
+        return ENOMEM;
     for (size_t i = 0; i < a->n; i++) {
         if (P->A.used[i] || !P->A.hashed[i] || a->t[i].nbytes == 0)
             continue;
@@ -362,6 +418,23 @@ int slm_diff_tensors(const slm_model *a, const slm_model *b, slm_progress_fn fn,
         }
         if (!t->a || !t->b || t->quantized || t->shared_with)
             continue;
+        if (t->how == SLM_TP_FUSED) { /* the part (A's or B's) against its rows of the fused tensor */
+            bool part_a = t->a->nelem < t->b->nelem;
+            const slm_tensor *part = part_a ? t->a : t->b, *whole = part_a ? t->b : t->a;
+            uint64_t off = t->fused_row0 * (part->nelem / rows_of(part));
+            uint64_t esz = slm_dtype_info_of(whole->dtype)->bits / 8;
+            t->identical = part->dtype == whole->dtype && esz && part->data && whole->data &&
+                           memcmp(part->data, whole->data + off * esz, (size_t)part->nbytes) == 0;
+            slm_qerr acc;
+            slm_qerr_init(&acc);
+            /* e = B - A: with B the fused tensor, B's part; with A the fused one, the sign flips */
+            t->differing = compare_values(part, whole, false, off, &acc, va, vb, tmp);
+            t->m = slm_qerr_metrics(&acc);
+            t->compared = true;
+            t->floats = slm_dtype_info_of(part->dtype)->kind == SLM_KIND_FLOAT &&
+                        slm_dtype_info_of(whole->dtype)->kind == SLM_KIND_FLOAT;
+            continue;
+        }
         t->identical = t->hashed_a && t->hashed_b && t->a->dtype == t->b->dtype && slm_tensor_same_shape(t->a, t->b) &&
                        t->a->nbytes == t->b->nbytes && XXH128_isEqual(t->ha, t->hb);
         if (t->identical || !numeric(t->a) || !numeric(t->b) || t->a->nelem != t->b->nelem)
@@ -372,7 +445,7 @@ int slm_diff_tensors(const slm_model *a, const slm_model *b, slm_progress_fn fn,
             t->transposed = sampled_corr(t->a, t->b, true) > sampled_corr(t->a, t->b, false);
         slm_qerr acc;
         slm_qerr_init(&acc);
-        t->differing = compare_values(t->a, t->b, t->transposed, &acc, va, vb, tmp);
+        t->differing = compare_values(t->a, t->b, t->transposed, 0, &acc, va, vb, tmp);
         t->m = slm_qerr_metrics(&acc);
         t->compared = true;
         t->floats = slm_dtype_info_of(t->a->dtype)->kind == SLM_KIND_FLOAT &&

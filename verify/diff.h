@@ -5,8 +5,11 @@
  *   2. suffix:  one name is the other behind a module prefix, at a '.'
  *               boundary ("m.model.norm.weight" and "model.norm.weight"),
  *               when exactly one tensor on each side fits;
- *   3. hash:    the same bytes (XXH3-128) under another name: a rename;
- *   4. content: among the tensors still free with as many elements and the
+ *   3. fused:   a tensor of a fused module (c_attn, qkv_proj, gate_up_proj;
+ *               qcompare.h's table) with its parts on the other side, free,
+ *               whose rows add up to its rows: each part paired with its rows;
+ *   4. hash:    the same bytes (XXH3-128) under another name: a rename;
+ *   5. content: among the tensors still free with as many elements and the
  *               same shape (or, for matrices, the transposed one), the one
  *               whose sampled values correlate best (cosine >= 0.9, and
  *               clearly ahead of the next best).
@@ -37,7 +40,8 @@
 #include "manifest.h"
 #include "qcompare.h"
 
-typedef enum slm_tpair_how { SLM_TP_NAME, SLM_TP_SUFFIX, SLM_TP_HASH, SLM_TP_CONTENT } slm_tpair_how;
+typedef enum slm_tpair_how { SLM_TP_NAME, SLM_TP_SUFFIX, SLM_TP_HASH, SLM_TP_CONTENT, SLM_TP_FUSED } slm_tpair_how;
+#define SLM_TP__COUNT 5
 const char *slm_tpair_how_name(slm_tpair_how h);
 
 /* A quantized weight in a diff: one side holds it (MatMulNBits, blocked
@@ -63,6 +67,7 @@ typedef struct slm_tdiff {
      * exporter's deduplication).  The other side's tensor is a or b. */
     const slm_tensor *shared_with;
     slm_tpair_how how;
+    uint64_t fused_row0;     /* FUSED: the part's rows begin here in the fused tensor (its other side) */
     double score;            /* content pairing: sampled cosine of the pick */
     bool transposed;         /* B holds A's transpose (matrices) */
     bool identical;          /* same dtype, shape and bytes */

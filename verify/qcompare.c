@@ -227,6 +227,24 @@ static char *replace_token(const char *s, const char *tok, const char *with)
     return slm_strdupf("%.*s%s%s", (int)(p - s), s, with, p + strlen(tok));
 }
 
+size_t slm_fused_part_names(const char *name, char *parts[3])
+{
+    for (size_t f = 0; f < sizeof FUSED / sizeof FUSED[0]; f++) {
+        if (!strstr(name, FUSED[f].token))
+            continue;
+        int i;
+        for (i = 0; i < FUSED[f].n; i++)
+            if (!(parts[i] = replace_token(name, FUSED[f].token, FUSED[f].parts[i])))
+                break;
+        if (i == FUSED[f].n)
+            return (size_t)i;
+        while (i-- > 0)
+            free(parts[i]);
+        return 0;
+    }
+    return 0;
+}
+
 /* Returns true when Q was handled (split or reported). */
 static bool pair_split(pairer *P, size_t qi, const char *base)
 {
