@@ -546,24 +546,11 @@ static const char *onnx_domain(const char *d)
     return d && *d ? d : "ai.onnx";
 }
 
+/* The whole type (sequence, optional, map, ...), as inspect prints it. */
 static char *value_type(const slm_onnx_value *v)
 {
     char buf[512];
-    size_t n = (size_t)snprintf(buf, sizeof buf, "%s",
-                                v->is_tensor ? slm_dtype_name(slm_dtype_from_onnx(v->elem_type)) : "non-tensor");
-    if (v->has_shape) {
-        n += (size_t)snprintf(buf + n, n < sizeof buf ? sizeof buf - n : 0, " [");
-        for (size_t i = 0; i < v->ndim && n < sizeof buf; i++) {
-            if (v->dim_param && v->dim_param[i])
-                n += (size_t)snprintf(buf + n, sizeof buf - n, "%s%s", i ? ", " : "", v->dim_param[i]);
-            else if (v->dim[i] >= 0)
-                n += (size_t)snprintf(buf + n, sizeof buf - n, "%s%lld", i ? ", " : "", (long long)v->dim[i]);
-            else
-                n += (size_t)snprintf(buf + n, sizeof buf - n, "%s?", i ? ", " : "");
-        }
-        if (n < sizeof buf)
-            snprintf(buf + n, sizeof buf - n, "]");
-    }
+    slm_onnx_type_str(buf, sizeof buf, v->type);
     return strdup(buf);
 }
 

@@ -15,6 +15,8 @@ PY=$(command -v /usr/bin/python3) || skip "no /usr/bin/python3"
 "$PY" -c 'import onnx, numpy' 2>/dev/null || skip "python3-onnx and python3-numpy are needed"
 Q=$CORPUS/qwen2
 EX=$SRC/examples/tiny-qwen2
+SCHEMA=$SRC/spec/schema/diff.schema.json
+check_schema() { ok; "$PY" "$SRC/tests/tools/check_schema.py" "$SCHEMA" "$1" >"$TMP/schema.log" 2>&1 || fail "schema: $(cat "$TMP/schema.log")"; }
 
 check_quant() { # diff.json truth.json variant side
     "$PY" - "$@" <<'PY'
@@ -76,24 +78,28 @@ PY
 for v in model_q4.onnx model_q4f16.onnx; do
     expect_rc 1 "$BIN" diff --json "$Q/hf_fp16" "$Q/onnx/$v"
     cp "$TMP/out" "$TMP/$v.json"
+    check_schema "$TMP/$v.json"
     ok
     check_quant "$TMP/$v.json" "$Q/truth.json" "$v" b || fail "diff hf_fp16 $v disagrees with truth.json"
 done
 for v in mlc_q4f16_1 mlc_q4f32_1; do
     expect_rc 1 "$BIN" diff --json "$Q/hf_fp16" "$Q/$v"
     cp "$TMP/out" "$TMP/$v.json"
+    check_schema "$TMP/$v.json"
     ok
     check_quant "$TMP/$v.json" "$Q/$v/truth.json" "$v" b || fail "diff hf_fp16 $v disagrees with $v/truth.json"
 done
 # The other direction: the quantized side is A.
 expect_rc 1 "$BIN" diff --json "$Q/onnx/model_q4.onnx" "$Q/hf_fp16"
 cp "$TMP/out" "$TMP/rev.json"
+check_schema "$TMP/rev.json"
 ok
 check_quant "$TMP/rev.json" "$Q/truth.json" model_q4.onnx a || fail "diff model_q4.onnx hf_fp16 disagrees with truth.json"
 
 # Checkpoint against its fp32 export: what A holds and B does not show.
 expect_rc 1 "$BIN" diff --json "$Q/hf_fp16" "$Q/onnx/model.onnx"
 cp "$TMP/out" "$TMP/x.json"
+check_schema "$TMP/x.json"
 "$PY" - "$TMP/x.json" "$Q/hf_fp16" "$Q/onnx/model.onnx" >"$TMP/r" 2>&1 <<'PY' || fail "checkpoint vs export: $(cat "$TMP/r")"
 import glob, json, os, struct, sys
 import numpy as np, onnx
@@ -153,6 +159,7 @@ js = json.dumps(out).encode(); js += b" " * (-len(js) % 8)
 open(sys.argv[2], "wb").write(struct.pack("<Q", len(js)) + js + blob)
 PY
 expect_rc 1 "$BIN" diff --json "$TMP/drop.safetensors" "$Q/onnx/model_q4.onnx"
+check_schema "$TMP/out"
 "$PY" - "$TMP/out" "$Q/truth.json" >"$TMP/r" 2>&1 <<'PY' || fail "unpaired quantized weight: $(cat "$TMP/r")"
 import json, sys
 doc, truth = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
