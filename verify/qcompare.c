@@ -13,6 +13,16 @@ const char *slm_qpair_how_name(slm_qpair_how h)
     return (unsigned)h < 4 ? names[h] : "?";
 }
 
+const char *slm_qweight_format(const slm_qweight *q)
+{
+    switch (q->layout) {
+    case SLM_QL_MATMULNBITS: return "MatMulNBits";
+    case SLM_QL_DQL_BLOCKED: return "DequantizeLinear";
+    case SLM_QL_MLC_GROUP: return q->scales && q->scales->dtype == SLM_DT_F32 ? "q4f32_1" : "q4f16_1";
+    }
+    return "?";
+}
+
 typedef struct pairer {
     const slm_model *qm, *rm;
     const char *qfile;
@@ -215,6 +225,24 @@ static char *replace_token(const char *s, const char *tok, const char *with)
     if (!p)
         return NULL;
     return slm_strdupf("%.*s%s%s", (int)(p - s), s, with, p + strlen(tok));
+}
+
+size_t slm_fused_part_names(const char *name, char *parts[3])
+{
+    for (size_t f = 0; f < sizeof FUSED / sizeof FUSED[0]; f++) {
+        if (!strstr(name, FUSED[f].token))
+            continue;
+        int i;
+        for (i = 0; i < FUSED[f].n; i++)
+            if (!(parts[i] = replace_token(name, FUSED[f].token, FUSED[f].parts[i])))
+                break;
+        if (i == FUSED[f].n)
+            return (size_t)i;
+        while (i-- > 0)
+            free(parts[i]);
+        return 0;
+    }
+    return 0;
 }
 
 /* Returns true when Q was handled (split or reported). */

@@ -16,6 +16,18 @@
 
 #include "verify.h"
 
+/* The weight's format as people name it: MatMulNBits, DequantizeLinear,
+ * q4f16_1, q4f32_1. */
+const char *slm_qweight_format(const slm_qweight *q);
+
+/* When NAME holds a fused module's token (c_attn or qkv_proj -> q_proj,
+ * k_proj, v_proj; gate_up_proj -> gate_proj, up_proj): the names of its
+ * parts in order (NAME with the token replaced, malloc'd, into PARTS[3]) and
+ * their count; 0 when NAME is not fused or memory runs out.  The pairing of
+ * quantized weights splits by the same table; diff splits unquantized fused
+ * tensors (an MLC c_attn.bias) by it. */
+size_t slm_fused_part_names(const char *name, char *parts[3]);
+
 typedef enum slm_qpair_how { SLM_QP_MAP, SLM_QP_NAME, SLM_QP_SPLIT, SLM_QP_CONTENT } slm_qpair_how;
 const char *slm_qpair_how_name(slm_qpair_how h);
 
