@@ -520,7 +520,8 @@ int cmd_diff(int argc, char **argv)
     while ((c = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
         switch (c) {
         case O_DIFFABLE: diffable = true; break;
-        case O_ALL: all = true; break;
+        case O_ALL:
+        case OUT_O_ALL: all = true; out_set_show_all(true); break;
         case O_TOP:
             if (!out_parse_long(optarg, 0, 1000000, &top))
                 return usage_error("diff", "--top takes a count, not '%s'", optarg);

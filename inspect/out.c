@@ -9,30 +9,6 @@
 #include <time.h>
 #include <unistd.h>
 
-void out_findings_text(FILE *f, const slm_diag *d)
-{
-    const char *file = NULL;
-    for (size_t i = 0; i < d->n; i++) {
-        const slm_finding *x = &d->v[i];
-        const slm_rule *r = slm_rule_get(x->rule);
-        const char *xf = x->file ? x->file : "-";
-        if (!file || strcmp(file, xf) != 0) {
-            fprintf(f, "%s%s\n", file ? "\n" : "", xf);
-            file = xf;
-        }
-        fprintf(f, "  %-7s %s", slm_severity_name(x->severity), r->id);
-        if (x->offset >= 0)
-            fprintf(f, " @%lld", (long long)x->offset);
-        if (x->path)
-            fprintf(f, " %s", x->path);
-        fprintf(f, ": %s\n", x->message ? x->message : r->title);
-        fprintf(f, "          %s; fix: %s\n", r->title, r->help);
-    }
-    if (d->dropped)
-        fprintf(f, "\n(%zu more findings not shown: at most %d per rule are kept)\n", d->dropped,
-                SLM_DIAG_MAX_KEEP);
-}
-
 cJSON *out_doc(const char *command)
 {
     cJSON *doc = cJSON_CreateObject();
@@ -86,6 +62,9 @@ int out_parse_opt(out_opts *o, int c, const char *arg, const char *cmd)
         return 0;
     case 'q':
         o->quiet = true;
+        return 0;
+    case OUT_O_ALL:
+        out_set_show_all(true);
         return 0;
     }
     return -1;
