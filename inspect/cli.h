@@ -52,6 +52,10 @@ void out_add_metric(cJSON *o, const char *key, double v);
  * wrote: "inf"/"-inf" as infinities), NaN otherwise; a string, or NULL. */
 double out_jnum(const cJSON *o, const char *k);
 const char *out_jstr(const cJSON *o, const char *k);
+/* Nothing to check: no file the rules read (NFILES 0) and no finding but
+ * IO-001 (entries that cannot be read: dangling links, link loops).  A
+ * mistyped path in a release gate must not pass: the commands exit 2. */
+bool out_nothing_to_check(size_t nfiles, const slm_diag *d);
 /* Why a PATH given could not be read (slm_verify_path's errno value). */
 const char *out_unreadable(int e);
 

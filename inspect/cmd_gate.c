@@ -198,6 +198,10 @@ int cmd_gate(int argc, char **argv)
     if (e) {
         fprintf(stderr, "slminspect gate: %s: %s\n", path, out_unreadable(e));
         rc = EXIT_USAGE;
+    } else if (out_nothing_to_check(files, &s.d)) {
+        fprintf(stderr, "slminspect gate: %s: nothing to check: no file slminspect reads (safetensors, ONNX, MLC, "
+                        "wasm, config.json ...)\n", path);
+        rc = EXIT_USAGE;
     }
     cJSON_AddNumberToObject(s.o, "files", (double)files);
     step_end(&s, steps, &all, (slm_severity)fail_at);

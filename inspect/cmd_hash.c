@@ -119,6 +119,16 @@ static int do_check(const char *manifest, const char *root, slm_manifest_opts *m
         slm_diag_free(&d);
         return EXIT_USAGE;
     }
+    if (st.files == 0 && out_nothing_to_check(0, &d)) {
+        fprintf(stderr, "slminspect hash: %s: nothing to check: the manifest lists no file\n", manifest);
+        if (fmt == OUT_SARIF) {
+            cJSON *log = out_sarif(&d);
+            out_sarif_unsuccessful(log, "nothing to check: the manifest lists no file");
+            out_print_json(log);
+        }
+        slm_diag_free(&d);
+        return EXIT_USAGE;
+    }
     if (fmt == OUT_SARIF) {
         out_print_json(out_sarif(&d));
     } else if (fmt == OUT_JSON) {
@@ -139,6 +149,19 @@ static int do_check(const char *manifest, const char *root, slm_manifest_opts *m
     int rc = out_exit_code(&d, fail_at);
     slm_diag_free(&d);
     return rc;
+}
+
+/* Files of a kind slminspect reads in manifest DOC (not "unknown", not a
+ * JSON document of no known kind). */
+static size_t model_files(const cJSON *doc)
+{
+    size_t n = 0;
+    const cJSON *f;
+    cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(doc, "files")) {
+        const char *k = out_jstr(f, "kind");
+        n += k && strcmp(k, "unknown") != 0 && strcmp(k, "json") != 0;
+    }
+    return n;
 }
 
 static int do_make(char **paths, size_t n, const char *out, slm_manifest_opts *mo, bool quiet, slm_severity fail_at)
@@ -163,6 +186,13 @@ static int do_make(char **paths, size_t n, const char *out, slm_manifest_opts *m
     slm_diag_sort(&d);
     if (!quiet && d.n)
         out_findings_text(stderr, &d);
+    if (!model_files(doc)) {
+        fprintf(stderr, "slminspect hash: nothing to hash: %s no file slminspect reads (safetensors, ONNX, MLC, "
+                        "wasm, config.json ...); no manifest written\n", n > 1 ? "the PATHs hold" : "PATH holds");
+        cJSON_Delete(doc);
+        slm_diag_free(&d);
+        return EXIT_USAGE;
+    }
     e = write_manifest(doc, out);
     cJSON_Delete(doc);
     if (e) {

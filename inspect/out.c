@@ -109,6 +109,16 @@ const char *out_jstr(const cJSON *o, const char *k)
     return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
+bool out_nothing_to_check(size_t nfiles, const slm_diag *d)
+{
+    if (nfiles)
+        return false;
+    for (size_t i = 0; i < d->n; i++)
+        if (d->v[i].rule != SLM_R_IO_001)
+            return false;
+    return d->dropped == 0;
+}
+
 const char *out_unreadable(int e)
 {
     return e == ENOTSUP ? "not a file kind slminspect reads" : strerror(e);
