@@ -31,8 +31,10 @@ static void help(void)
            "  --runtime SPEC       the runtime the artifacts will be loaded with, e.g.\n"
            "                       @mlc-ai/web-llm@0.2.79 (default: read from a package.json,\n"
            "                       import map or HTML page beside the artifacts)\n"
-           "  -j, --jobs N         verify N paths at a time (default: the number of CPUs);\n"
+           "  -j, --jobs N         verify N paths at a time (default: the number of CPUs), or\n"
+           "                       with one path, read the tensors of --stats on N threads;\n"
            "                       the output is the same, in argument order, whatever N\n"
+           "  --all                list every finding (text folds repeated ones and counts infos)\n"
            "  -q, --quiet          print nothing; the exit status tells\n\n"
            "Exit status: 0 clean, 1 findings at or above the failing severity, 2 usage\n"
            "error or unreadable input.  'slminspect rules' lists every rule.\n");
@@ -137,6 +139,8 @@ int cmd_verify(int argc, char **argv)
         return usage_error("verify", "out of memory");
     pool P = {jv, n, 0, PTHREAD_MUTEX_INITIALIZER, &pr};
     unsigned threads = slm_parallel_threads((unsigned)jobs, n);
+    /* the threads go to the paths, or, with one path at a time, to its tensors (--stats) */
+    vo.jobs = threads > 1 ? 1 : (unsigned)jobs;
     for (size_t i = 0; i < n; i++) {
         jv[i].path = argv[optind + (int)i];
         jv[i].vo = vo;
