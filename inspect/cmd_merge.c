@@ -39,6 +39,7 @@ static void help(void)
            "  --strict             warnings fail too (same as --fail-on warning)\n"
            "  --fail-on SEVERITY   error (default), warning or info: the least severe finding\n"
            "                       that makes the exit status 1\n"
+           "  --all                list every finding (text folds repeated ones and counts infos)\n"
            "  -q, --quiet          print nothing; the exit status tells\n\n"
            "Exit status: 0 clean, 1 findings at or above the failing severity (those of the\n"
            "reports and the problems with them), 2 usage error or a REPORT that cannot be read\n"

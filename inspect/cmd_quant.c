@@ -41,6 +41,7 @@ static void help(void)
            "  --html FILE          write a self-contained HTML report (charts, table) to FILE\n"
            "  --strict             warnings fail too (same as --fail-on warning)\n"
            "  --fail-on SEVERITY   error (default), warning or info\n"
+           "  --all                list every finding (text folds repeated ones and counts infos)\n"
            "  -q, --quiet          print nothing; the exit status tells\n\n"
            "Exit status: 0 clean, 1 findings at or above the failing severity (a gate missed),\n"
            "2 usage error or unreadable input.\n",

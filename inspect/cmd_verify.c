@@ -37,7 +37,8 @@ static void help(void)
            "  --all                list every finding (text folds repeated ones and counts infos)\n"
            "  -q, --quiet          print nothing; the exit status tells\n\n"
            "Exit status: 0 clean, 1 findings at or above the failing severity, 2 usage\n"
-           "error or unreadable input.  'slminspect rules' lists every rule.\n");
+           "error, unreadable input or nothing to check (no file slminspect reads).\n"
+           "'slminspect rules' lists every rule.\n");
 }
 
 /* The files the rules read, for the summary line and --json. */
