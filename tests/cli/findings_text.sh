@@ -94,6 +94,16 @@ expect_rc 1 "$BIN" verify --json "$TMP/lib.wasm"
 json_rules "$TMP/out" >"$TMP/rules"
 ok; [ "$(cat "$TMP/rules")" = "IO-002 1" ] || fail "wasm pointer: $(cat "$TMP/rules")"
 
+# an ONNX model whose external data is a pointer: IO-002 on the data file,
+# the out-of-range tensors folded under it
+E=$TMP/ext
+mkdir -p "$E"
+cp "$CORPUS/qwen2/onnx/model_q4_ext.onnx" "$E/"
+lfs_pointer "$CORPUS/qwen2/onnx/model_q4_ext.onnx_data" "$E/model_q4_ext.onnx_data"
+expect_rc 1 "$BIN" verify "$E"
+expect_grep "IO-002 $E/model_q4_ext.onnx_data @0: this is a git-lfs pointer" "$TMP/out"
+expect_grep 'ONNX-063 x33: external data range outside its file (see IO-002 above)' "$TMP/out"
+
 # xet_annex: XetHub's git-xet pointer, a git-annex pointer line (unlocked
 # file) and a dangling git-annex symlink (locked file, content not fetched)
 X=$TMP/xa
