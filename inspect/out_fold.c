@@ -13,6 +13,7 @@
  * JSON and SARIF never fold: they hold every finding. */
 #include "cli.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -118,6 +119,45 @@ static void print_group(FILE *f, const slm_diag *d, const size_t *idx, size_t n,
     fprintf(f, "          fix: %s\n", r->help);
 }
 
+static int by_rule(const void *x, const void *y, void *arg)
+{
+    const slm_finding *v = arg;
+    size_t a = *(const size_t *)x, b = *(const size_t *)y;
+    if (v[a].rule != v[b].rule)
+        return v[a].rule < v[b].rule ? -1 : 1;
+    return (a > b) - (a < b);
+}
+
+static int by_value(const void *x, const void *y)
+{
+    size_t a = ((const size_t *)x)[1], b = ((const size_t *)y)[1];
+    return (a > b) - (a < b);
+}
+
+/* The start (in IDX) of each run of one rule, ordered by the run's first
+ * finding; SIZE_MAX-terminated, malloc'd (NULL when memory runs out). */
+static size_t *first_of_runs(const size_t *idx, size_t m, const slm_diag *d)
+{
+    size_t (*runs)[2] = malloc((m + 1) * sizeof *runs), nr = 0;
+    size_t *out = malloc((m + 1) * sizeof *out);
+    if (!runs || !out) {
+        free(runs);
+        free(out);
+        return NULL;
+    }
+    for (size_t a = 0; a < m; a++)
+        if (a == 0 || d->v[idx[a]].rule != d->v[idx[a - 1]].rule) {
+            runs[nr][0] = a;
+            runs[nr++][1] = idx[a];
+        }
+    qsort(runs, nr, sizeof *runs, by_value);
+    for (size_t r = 0; r < nr; r++)
+        out[r] = runs[r][0];
+    out[nr] = SIZE_MAX;
+    free(runs);
+    return out;
+}
+
 static void print_folded(FILE *f, const slm_diag *d)
 {
     bool present[NCAUSES] = {false};
@@ -156,42 +196,45 @@ static void print_folded(FILE *f, const slm_diag *d)
             fprintf(f, "          %zu more (--all, or --json)\n", shown - 2 * FOLD_SHOW);
         printed = true;
     }
-    /* File by file (D is sorted by file), rule by rule in order of first finding. */
+    /* File by file (D is sorted by file), rule by rule in order of first
+     * finding: the file's indexes sorted by (rule, index) make each rule's
+     * findings one run, in O(n log n). */
     for (size_t i = 0; i < d->n;) {
-        size_t end = i;
+        size_t end = i, m = 0;
         while (end < d->n && same_file(&d->v[end], &d->v[i]))
             end++;
-        bool header = false;
-        for (size_t a = i; a < end; a++) {
-            if (done[a] || d->v[a].severity == SLM_INFO)
-                continue;
-            size_t n = 0;
-            for (size_t b = a; b < end; b++)
-                if (!done[b] && d->v[b].rule == d->v[a].rule) {
-                    idx[n++] = b;
-                    done[b] = true;
-                }
-            if (!header) {
+        for (size_t a = i; a < end; a++)
+            if (!done[a] && d->v[a].severity != SLM_INFO)
+                idx[m++] = a;
+        qsort_r(idx, m, sizeof *idx, by_rule, d->v);
+        /* runs in order of their first finding */
+        size_t *first = first_of_runs(idx, m, d);
+        for (size_t r = 0; first && first[r] != SIZE_MAX; r++) {
+            size_t a = first[r], n = 1;
+            while (a + n < m && d->v[idx[a + n]].rule == d->v[idx[a]].rule)
+                n++;
+            if (r == 0)
                 fprintf(f, "%s%s\n", printed ? "\n" : "", d->v[i].file ? d->v[i].file : "-");
-                header = printed = true;
-            }
-            print_group(f, d, idx, n, explained_by(d, present, d->v[a].rule));
+            printed = true;
+            print_group(f, d, idx + a, n, explained_by(d, present, d->v[idx[a]].rule));
         }
+        free(first);
         i = end;
     }
-    if (ninfo) { /* one line per rule, over every file */
+    if (ninfo) { /* one line per rule, over every file, in order of first finding */
+        static size_t per_rule[SLM_R__COUNT]; /* the command's one thread prints */
+        memset(per_rule, 0, sizeof per_rule);
+        for (size_t a = 0; a < d->n; a++)
+            if (!done[a] && d->v[a].severity == SLM_INFO)
+                per_rule[d->v[a].rule]++;
         fprintf(f, "%s%zu info(s), not listed (--all lists them):", printed ? "\n" : "", ninfo);
         for (size_t a = 0; a < d->n; a++) {
-            if (done[a] || d->v[a].severity != SLM_INFO)
+            slm_rule_id id = d->v[a].rule;
+            if (done[a] || d->v[a].severity != SLM_INFO || !per_rule[id])
                 continue;
-            size_t n = 0;
-            for (size_t b = a; b < d->n; b++)
-                if (!done[b] && d->v[b].rule == d->v[a].rule) {
-                    n++;
-                    done[b] = true;
-                }
-            const slm_rule *r = slm_rule_get(d->v[a].rule);
-            fprintf(f, "\n  %s x%zu: %s", r->id, n, r->title);
+            const slm_rule *r = slm_rule_get(id);
+            fprintf(f, "\n  %s x%zu: %s", r->id, per_rule[id], r->title);
+            per_rule[id] = 0;
         }
         fputc('\n', f);
     }
