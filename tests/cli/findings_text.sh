@@ -38,6 +38,16 @@ expect_rc 1 "$BIN" verify --json --target webllm --runtime $RT "$D"
 json_rules "$TMP/out" >"$TMP/rules"
 printf '%s\n' "TGT-002 1" "WEBLLM-001 242" "WEBLLM-003 25" "WEBLLM-009 1" "WEBLLM-011 1" "WEBLLM-013 1" >"$TMP/want"
 ok; diff -u "$TMP/want" "$TMP/rules" >&2 || fail "mixed_webllm: --json findings by rule differ"
+# merge of two reports: a verdict per report first, the same folding after
+"$BIN" verify --json --target webllm --runtime $RT "$D" >"$TMP/mixed.json"
+"$BIN" verify --json "$SRC/examples/tiny-qwen2" >"$TMP/example.json"
+expect_rc 1 "$BIN" merge "$TMP/example.json" "$TMP/mixed.json"
+ok; [ "$(sed -n 1,3p "$TMP/out")" = "reports:
+  $TMP/example.json (verify): 0 error(s), 0 warning(s), 2 info(s)
+  $TMP/mixed.json (verify): 271 error(s), 0 warning(s), 0 info(s)" ] || fail "merge: no verdict per report first: $(head -3 "$TMP/out")"
+lines=$(wc -l <"$TMP/out")
+ok; [ "$lines" -le 45 ] || fail "merge of the mixed folder: $lines lines"
+expect_grep 'WEBLLM-001 x242: .*(see WEBLLM-013 above)' "$TMP/out"
 # --all: every finding in text, one entry each (two lines each)
 expect_rc 1 "$BIN" verify --all --target webllm --runtime $RT "$D"
 n=$(grep -cE '^  error ' "$TMP/out")
