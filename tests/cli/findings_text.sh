@@ -104,6 +104,11 @@ expect_rc 1 "$BIN" verify --json "$TMP/lib.wasm"
 json_rules "$TMP/out" >"$TMP/rules"
 ok; [ "$(cat "$TMP/rules")" = "IO-002 1" ] || fail "wasm pointer: $(cat "$TMP/rules")"
 
+# hash of the pointer folder: the manifest would record pointers, not the model
+expect_rc 1 "$BIN" hash -o "$TMP/lfs.manifest.json" "$L"
+n=$(grep -c 'IO-002 .*git-lfs pointer' "$TMP/err")
+ok; [ "$n" = 4 ] || fail "hash of the lfs folder: $n IO-002 findings, expected 4"
+
 # an ONNX model whose external data is a pointer: IO-002 on the data file,
 # the out-of-range tensors folded under it
 E=$TMP/ext
