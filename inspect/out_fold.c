@@ -24,7 +24,7 @@ static const struct cause {
     slm_rule_id root;
     slm_rule_id evidence[MAX_EVIDENCE]; /* ends at the first 0 (IO-001 is never evidence) */
 } CAUSES[] = {
-    {SLM_R_IO_002, {SLM_R_ONNX_063, SLM_R_ONNX_064}}, /* external data that is a pointer */
+    {SLM_R_IO_002, {SLM_R_ONNX_063, SLM_R_ONNX_064, SLM_R_QT_008}}, /* external data, a reference that is a pointer */
     {SLM_R_WEBLLM_009, {0}},
     {SLM_R_WEBLLM_013,
      {SLM_R_WEBLLM_001, SLM_R_WEBLLM_002, SLM_R_WEBLLM_003, SLM_R_WEBLLM_004, SLM_R_WEBLLM_005, SLM_R_WEBLLM_007}},

@@ -104,6 +104,15 @@ expect_rc 1 "$BIN" verify --json "$TMP/lib.wasm"
 json_rules "$TMP/out" >"$TMP/rules"
 ok; [ "$(cat "$TMP/rules")" = "IO-002 1" ] || fail "wasm pointer: $(cat "$TMP/rules")"
 
+# quant with pointers: the quantized model, then the reference
+expect_rc 2 "$BIN" quant "$L/onnx/model_q4.onnx" --ref "$EX"
+expect_grep "IO-002 $L/onnx/model_q4.onnx @0: this is a git-lfs pointer" "$TMP/err"
+expect_rc 1 "$BIN" quant "$EX/onnx/model_q4.onnx" --ref "$L"
+expect_grep "IO-002 $L/model-00001-of-00002.safetensors @0: this is a git-lfs pointer" "$TMP/out"
+expect_grep 'QT-008 x14: .*(see IO-002 above)' "$TMP/out"
+expect_grep '^  overall: no tensor paired$' "$TMP/out"
+ok; ! grep -qi '\bnan\b' "$TMP/out" || fail "quant with a pointer reference prints nan"
+
 # hash of the pointer folder: the manifest would record pointers, not the model
 expect_rc 1 "$BIN" hash -o "$TMP/lfs.manifest.json" "$L"
 n=$(grep -c 'IO-002 .*git-lfs pointer' "$TMP/err")
