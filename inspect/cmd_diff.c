@@ -36,7 +36,7 @@ static void help(void)
            "                       PATH, its facts and tensors (name, dtype, shape, XXH3-128),\n"
            "                       one per line, sorted; with A and B, the lines of A's listing\n"
            "                       missing from B's ('- ') and of B's missing from A's ('+ ')\n"
-           "  --all                list identical tensors too\n"
+           "  --all                list identical tensors too, and every finding\n"
            "  --top N              tensors in the \"largest value changes\" list (default 10)\n"
            "  --fail-on SEVERITY   findings on opening A or B (error, the default, warning or\n"
            "                       info) that make the exit status 1 too\n"
@@ -687,7 +687,8 @@ int cmd_diff(int argc, char **argv)
     while ((c = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
         switch (c) {
         case O_DIFFABLE: diffable = true; break;
-        case O_ALL: all = true; break;
+        case O_ALL:
+        case OUT_O_ALL: all = true; out_set_show_all(true); break;
         case O_TOP:
             if (!out_parse_long(optarg, 0, 1000000, &top))
                 return usage_error("diff", "--top takes a count, not '%s'", optarg);
