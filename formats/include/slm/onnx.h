@@ -206,6 +206,8 @@ const slm_onnx_attr *slm_onnx_attr_find(const slm_onnx_node *n, const char *name
 /* The highest default-domain opset an IR version allows (spec/onnx_versions.tsv),
  * or -1 for an unknown IR version. */
 int64_t slm_onnx_max_opset_for_ir(int64_t ir);
+/* Does onnx's registry (spec/onnx_ops.tsv) have OP of DOM ("" default) at opset V? */
+bool slm_onnx_schema_exists(const char *dom, const char *op, int64_t v);
 /* A format-neutral view of an ONNX tensor (data NULL when not resolved). */
 slm_tensor slm_onnx_tensor_view(const slm_onnx_tensor *t);
 

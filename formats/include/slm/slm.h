@@ -15,6 +15,7 @@
 #include "slm/mlc.h"
 #include "slm/model.h"
 #include "slm/onnx.h"
+#include "slm/ort.h"
 #include "slm/quant.h"
 #include "slm/safetensors.h"
 #include "slm/tensor.h"
