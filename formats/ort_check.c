@@ -177,13 +177,21 @@ void slm_ort_check_kernel(const slm_onnx *o, const slm_onnx_graph *g, const slm_
 /* The opset version a node's domain resolves to: the last import of that
  * domain; onnxruntime adds the domains it registers when the model does not
  * import them (their newest version). */
-static int64_t default_opset(const slm_onnx *o)
+static int64_t default_opset_at(const slm_onnx *o, int64_t *at)
 {
     int64_t v = -1;
     for (size_t i = 0; i < o->nopset; i++)
-        if (!o->opset[i].domain[0] || strcmp(o->opset[i].domain, "ai.onnx") == 0)
+        if (!o->opset[i].domain[0] || strcmp(o->opset[i].domain, "ai.onnx") == 0) {
             v = o->opset[i].version;
+            *at = (int64_t)o->opset[i].off;
+        }
     return v;
+}
+
+static int64_t default_opset(const slm_onnx *o)
+{
+    int64_t at;
+    return default_opset_at(o, &at);
 }
 
 static void check_graph(ort *c, const slm_onnx_graph *g)
@@ -222,9 +230,9 @@ void slm_ort_check(const slm_onnx *o, int rel, slm_diag *d)
     ort c = {o, rel, d, o->file, who};
     /* A default-domain opset newer than any onnx release (onnxruntime's
      * ValidateOpsetForDomain): the release cannot know it either. */
-    int64_t v = default_opset(o), maxv = slm_onnx_max_opset_for_ir(SLM_ONNX_MAX_IR);
+    int64_t at = -1, v = default_opset_at(o, &at), maxv = slm_onnx_max_opset_for_ir(SLM_ONNX_MAX_IR);
     if (maxv > 0 && v > maxv)
-        slm_report(d, SLM_R_ONNX_301, o->file, -1, NULL,
+        slm_report(d, SLM_R_ONNX_301, o->file, at, NULL,
                    "%s: default-domain opset %lld is newer than any onnx release (%lld): onnxruntime refuses it", who,
                    (long long)v, (long long)maxv);
     check_graph(&c, &o->graph);

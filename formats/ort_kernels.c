@@ -81,7 +81,7 @@ static void matmul_nbits(const slm_onnx *o, const slm_onnx_graph *g, const slm_o
     }
     const slm_onnx_tensor *B;
     input_type(g, n, 1, &B);
-    if (!B || K <= 0 || N <= 0 || (bits != 2 && bits != 4 && bits != 8))
+    if (!B || !B->dims_ok || !B->shape || K <= 0 || N <= 0 || (bits != 2 && bits != 4 && bits != 8))
         return;
     uint64_t kb = ((uint64_t)K + (uint64_t)bs - 1) / (uint64_t)bs, blob = (uint64_t)bs * (uint64_t)bits / 8;
     if (B->ndim != 3 || B->shape[0] != (uint64_t)N || B->shape[1] != kb || B->shape[2] != blob)

@@ -71,6 +71,19 @@ expect_rc 1 "$BIN" verify "$TMP/cases/sln_default_ok.onnx"
 expect_grep "onnx.checker's rule; onnxruntime 1.30.0 loads it" "$TMP/out"
 expect_rc 0 "$BIN" verify --runtime onnxruntime@1.30.0 "$TMP/cases/sln_default_ok.onnx"
 expect_grep "ONNX-320" "$TMP/out"
+# Each of onnxruntime's rules on the case that shows it (under the release that refuses).
+for pair in ONNX-301:unknown_op ONNX-301:sln_com_microsoft ONNX-301:opset_999 ONNX-302:gqa_17_inputs \
+    ONNX-302:rope_no_sin_cache ONNX-303:gqa_no_num_heads ONNX-304:gqa_undeclared ONNX-304:fastgelu_undeclared \
+    ONNX-305:gqa_float_num_heads ONNX-305:sskipln_int_epsilon ONNX-310:gbq_bs48 ONNX-310:mnb_bs24 \
+    ONNX-310:paged_ok ONNX-310:rope_dim_without_heads; do
+    expect_rc 1 "$BIN" verify --runtime onnxruntime@1.30.0 "$TMP/cases/${pair#*:}.onnx"
+    expect_grep "error   ${pair%%:*} .*onnxruntime 1.30.0: " "$TMP/out"
+done
+expect_rc 1 "$BIN" verify --runtime onnxruntime@1.22.0 "$TMP/cases/mnb_no_bits.onnx"
+expect_grep "error   ONNX-303 .*requires attribute 'bits'" "$TMP/out"
+# GroupQueryAttention's num_heads % kv_num_heads: the session loads, the first run fails (a warning)
+expect_rc 0 "$BIN" verify --runtime onnxruntime@1.30.0 "$TMP/cases/gqa_heads_not_multiple.onnx"
+expect_grep "warning ONNX-311 " "$TMP/out"
 # 4. Transformers.js 3.5 pins onnxruntime-web 1.22.0-dev: GatherBlockQuantized's bits is unrecognized there,
 #    8-bit MatMulNBits loads; 3.1 pins 1.20.1, where it does not.
 expect_rc 1 "$BIN" verify --runtime @huggingface/transformers@3.5.0 "$TMP/cases/gbq_bits4.onnx"
