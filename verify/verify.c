@@ -138,6 +138,8 @@ static int check_weights(const char *path, const slm_verify_opts *o, slm_diag *d
     }
     for (size_t i = 0; i < m.nst; i++)
         checked(o, m.st[i].file, SLM_KIND_SAFETENSORS);
+    if (e == 0 && m.onnx)
+        slm_verify_ort(m.onnx, o, d);
     if (e == 0 && o->stats)
         check_values(&m, o, o->fp16 || config_fp16(m.config), d);
     slm_model_close(&m);

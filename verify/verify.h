@@ -40,6 +40,9 @@ int slm_verify_target(const char *path, const slm_verify_opts *o, slm_diag *d);
 /* Cross-checks of an opened MLC model: config vs weights, library beside it. */
 void slm_verify_cross_mlc(const slm_model *m, const slm_verify_opts *o, slm_diag *d);
 
+/* ONNX model O judged by onnxruntime too (verify_ort.c, spec/onnx.md "Two judges"). */
+void slm_verify_ort(const slm_onnx *o, const slm_verify_opts *opts, slm_diag *d);
+
 /* Value checks on one tensor (ST-201..ST-203); returns its statistics. */
 void slm_verify_values(const slm_tensor *t, bool fp16, slm_diag *d, slm_stats *out);
 /* The findings of those checks from statistics S computed beforehand. */
