@@ -3,6 +3,7 @@
  * verify/manifest.c; this parses options and prints. */
 #include "cli.h"
 #include "manifest.h"
+#include "msig.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -103,7 +104,8 @@ static int do_check(const char *manifest, const char *root, slm_manifest_opts *m
     slm_diag_init(&d);
     slm_manifest_stats st = {0};
     mo->stats = &st;
-    int e = slm_manifest_check(manifest, root, mo, &d);
+    const bool bundle = slm_msig_is_bundle(manifest);
+    int e = bundle ? slm_msig_check(manifest, root, mo, &d) : slm_manifest_check(manifest, root, mo, &d);
     if (mo->progress_arg)
         progress_end(mo->progress_arg);
     slm_diag_sort(&d);
@@ -125,6 +127,7 @@ static int do_check(const char *manifest, const char *root, slm_manifest_opts *m
         char *dir = root ? strdup(root) : folder_of(manifest);
         cJSON *doc = out_doc("hash");
         cJSON_AddStringToObject(doc, "manifest", manifest);
+        cJSON_AddStringToObject(doc, "manifest_kind", bundle ? "model_signing" : "slminspect");
         cJSON_AddStringToObject(doc, "root", dir ? dir : "");
         cJSON_AddNumberToObject(doc, "files_checked", (double)st.files);
         cJSON_AddNumberToObject(doc, "tensors_listed", (double)st.tensors);
@@ -177,6 +180,37 @@ static int do_make(char **paths, size_t n, const char *out, slm_manifest_opts *m
     return rc;
 }
 
+/* The unsigned in-toto statement model_signing signs for PATH (msig.h). */
+static int do_intoto(const char *path, const char *out, slm_manifest_opts *mo, bool quiet, slm_severity fail_at)
+{
+    slm_diag d;
+    slm_diag_init(&d);
+    slm_manifest_stats st = {0};
+    mo->skip = out;
+    mo->stats = &st;
+    cJSON *doc = NULL;
+    int e = slm_msig_statement(path, mo, &doc, &d);
+    if (mo->progress_arg)
+        progress_end(mo->progress_arg);
+    if (!e)
+        e = write_manifest(doc, out);
+    cJSON_Delete(doc);
+    slm_diag_sort(&d);
+    if (!quiet && d.n)
+        out_findings_text(stderr, &d);
+    if (e) {
+        fprintf(stderr, "slminspect hash: %s: %s\n", e == EINVAL ? path : out ? out : "standard output",
+                e == EINVAL ? "neither a file nor a folder" : strerror(e));
+        slm_diag_free(&d);
+        return EXIT_USAGE;
+    }
+    if (!quiet && out && strcmp(out, "-") != 0)
+        summary(stderr, &d, &st, "hashed (SHA-256)");
+    int rc = out_exit_code(&d, fail_at);
+    slm_diag_free(&d);
+    return rc;
+}
+
 /* PATHs that cannot be read are a usage error before any work (exit 2). */
 static int paths_readable(char **paths, int n)
 {
@@ -196,6 +230,7 @@ int cmd_hash(int argc, char **argv)
         {"check", required_argument, 0, 'c'},  {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0}};
     const char *out = NULL, *check = NULL;
+    bool intoto = false;
     out_opts oo;
     out_opts_init(&oo);
     int c, r;
@@ -212,6 +247,12 @@ int cmd_hash(int argc, char **argv)
             mo.jobs = (unsigned)jobs;
             break;
         case 'c': check = optarg; break;
+        case OUT_O_FORMAT:
+            if (strcmp(optarg, "in-toto") == 0) {
+                intoto = true;
+                break;
+            }
+            /* fall through */
         case 'h': help(); return 0;
         default:
             if ((r = out_parse_opt(&oo, c, optarg, "hash")) != 0)
@@ -225,6 +266,10 @@ int cmd_hash(int argc, char **argv)
         return usage_error("hash", "-o writes a manifest; --check reads one: give one of them");
     if (check && npaths > 1)
         return usage_error("hash", "--check takes one PATH (the copy), not %d", npaths);
+    if (intoto && (check || fmt_set))
+        return usage_error("hash", "--format in-toto writes a statement; it goes with neither --check nor another --format");
+    if (intoto && npaths != 1)
+        return usage_error("hash", "--format in-toto takes one PATH (the model), not %d", npaths);
     if (!check && fmt_set)
         return usage_error("hash", "--json and --format are for --check (the manifest is JSON already)");
     if (!check && npaths < 1)
@@ -237,5 +282,7 @@ int cmd_hash(int argc, char **argv)
         return do_check(check, npaths ? argv[optind] : NULL, &mo, fmt, quiet, (slm_severity)fail_at);
     if (!paths_readable(argv + optind, npaths))
         return EXIT_USAGE;
+    if (intoto)
+        return do_intoto(argv[optind], out, &mo, quiet, (slm_severity)fail_at);
     return do_make(argv + optind, (size_t)npaths, out, &mo, quiet, (slm_severity)fail_at);
 }
