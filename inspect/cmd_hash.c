@@ -14,6 +14,7 @@
 static void help(void)
 {
     printf("usage: slminspect hash [options] PATH...\n"
+           "       slminspect hash --format in-toto [-o FILE] PATH\n"
            "       slminspect hash --check MANIFEST [options] [PATH]\n\n"
            "Writes an integrity manifest of each PATH -- a file, or a folder whose regular\n"
            "files are all taken, recursively, in name order -- or checks a copy against one.\n\n"
@@ -34,7 +35,14 @@ static void help(void)
            "                       output); FILE itself is never listed\n"
            "  -j, --jobs N         hash N files at a time (default: one per CPU); the\n"
            "                       manifest is the same for every N\n"
-           "  -c, --check MANIFEST check the copy at PATH against MANIFEST\n"
+           "  --format in-toto     write the unsigned in-toto statement OpenSSF model signing\n"
+           "                       (model_signing) signs for PATH: SHA-256 of every file,\n"
+           "                       named and sorted as model_signing does, and the subject\n"
+           "                       digest over them (spec/hash.md, model_signing)\n"
+           "  -c, --check MANIFEST check the copy at PATH against MANIFEST: an slminspect\n"
+           "                       manifest, or a model_signing bundle (model.sig), whose\n"
+           "                       files are recomputed with the serialization it records\n"
+           "                       (integrity only: model_signing verify checks the signature)\n"
            "  --json               with --check: print {\"findings\": [...], \"errors\": N, ...}\n"
            "                       (same as --format json; spec/schema/hash-check.schema.json)\n"
            "  --format FORMAT      with --check: text (default), json, or sarif (SARIF 2.1.0)\n"
@@ -43,14 +51,16 @@ static void help(void)
            "                       that makes the exit status 1\n"
            "  -q, --quiet          print no findings and no progress; the exit status tells\n\n"
            "Rules: HS-001..HS-005 (the manifest), HS-010..HS-014 (the copy), HS-020 and\n"
-           "HS-021 (making); IO-001 for a file that cannot be read.  'slminspect rules HS'\n"
+           "HS-021 (making), HS-030..HS-035 (model_signing); IO-001 for a file that cannot be read.  'slminspect rules HS'\n"
            "lists them.  Progress goes to standard error when it is a terminal.\n\n"
            "Exit status: 0 clean, 1 findings at or above the failing severity (a copy\n"
            "that differs), 2 usage error, or a PATH or MANIFEST that cannot be read.\n\n"
            "Examples:\n"
            "  slminspect hash -o manifest.json models/qwen2\n"
            "  slminspect hash --check models/qwen2/manifest.json\n"
-           "  slminspect hash --check manifest.json /srv/deploy/qwen2 --format sarif\n");
+           "  slminspect hash --check manifest.json /srv/deploy/qwen2 --format sarif\n"
+           "  slminspect hash --format in-toto -o statement.json models/qwen2\n"
+           "  slminspect hash --check models/qwen2/model.sig\n");
 }
 
 /* Writes DOC to PATH (through a temporary file beside it), or to stdout. */
@@ -248,11 +258,11 @@ int cmd_hash(int argc, char **argv)
             break;
         case 'c': check = optarg; break;
         case OUT_O_FORMAT:
-            if (strcmp(optarg, "in-toto") == 0) {
+            if (strcmp(optarg, "in-toto") == 0)
                 intoto = true;
-                break;
-            }
-            /* fall through */
+            else if ((r = out_parse_opt(&oo, c, optarg, "hash")) != 0)
+                return r;
+            break;
         case 'h': help(); return 0;
         default:
             if ((r = out_parse_opt(&oo, c, optarg, "hash")) != 0)
