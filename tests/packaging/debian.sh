@@ -37,7 +37,7 @@ LIB=$(ls "$R"/usr/lib/*/libslminspect.so.0 2>/dev/null | head -1)
 ok; [ -n "$LIB" ] || fail "libslminspect.so.0 is not in libslminspect0"
 ok; [ -n "$(ls "$R"/usr/lib/*/pkgconfig/slminspect.pc "$R"/usr/lib/*/cmake/slminspect/slminspectConfig.cmake "$R"/usr/include/slminspect.h 2>/dev/null | wc -l | grep -x 3)" ] ||
     fail "the development files are not all in libslminspect-dev"
-ok; SLMINSPECT_LIBRARY=$LIB PYTHONPATH=$SRC/python /usr/bin/python3 -c 'import slminspect, sys
+ok; PYTHONDONTWRITEBYTECODE=1 SLMINSPECT_LIBRARY=$LIB PYTHONPATH=$SRC/python /usr/bin/python3 -c 'import slminspect, sys
 assert slminspect.version() == sys.argv[1], slminspect.version()
 r = slminspect.verify(sys.argv[2]); assert r.exit_status == 0 and r["command"] == "verify", r' "$V" "$CORPUS/qwen2/hf_fp16" ||
     fail "python over the packaged library"

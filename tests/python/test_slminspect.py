@@ -41,6 +41,10 @@ class SameAsCommandLine(unittest.TestCase):
         self.assertIn("findings", r)
         self.assertGreater(len(r["checked"]), 8)  # the index, eight shards, config.json
 
+    def test_false_and_none_leave_options_out(self) -> None:
+        self.assertEqual(slminspect.verify(HF, stats=False, target=None), slminspect.verify(HF))
+        self.assertNotEqual(slminspect.inspect(HF, tensors=True), slminspect.inspect(HF))
+
     def test_inspect(self) -> None:
         r = slminspect.inspect(HF, tensors=True)
         self.assert_same(r, *cli("inspect", "--json", "--tensors", HF))
