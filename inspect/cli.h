@@ -24,8 +24,14 @@ bool out_show_all(void);
  * which the command adds its members (readers such as merge tell reports
  * apart by them). */
 cJSON *out_doc(const char *command);
-/* Prints a cJSON document and a newline to stdout; frees it. */
+/* Prints a cJSON document and a newline to stdout; frees it.  While this
+ * thread captures (the binding API, api/), the document is kept instead. */
 void out_print_json(cJSON *doc);
+/* Capture for the binding API: between begin and end, on this thread,
+ * out_print_json keeps its document (the last one) and usage_error its
+ * message, progress is off; end hands both over (malloc'd, or NULL). */
+void out_capture_begin(void);
+void out_capture_end(char **json, char **error);
 /* The options every reporting command takes: --json, --format FORMAT,
  * --strict, --fail-on SEVERITY, -q/--quiet, --all (every finding in text).  Put OUT_LONG_OPTIONS in the
  * command's option table and hand what getopt_long returns to out_parse_opt. */

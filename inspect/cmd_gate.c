@@ -4,6 +4,7 @@
  * (text, JSON or SARIF). */
 #include "cli.h"
 #include "manifest.h"
+#include "msig.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -34,7 +35,8 @@ static void help(void)
            "                       default: PATH itself)\n"
            "  --min-sqnr DB, --max-rel-rmse X, --min-cosine C, --map FILE, --seed N\n"
            "Integrity:\n"
-           "  --manifest FILE      PATH must match FILE byte for byte, file by file and\n"
+           "  --manifest FILE      PATH must match FILE (an slminspect manifest, or a\n"
+           "                       model_signing bundle) byte for byte, file by file and\n"
            "                       tensor by tensor\n"
            "Output:\n"
            "  --format FORMAT      text (default), json (spec/schema/gate.schema.json) or sarif\n"
@@ -237,7 +239,8 @@ int cmd_gate(int argc, char **argv)
         mo.stats = &st;
         mo.progress = progress_cb;
         mo.progress_arg = &pg;
-        e = slm_manifest_check(manifest, path, &mo, &s.d);
+        e = slm_msig_is_bundle(manifest) ? slm_msig_check(manifest, path, &mo, &s.d)
+                                         : slm_manifest_check(manifest, path, &mo, &s.d);
         progress_end(&pg);
         if (e) {
             fprintf(stderr, "slminspect gate: --manifest %s: %s\n", manifest, strerror(e));

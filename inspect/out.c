@@ -17,10 +17,32 @@ cJSON *out_doc(const char *command)
     return doc;
 }
 
+static _Thread_local struct capture {
+    bool on;
+    char *json, *error;
+} capture;
+
+void out_capture_begin(void)
+{
+    capture.on = true;
+    capture.json = capture.error = NULL;
+}
+
+void out_capture_end(char **json, char **error)
+{
+    *json = capture.json;
+    *error = capture.error;
+    capture.on = false;
+    capture.json = capture.error = NULL;
+}
+
 void out_print_json(cJSON *doc)
 {
     char *s = cJSON_Print(doc);
-    if (s) {
+    if (capture.on) {
+        free(capture.json);
+        capture.json = s;
+    } else if (s) {
         fputs(s, stdout);
         fputc('\n', stdout);
         free(s);
@@ -144,7 +166,7 @@ static double now(void)
 
 void progress_init(progress *p, bool allowed)
 {
-    p->on = allowed && isatty(2);
+    p->on = allowed && !capture.on && isatty(2);
     p->start = now();
     p->last = 0;
 }
@@ -175,6 +197,15 @@ void progress_end(progress *p)
 int usage_error(const char *cmd, const char *fmt, ...)
 {
     va_list ap;
+    if (capture.on) {
+        char msg[512];
+        va_start(ap, fmt);
+        vsnprintf(msg, sizeof msg, fmt, ap);
+        va_end(ap);
+        free(capture.error);
+        capture.error = slm_strdupf("slminspect %s: %s", cmd, msg);
+        return EXIT_USAGE;
+    }
     fprintf(stderr, "slminspect %s: ", cmd);
     va_start(ap, fmt);
     vfprintf(stderr, fmt, ap);
