@@ -43,7 +43,8 @@ class SameAsCommandLine(unittest.TestCase):
 
     def test_false_and_none_leave_options_out(self) -> None:
         self.assertEqual(slminspect.verify(HF, stats=False, target=None), slminspect.verify(HF))
-        self.assertNotEqual(slminspect.inspect(HF, tensors=True), slminspect.inspect(HF))
+        self.assertEqual(slminspect.inspect(HF, stats=False), slminspect.inspect(HF))
+        self.assertNotEqual(slminspect.inspect(HF, stats=True), slminspect.inspect(HF))  # values read
 
     def test_inspect(self) -> None:
         r = slminspect.inspect(HF, tensors=True)
