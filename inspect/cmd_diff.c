@@ -151,7 +151,7 @@ static cJSON *tensor_json(const slm_tdiff *t, counts *c)
         c->paired++;
         c->how[t->how]++;
         bool fused = t->how == SLM_TP_FUSED;
-        bool renamed = strcmp(a->name, b->name) != 0 && !fused, retyped = a->dtype != b->dtype,
+        bool renamed = strcmp(a->name, b->name) != 0 && !fused, retyped = !slm_tensor_same_type(a, b),
              reshaped = !slm_tensor_same_shape(a, b) && !t->transposed && !fused;
         if (fused) {
             /* a part and its rows of the fused tensor on the other side */
@@ -184,8 +184,8 @@ static cJSON *tensor_json(const slm_tdiff *t, counts *c)
             out_add_metric(o, "pairing_correlation", t->score);
     }
     cJSON_AddItemToObject(o, "changes", ch);
-    add_ab(o, "dtype", a ? cJSON_CreateString(slm_dtype_name(a->dtype)) : NULL,
-           b ? cJSON_CreateString(slm_dtype_name(b->dtype)) : NULL);
+    add_ab(o, "dtype", a ? cJSON_CreateString(slm_tensor_type_name(a)) : NULL,
+           b ? cJSON_CreateString(slm_tensor_type_name(b)) : NULL);
     add_ab(o, "shape", a ? shape_json(a) : NULL, b ? shape_json(b) : NULL);
     if (t->hashed_a)
         slm_xxh128_fmt(t->ha, ha);
@@ -609,7 +609,7 @@ static void listing(const slm_model *m, const slm_facts *f, lines *l)
         XXH128_hash_t h;
         if (slm_tensor_hash(t, &h))
             slm_xxh128_fmt(h, hx);
-        line_add(l, slm_strdupf("tensor %s %s %s xxh3:%s", t->name, slm_dtype_name(t->dtype),
+        line_add(l, slm_strdupf("tensor %s %s %s xxh3:%s", t->name, slm_tensor_type_name(t),
                                 slm_fmt_shape(sh, sizeof sh, t->shape, t->ndim), hx));
     }
     qsort(l->v, l->n, sizeof *l->v, line_cmp);
