@@ -235,7 +235,7 @@ static void json_num(const char *key, double v, const char *sep)
         fprintf(g_truth, "\"%s\": null%s", key, sep);
 }
 
-static void truth_tensor(const out_tensor *o, int last)
+static void truth_tensor(const out_tensor *o, size_t offset, int last)
 {
     int64_t n = o->ne0 * o->ne1;
     float *d = malloc((size_t)n * sizeof(float));
@@ -257,8 +257,8 @@ static void truth_tensor(const out_tensor *o, int last)
         sdr += (double)d[i] * o->ref[i];
     }
     fprintf(g_truth, "    {\"name\": \"%s\", \"ref\": \"%s\", \"type\": \"%s\", \"type_id\": %d, \"ne\": [%lld, %lld], "
-            "\"permuted\": %s, \"nbytes\": %zu,\n", o->name, o->hf, ggml_type_name(o->type), (int)o->type,
-            (long long)o->ne0, (long long)o->ne1, o->permuted ? "true" : "false", o->nbytes);
+            "\"permuted\": %s, \"offset\": %zu, \"nbytes\": %zu,\n", o->name, o->hf, ggml_type_name(o->type), (int)o->type,
+            (long long)o->ne0, (long long)o->ne1, o->permuted ? "true" : "false", offset, o->nbytes);
     fprintf(g_truth, "     \"dequant_xxh64\": \"%016llx\", \"dequant_head\": [",
             (unsigned long long)XXH64(d, (size_t)n * sizeof(float), 0));
     for (int i = 0; i < 8 && i < n; i++)
@@ -289,7 +289,8 @@ static void file_end(out_file *f, const char *dir)
     fprintf(g_truth, "%s  \"%s\": {\"architecture\": \"%s\", \"alignment\": %zu, \"ggml_loads\": true, "
             "\"tensors\": [\n", g_nfile++ ? ",\n" : "", f->name, f->arch, gguf_get_alignment(back));
     for (int i = 0; i < f->n; i++)
-        truth_tensor(&f->t[i], i == f->n - 1);
+        truth_tensor(&f->t[i], gguf_get_data_offset(back) + gguf_get_tensor_offset(back, gguf_find_tensor(back, f->t[i].name)),
+                     i == f->n - 1);
     fprintf(g_truth, "  ]}");
     gguf_free(back);
     for (int i = 0; i < f->n; i++) {
