@@ -375,8 +375,7 @@ void slm_ggml_dequant_ref(uint32_t id, const uint8_t *src, uint64_t n, float *ou
 
 static bool has_fast(uint32_t id)
 {
-    return id == SLM_GGML_F16 || id == SLM_GGML_Q4_0 || id == SLM_GGML_Q8_0 || id == SLM_GGML_Q4_K ||
-           id == SLM_GGML_Q6_K;
+    return slm_ggml_decodes(id) && id != SLM_GGML_F32 && id != SLM_GGML_Q2_K && id != SLM_GGML_Q3_K;
 }
 
 void slm_ggml_dequant(uint32_t id, const uint8_t *src, uint64_t n, float *out)
@@ -395,5 +394,7 @@ const char *slm_ggml_kernel(uint32_t id)
     kernel_level lv = slm_qi_level();
     if (!has_fast(id) || lv < KER_AVX2)
         return "scalar";
-    return id != SLM_GGML_F16 && lv == KER_AVX512 ? "avx512" : "avx2";
+    bool w = id == SLM_GGML_Q4_0 || id == SLM_GGML_Q8_0 || id == SLM_GGML_Q4_K || id == SLM_GGML_Q6_K ||
+             id == SLM_GGML_F16 || id == SLM_GGML_BF16;
+    return w && lv == KER_AVX512 ? "avx512" : "avx2";
 }

@@ -124,7 +124,9 @@ static void check_tensor(const cJSON *t, const slm_map *m, const char *file, con
  * nibble), fast against reference. */
 static void check_random(void)
 {
-    static const uint32_t ids[] = {SLM_GGML_F16, SLM_GGML_Q4_0, SLM_GGML_Q8_0, SLM_GGML_Q4_K, SLM_GGML_Q6_K};
+    static const uint32_t ids[] = {SLM_GGML_F16, SLM_GGML_BF16, SLM_GGML_Q4_0, SLM_GGML_Q4_1, SLM_GGML_Q5_0,
+                                   SLM_GGML_Q5_1, SLM_GGML_Q8_0, SLM_GGML_Q2_K, SLM_GGML_Q3_K, SLM_GGML_Q4_K,
+                                   SLM_GGML_Q5_K, SLM_GGML_Q6_K, SLM_GGML_IQ4_NL, SLM_GGML_IQ4_XS, SLM_GGML_MXFP4};
     uint64_t s = 0x9e3779b97f4a7c15ull;
     for (size_t t = 0; t < sizeof ids / sizeof ids[0]; t++) {
         const slm_ggml_type *ty = slm_ggml_type_get(ids[t]);
