@@ -1,0 +1,22 @@
+/* Inside formats/: what the format modules share with model.c. */
+#ifndef SLM_MODEL_IMPL_H
+#define SLM_MODEL_IMPL_H
+
+#include "slm/format.h"
+
+/* Appends T to m->t (CAP: its capacity).  False when out of memory. */
+bool slm_model_push_tensor(slm_model *m, size_t *cap, const slm_tensor *t);
+void slm_model_push_q(slm_model *m, size_t *cap, const slm_qweight *q);
+
+/* The format modules' entry points (the rows of formats/format.c). */
+int slm_model_open_st_files(slm_model *m, char **paths, size_t n, slm_diag *d);
+int slm_model_open_safetensors(slm_model *m, const char *path, slm_diag *d);
+void slm_model_close_safetensors(slm_model *m);
+int slm_model_open_index(slm_model *m, const char *path, slm_diag *d);
+void slm_model_close_index(slm_model *m);
+int slm_model_open_onnx(slm_model *m, const char *path, slm_diag *d);
+void slm_model_close_onnx(slm_model *m);
+int slm_model_open_mlc(slm_model *m, const char *path, slm_diag *d);
+void slm_model_close_mlc(slm_model *m);
+
+#endif
