@@ -38,6 +38,7 @@ static const slm_format FORMATS[] = {
     {SLM_KIND_HF_INDEX, index_name, NULL, slm_model_open_index, slm_model_close_index},
     {SLM_KIND_MLC_CACHE, mlc_name, NULL, slm_model_open_mlc, slm_model_close_mlc},
     {SLM_KIND_ONNX, onnx_name, NULL, slm_model_open_onnx, slm_model_close_onnx},
+    {SLM_KIND_GGUF, slm_gguf_by_name, slm_gguf_by_content, slm_model_open_gguf, slm_model_close_gguf},
 };
 #define N_FORMATS (sizeof FORMATS / sizeof FORMATS[0])
 

@@ -504,15 +504,19 @@ void slm_gguf_parse(slm_gguf *g, const uint8_t *data, uint64_t n, const char *di
     g->valid = true;
     g->alignment = SLM_GGUF_DEFAULT_ALIGNMENT;
     parser p = {g, slm_cur_make(data, (size_t)n), d, false, false};
-    if (!parse_header(&p) || !parse_kvs(&p))
+    if (!parse_header(&p))
         return;
+    bool ok = parse_kvs(&p);
     size_t cap = 0;
-    for (int64_t i = 0; i < g->n_tensors; i++)
-        if (!parse_info(&p, i, &cap))
-            return;
-    if (!g->valid) /* gguf.cpp:757: ggml stops after the infos */
+    for (int64_t i = 0; ok && i < g->n_tensors; i++)
+        ok = parse_info(&p, i, &cap);
+    if (!ok) {
+        slm_gguf_check_key_types(g, d);
         return;
-    place_data(&p);
+    }
+    if (g->valid) /* gguf.cpp:757: ggml stops after the infos */
+        place_data(&p);
+    slm_gguf_check_key_types(g, d);
 }
 
 int slm_gguf_open(slm_gguf *g, const char *path, const char *display, slm_diag *d)

@@ -12,7 +12,7 @@
 
 static const char *KIND_NAMES[SLM_KIND__COUNT] = {
     "unknown", "safetensors", "hf-index", "hf-config", "onnx", "onnx-data",
-    "mlc-cache", "mlc-config", "mlc-shard", "wasm", "json", "folder",
+    "mlc-cache", "mlc-config", "mlc-shard", "wasm", "json", "folder", "gguf",
 };
 
 const char *slm_kind_name(slm_kind k)

@@ -18,5 +18,9 @@ int slm_model_open_onnx(slm_model *m, const char *path, slm_diag *d);
 void slm_model_close_onnx(slm_model *m);
 int slm_model_open_mlc(slm_model *m, const char *path, slm_diag *d);
 void slm_model_close_mlc(slm_model *m);
+int slm_model_open_gguf(slm_model *m, const char *path, slm_diag *d);
+void slm_model_close_gguf(slm_model *m);
+bool slm_gguf_by_name(const char *base);
+bool slm_gguf_by_content(const uint8_t *head, size_t n, uint64_t size);
 
 #endif

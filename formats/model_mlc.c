@@ -57,7 +57,7 @@ int slm_model_open_mlc(slm_model *m, const char *path, slm_diag *d)
         if (!r->ok)
             continue;
         slm_tensor t = {r->name, r->dtype, r->ndim, r->shape, r->nelem, r->nbytes, slm_mlc_record_data(x, r),
-                        x->s[r->shard].path ? x->s[r->shard].path : x->file, r->offset};
+                        x->s[r->shard].path ? x->s[r->shard].path : x->file, r->offset, NULL};
         m->t[m->n++] = t;
     }
     /* q_weight uint32 [N, K/8] + q_scale [N, ceil(K/32)] -> one quantized weight */

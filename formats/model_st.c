@@ -7,7 +7,7 @@
 static void add_st_tensor(slm_model *m, size_t *cap, const slm_st *st, const slm_st_tensor *s)
 {
     slm_tensor t = {s->name, s->dtype, s->ndim, s->shape, s->nelem, s->nbytes,
-                    slm_st_tensor_data(st, s), st->file, st->data_start + s->begin};
+                    slm_st_tensor_data(st, s), st->file, st->data_start + s->begin, NULL};
     slm_model_push_tensor(m, cap, &t);
 }
 

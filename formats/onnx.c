@@ -1225,6 +1225,6 @@ int64_t slm_onnx_max_opset_for_ir(int64_t ir)
 slm_tensor slm_onnx_tensor_view(const slm_onnx_tensor *t)
 {
     slm_tensor v = {t->name ? t->name : "", t->dtype, t->ndim, t->shape, t->nelem, t->nbytes,
-                    t->data, t->file, t->data_off};
+                    t->data, t->file, t->data_off, NULL};
     return v;
 }

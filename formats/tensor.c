@@ -5,6 +5,11 @@
 #include <stdio.h>
 #include <string.h>
 
+const char *slm_tensor_type_name(const slm_tensor *t)
+{
+    return t->type_name ? t->type_name : slm_dtype_name(t->dtype);
+}
+
 bool slm_tensor_same_shape(const slm_tensor *a, const slm_tensor *b)
 {
     if (a->ndim != b->ndim)

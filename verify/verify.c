@@ -97,6 +97,7 @@ static const checker CHECKERS[SLM_KIND__COUNT] = {
     [SLM_KIND_ONNX] = check_weights,
     [SLM_KIND_MLC_CACHE] = slm_verify_mlc, [SLM_KIND_MLC_CONFIG] = slm_verify_mlc_config, [SLM_KIND_WASM] = slm_verify_wasm,
     [SLM_KIND_HF_CONFIG] = slm_verify_hf_config,
+    [SLM_KIND_GGUF] = slm_verify_gguf,
 };
 
 /* ---- folders ------------------------------------------------------------- */

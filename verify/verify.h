@@ -34,6 +34,7 @@ int slm_verify_mlc(const char *path, const slm_verify_opts *o, slm_diag *d);
 int slm_verify_mlc_config(const char *path, const slm_verify_opts *o, slm_diag *d);
 int slm_verify_wasm(const char *path, const slm_verify_opts *o, slm_diag *d);
 int slm_verify_hf_config(const char *path, const slm_verify_opts *o, slm_diag *d);
+int slm_verify_gguf(const char *path, const slm_verify_opts *o, slm_diag *d); /* verify_gguf.c */
 /* --target: the folder PATH as o->target's runtime reads it (verify_target.c). */
 int slm_verify_target(const char *path, const slm_verify_opts *o, slm_diag *d);
 /* Cross-checks of an opened MLC model: config vs weights, library beside it. */

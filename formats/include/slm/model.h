@@ -30,6 +30,7 @@ typedef enum slm_kind {
     SLM_KIND_WASM,         /* WebAssembly model library */
     SLM_KIND_JSON,         /* other JSON (tokenizer, generation config...) */
     SLM_KIND_DIR,          /* a folder */
+    SLM_KIND_GGUF,         /* *.gguf (llama.cpp / ggml) */
     SLM_KIND__COUNT
 } slm_kind;
 

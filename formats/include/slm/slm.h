@@ -10,6 +10,9 @@
 
 #include "slm/core.h"
 #include "slm/dtype.h"
+#include "slm/format.h"
+#include "slm/ggml_types.h"
+#include "slm/gguf.h"
 #include "slm/hfindex.h"
 #include "slm/json.h"
 #include "slm/mlc.h"

@@ -18,7 +18,12 @@ typedef struct slm_tensor {
     const uint8_t *data;    /* view into a mapped file; NULL when not readable */
     const char *file;       /* display path of the file that holds the bytes */
     uint64_t offset;        /* byte offset of the bytes in FILE */
+    const char *type_name;  /* the format's own type where DTYPE cannot say it (GGUF "Q4_K", DTYPE
+                               SLM_DT_INVALID), else NULL: slm_tensor_type_name */
 } slm_tensor;
+
+/* TYPE_NAME, or DTYPE's name. */
+const char *slm_tensor_type_name(const slm_tensor *t);
 
 /* Same number of dimensions, same extent in each. */
 bool slm_tensor_same_shape(const slm_tensor *a, const slm_tensor *b);
