@@ -371,6 +371,21 @@ void slm_ggml_dequant_ref(uint32_t id, const uint8_t *src, uint64_t n, float *ou
         fn(src + i / t->block * t->bytes, out + i);
 }
 
+bool slm_ggml_block_scale(uint32_t id, const uint8_t *b, float *d)
+{
+    switch (id) {
+    case SLM_GGML_Q4_0: case SLM_GGML_Q4_1: case SLM_GGML_Q5_0: case SLM_GGML_Q5_1: case SLM_GGML_Q8_0:
+    case SLM_GGML_IQ4_NL: case SLM_GGML_IQ4_XS: case SLM_GGML_Q4_K: case SLM_GGML_Q5_K:
+        *d = slm_gq_half(b); /* d first */
+        return true;
+    case SLM_GGML_Q2_K: *d = slm_gq_half(((const blk_q2_k *)(const void *)b)->d); return true;
+    case SLM_GGML_Q3_K: *d = slm_gq_half(((const blk_q3_k *)(const void *)b)->d); return true;
+    case SLM_GGML_Q6_K: *d = slm_gq_half(((const blk_q6_k *)(const void *)b)->d); return true;
+    case SLM_GGML_MXFP4: *d = b[0] == 255 ? NAN : 2 * slm_gq_e8m0_half(b[0]); return true;
+    default: return false;
+    }
+}
+
 /* ---- the fast kernels ------------------------------------------------------- */
 
 static bool has_fast(uint32_t id)

@@ -51,6 +51,7 @@
  * such scales.  The fast kernels perform the same IEEE operations, so they
  * agree bit for bit. */
 #include "quant_internal.h"
+#include "slm/ggml_quants.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -63,9 +64,31 @@ static bool float_type(slm_dtype t)
     return t == SLM_DT_F32 || t == SLM_DT_F16 || t == SLM_DT_BF16;
 }
 
+/* ggml blocks: whole blocks a row, the rows inside the tensor. */
+static const char *ggml_geom(const slm_qweight *q, qgeom *g)
+{
+    const slm_ggml_type *t = slm_ggml_type_get(q->ggml_type);
+    uint64_t need;
+    if (!q->q || !q->q->data)
+        return "packed values missing or not readable";
+    if (!t || !t->block)
+        return "not a ggml type";
+    if (!slm_ggml_decodes(q->ggml_type))
+        return "a ggml type slminspect does not decode";
+    if (q->K == 0 || q->N == 0 || q->K % t->block || q->block_size != t->block)
+        return "K is 0 or not a multiple of the ggml type's block";
+    g->nb = q->K / t->block;
+    if (!slm_mul_u64(g->nb, t->bytes, &g->row_bytes) || !slm_mul_u64(g->row_bytes, q->N, &need) ||
+        q->q->nbytes < need)
+        return "ggml tensor smaller than N rows of K / block blocks";
+    return NULL;
+}
+
 const char *slm_qi_geom(const slm_qweight *q, qgeom *g)
 {
     memset(g, 0, sizeof *g);
+    if (q->layout == SLM_QL_GGML)
+        return ggml_geom(q, g);
     if (!q->q || !q->scales)
         return "packed values or scales missing";
     if (!q->q->data || !q->scales->data)
@@ -144,6 +167,8 @@ const char *slm_qi_geom(const slm_qweight *q, qgeom *g)
         if (q->zero_points)
             return "MLC group quantization with zero points";
         return NULL;
+    case SLM_QL_GGML: /* handled above */
+        break;
     }
     return "unknown layout";
 }
@@ -161,7 +186,7 @@ uint64_t slm_qweight_blocks(const slm_qweight *q)
 
 slm_dtype slm_qweight_compute_dtype(const slm_qweight *q)
 {
-    if (!q->scales)
+    if (!q->scales || q->layout == SLM_QL_GGML) /* ggml dequantizes to float */
         return SLM_DT_F32;
     if (q->layout == SLM_QL_DQL_BLOCKED)
         return q->scales->dtype;
@@ -213,6 +238,7 @@ float slm_qi_zp_at(const slm_qweight *q, const qgeom *g, uint64_t r, uint64_t b)
 {
     const slm_tensor *z = q->zero_points;
     switch (q->layout) {
+    case SLM_QL_GGML: return 0.0f; /* in the blocks: not read through here */
     case SLM_QL_MLC_GROUP: return 7.0f;
     case SLM_QL_DQL_BLOCKED:
         if (!z)
@@ -275,6 +301,10 @@ void slm_q_dequant_row_ref(const slm_qweight *q, uint64_t r, float *out)
     qgeom g;
     if (slm_qi_geom(q, &g) || r >= q->N)
         return;
+    if (q->layout == SLM_QL_GGML) {
+        slm_ggml_dequant_ref(q->ggml_type, q->q->data + r * g.row_bytes, q->K, out);
+        return;
+    }
     for (uint64_t k = 0; k < q->K; k++)
         out[k] = deq_elem(q, &g, r, k);
 }
@@ -286,6 +316,17 @@ void slm_q_matmul_ref(const slm_qweight *q, const float *x, uint64_t m, double *
         return;
     for (uint64_t i = 0; i < m * q->N; i++)
         y[i] = 0;
+    if (q->layout == SLM_QL_GGML) { /* row by row through the reference dequantizer */
+        float *w = malloc(q->K * sizeof *w);
+        for (uint64_t r = 0; w && r < q->N; r++) {
+            slm_q_dequant_row_ref(q, r, w);
+            for (uint64_t k = 0; k < q->K; k++)
+                for (uint64_t i = 0; i < m; i++)
+                    y[i * q->N + r] += (double)x[i * q->K + k] * w[k];
+        }
+        free(w);
+        return;
+    }
     for (uint64_t r = 0; r < q->N; r++)
         for (uint64_t k = 0; k < q->K; k++) {
             double w = deq_elem(q, &g, r, k);
@@ -297,12 +338,34 @@ void slm_q_matmul_ref(const slm_qweight *q, const float *x, uint64_t m, double *
 
 /* ---- value checks -------------------------------------------------------- */
 
+/* ggml blocks: each block's (super-block) scale d, for NaN/Inf only: a
+ * K type's super-block scale multiplies 6- or 8-bit sub-scales and is
+ * routinely an fp16 subnormal for weights of ordinary size (ggml's own
+ * quantizer writes it so), and a zero d is a block of zeros. */
+static void ggml_scan(const slm_qweight *q, const qgeom *g, slm_qscan *sc)
+{
+    const slm_ggml_type *t = slm_ggml_type_get(q->ggml_type);
+    float d;
+    for (uint64_t r = 0; r < q->N; r++)
+        for (uint64_t b = 0; b < g->nb; b++) {
+            if (!slm_ggml_block_scale(q->ggml_type, q->q->data + r * g->row_bytes + b * t->bytes, &d))
+                return;
+            sc->scales++;
+            if (!isfinite(d))
+                sc->scale_nonfinite++;
+        }
+}
+
 void slm_qweight_scan(const slm_qweight *q, slm_qscan *sc)
 {
     memset(sc, 0, sizeof *sc);
     qgeom g;
     if (slm_qi_geom(q, &g))
         return;
+    if (q->layout == SLM_QL_GGML) {
+        ggml_scan(q, &g, sc);
+        return;
+    }
     bool f16 = slm_qweight_compute_dtype(q) == SLM_DT_F16;
     double qmin = 0, qmax = (double)((1u << q->bits) - 1);
     if (q->layout == SLM_QL_DQL_BLOCKED && (q->q->dtype == SLM_DT_I4 || q->q->dtype == SLM_DT_I8)) {
@@ -353,7 +416,7 @@ __attribute__((target("avx2,fma,f16c"))) static uint64_t outside_avx2(const floa
 uint64_t slm_q_clipped_row(const slm_qweight *q, uint64_t r, const float *ref)
 {
     qgeom g;
-    if (slm_qi_geom(q, &g) || r >= q->N)
+    if (q->layout == SLM_QL_GGML || slm_qi_geom(q, &g) || r >= q->N) /* ggml grids: not measured */
         return 0;
     double qmin = 0, qmax = (double)((1u << q->bits) - 1);
     if (q->layout == SLM_QL_DQL_BLOCKED && (q->q->dtype == SLM_DT_I4 || q->q->dtype == SLM_DT_I8)) {

@@ -3,6 +3,7 @@
  * kernels live in quant_x86_*.c and are held to the reference (quant.c) by
  * tests/test_quant.c. */
 #include "quant_internal.h"
+#include "slm/ggml_quants.h"
 
 #include <math.h>
 #include <stdatomic.h>
@@ -71,7 +72,7 @@ const char *slm_q_kernel(void)
  * of a multiple of 16 elements, no g_idx. */
 bool slm_qi_streamable(const slm_qweight *q)
 {
-    return q->layout != SLM_QL_DQL_BLOCKED && !q->g_idx && q->block_size % 16 == 0;
+    return q->layout != SLM_QL_DQL_BLOCKED && q->layout != SLM_QL_GGML && !q->g_idx && q->block_size % 16 == 0;
 }
 
 /* Scales and zero points of row R as floats (NB of each). */
@@ -102,6 +103,11 @@ bool slm_qi_rowbuf_get(rowbuf *rb, uint64_t nb)
 void slm_q_dequant_row(const slm_qweight *q, uint64_t r, float *out)
 {
     qgeom g;
+    if (q->layout == SLM_QL_GGML) {
+        if (!slm_qi_geom(q, &g) && r < q->N)
+            slm_ggml_dequant(q->ggml_type, q->q->data + r * g.row_bytes, q->K, out);
+        return;
+    }
     kernel_level lv = slm_qi_level();
     if (lv == KER_SCALAR || !slm_qi_streamable(q) || slm_qi_geom(q, &g) || r >= q->N) {
         slm_q_dequant_row_ref(q, r, out);

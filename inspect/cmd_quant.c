@@ -84,6 +84,7 @@ static const char *format_of(const slm_qweight *q)
     case SLM_QL_MATMULNBITS: return "MatMulNBits";
     case SLM_QL_DQL_BLOCKED: return "DequantizeLinear";
     case SLM_QL_MLC_GROUP: return q->scales && q->scales->dtype == SLM_DT_F32 ? "q4f32_1" : "q4f16_1";
+    case SLM_QL_GGML: return slm_ggml_type_get(q->ggml_type) ? slm_ggml_type_get(q->ggml_type)->name : "ggml";
     }
     return "?";
 }
@@ -252,6 +253,8 @@ static void print_text(const cJSON *doc)
         cJSON_ArrayForEach(g, u) printf(" %s", g->valuestring);
         printf("\n");
     }
+    if (out_jnum(s, "lossless") > 0)
+        printf("  stored losslessly (F16 of an F16 reference), not listed: %.0f\n", out_jnum(s, "lossless"));
     u = cJSON_GetObjectItem(s, "unpaired_reference");
     if (cJSON_GetArraySize(u))
         printf("  reference matrices not quantized: %d\n", cJSON_GetArraySize(u));
@@ -467,7 +470,16 @@ int quant_run(const quant_opts *qo, slm_diag *d, cJSON **docp, progress *pgp)
             cJSON_AddItemToArray(rows, cJSON_CreateNumber((double)(p->row0 + p->rows)));
             cJSON_AddItemToObject(o, "rows", rows);
         }
-        cJSON_AddStringToObject(o, "scales_dtype", slm_dtype_name(q->scales->dtype));
+        if (q->scales)
+            cJSON_AddStringToObject(o, "scales_dtype", slm_dtype_name(q->scales->dtype));
+        else
+            cJSON_AddNullToObject(o, "scales_dtype"); /* ggml: the scales are inside the blocks */
+        if (q->layout == SLM_QL_GGML) {
+            const slm_ggml_type *ty = slm_ggml_type_get(q->ggml_type);
+            cJSON_AddStringToObject(o, "ggml_type", ty->name);
+            cJSON_AddNumberToObject(o, "bits_per_weight", 8.0 * ty->bytes / ty->block);
+            cJSON_AddStringToObject(o, "ref_transform", slm_llama_xform_name(p->xform));
+        }
         cJSON_AddBoolToObject(o, "zero_points", q->zero_points != NULL);
         cJSON_AddBoolToObject(o, "ref_transposed", p->ref_transposed);
         long layer = layer_of(p->ref->name);
@@ -483,7 +495,10 @@ int quant_run(const quant_opts *qo, slm_diag *d, cJSON **docp, progress *pgp)
         out_add_metric(o, "cosine", r.w.cosine);
         out_add_metric(o, "sqnr_db", r.w.sqnr_db);
         cJSON_AddItemToObject(o, "matmul", metrics_json(&r.mm));
-        cJSON_AddNumberToObject(o, "clipped", (double)r.clipped);
+        if (q->layout == SLM_QL_GGML)
+            cJSON_AddNullToObject(o, "clipped"); /* ggml's grids: not measured */
+        else
+            cJSON_AddNumberToObject(o, "clipped", (double)r.clipped);
         cJSON_AddNumberToObject(o, "nonfinite", (double)r.w.nonfinite);
         cJSON *h = cJSON_CreateObject(), *hc = cJSON_CreateArray();
         cJSON_AddNumberToObject(h, "log2_abs_err_from", SLM_QHIST_LO);
@@ -525,6 +540,7 @@ int quant_run(const quant_opts *qo, slm_diag *d, cJSON **docp, progress *pgp)
     cJSON_AddNumberToObject(s, "quantized_weights", (double)qm.nq);
     cJSON_AddNumberToObject(s, "paired", (double)pr.n);
     cJSON_AddNumberToObject(s, "weights_paired", (double)(qm.nq - pr.nq_unpaired));
+    cJSON_AddNumberToObject(s, "lossless", (double)pr.lossless); /* GGUF F16 of an F16 reference */
     slm_qmetrics ow = slm_qerr_metrics(&all_w), om = slm_qerr_metrics(&all_mm);
     cJSON *ov = metrics_json(&ow);
     cJSON_AddItemToObject(ov, "matmul", metrics_json(&om));

@@ -31,6 +31,10 @@ bool slm_ggml_is_quantized(uint32_t id);
  * AVX2 or the reference, at run time) and agrees with it bit for bit. */
 void slm_ggml_dequant_ref(uint32_t id, const uint8_t *src, uint64_t n, float *out);
 void slm_ggml_dequant(uint32_t id, const uint8_t *src, uint64_t n, float *out);
+/* The scale d of the block at BLOCK (a K type's super-block scale; MXFP4's
+ * 2^(e-127), NaN for e = 255): false for types without one (F16, BF16, F32)
+ * or not decoded. */
+bool slm_ggml_block_scale(uint32_t id, const uint8_t *block, float *d);
 /* Which kernel slm_ggml_dequant runs for ID here: "avx512", "avx2" or
  * "scalar" (SLM_QUANT_KERNEL limits it, as for slm_q_kernel). */
 const char *slm_ggml_kernel(uint32_t id);
