@@ -16,9 +16,10 @@ int quant_html_write(const cJSON *doc, const char *path);
 
 static void help(void)
 {
-    printf("usage: slminspect quant QUANTIZED --ref REFERENCE [options]\n\n"
+    printf("usage: slminspect quant QUANTIZED... --ref REFERENCE [options]\n\n"
            "Measures what quantization cost: pairs every quantized weight of QUANTIZED (an ONNX\n"
-           "model with MatMulNBits or blocked DequantizeLinear weights, or an MLC weight folder)\n"
+           "model with MatMulNBits or blocked DequantizeLinear weights, an MLC weight folder, or a\n"
+           "GGUF file: ggml's block types, BF16, F16)\n"
            "with its tensor in REFERENCE (a safetensors file, a sharded checkpoint or its folder),\n"
            "dequantizes it row by row and reports, per tensor, e = dequantized - reference over\n"
            "its K*N elements (float64): max_abs_err, mean_abs_err, rmse, ref_rms,\n"
@@ -28,7 +29,12 @@ static void help(void)
            "and per-kind (attention, mlp, embedding) summaries.\n\n"
            "Pairing: --map, then by name, then fused weights split into their parts (c_attn ->\n"
            "q/k/v by the config's head counts, gate_up_proj -> gate/up), then by shape ([N, K] or\n"
-           "[K, N]) and content (the best-correlated candidate).  Unpaired weights are listed.\n\n"
+           "[K, N]) and content (the best-correlated candidate).  Unpaired weights are listed.\n"
+           "A GGUF pairs through llama.cpp's name map for its architecture (blk.N.attn_q.weight ->\n"
+           "model.layers.N.self_attn.q_proj.weight), llama's Q/K row permutation undone.\n\n"
+           "Several QUANTIZED artifacts of one checkpoint (any mix of GGUF, ONNX and MLC): one\n"
+           "table with a column per artifact (each tensor's SQNR) and each artifact's verdict;\n"
+           "--html draws one series per artifact.\n\n"
            "Options:\n"
            "  --ref PATH           the reference checkpoint (required)\n"
            "  --map FILE           JSON {\"quantized name\": \"reference name\" | [\"part\", ...]}\n"
@@ -608,10 +614,10 @@ int cmd_quant(int argc, char **argv)
     const int fmt = oo.format, fail_at = oo.fail_at;
     if (optind >= argc)
         return usage_error("quant", "no QUANTIZED path given");
-    if (optind + 1 < argc)
-        return usage_error("quant", "one QUANTIZED path, not %d", argc - optind);
     if (!qo.ref)
         return usage_error("quant", "--ref REFERENCE is required");
+    if (optind + 1 < argc) /* several artifacts side by side */
+        return quant_compare(&qo, argv + optind, argc - optind, &oo, html);
     qo.quantized = argv[optind];
 
     slm_diag d;
