@@ -19,7 +19,14 @@
  *                       llama.cpp's llama_tensor_get_type does for this shape
  *   qwen2-align64.gguf  block 0's attention in Q4_0, general.alignment = 64
  *   llama-q8_0.gguf     block 0's attention as architecture "llama": the Q
- *                       and K rows permuted as convert_hf_to_gguf.py does */
+ *                       and K rows permuted as convert_hf_to_gguf.py does
+ *
+ *   make_gguf --q4km CHECKPOINT_DIR OUT.gguf
+ *
+ * writes any Qwen2-shaped fp16 checkpoint (config.json: hidden_size,
+ * intermediate_size, num_attention_heads, num_key_value_heads,
+ * num_hidden_layers, vocab_size) as one Q4_K_M-style GGUF, no truth (the
+ * benchmark's file, bench/quant.sh). */
 #define _POSIX_C_SOURCE 200809L
 #include <ggml.h>
 #include <gguf.h>
@@ -32,12 +39,9 @@
 
 #include "slm/slm.h"
 
-#define N_EMBD 256
-#define N_HEAD 8
-#define N_HEAD_KV 2
-#define N_FF 688
-#define N_LAYER 2
-#define N_VOCAB 2048
+/* the corpus model's shape; --q4km reads them from config.json */
+static int N_EMBD = 256, N_HEAD = 8, N_HEAD_KV = 2, N_FF = 688, N_LAYER = 2, N_VOCAB = 2048;
+#define MAX_TENSORS 512
 
 static slm_model g_ckpt;
 static FILE *g_truth;
@@ -114,7 +118,7 @@ typedef struct out_file {
     const char *name, *arch;
     struct gguf_context *g;
     struct ggml_context *meta;
-    out_tensor t[64];
+    out_tensor t[MAX_TENSORS];
     int n;
 } out_file;
 
@@ -168,10 +172,12 @@ static struct gguf_context *context_aligned(const char *dir, uint32_t align)
 
 static void vocab(struct gguf_context *g)
 {
-    static char buf[N_VOCAB][16];
-    static const char *tok[N_VOCAB];
-    static float score[N_VOCAB];
-    static int32_t type[N_VOCAB];
+    char (*buf)[16] = malloc((size_t)N_VOCAB * 16);
+    const char **tok = malloc((size_t)N_VOCAB * sizeof *tok);
+    float *score = malloc((size_t)N_VOCAB * sizeof *score);
+    int32_t *type = malloc((size_t)N_VOCAB * sizeof *type);
+    if (!buf || !tok || !score || !type)
+        die("out of memory");
     for (int i = 0; i < N_VOCAB; i++) {
         if (i < 3)
             snprintf(buf[i], sizeof buf[i], "%s", i == 0 ? "<unk>" : i == 1 ? "<s>" : "</s>");
@@ -190,6 +196,10 @@ static void vocab(struct gguf_context *g)
     gguf_set_val_u32(g, "tokenizer.ggml.unknown_token_id", 0);
     gguf_set_val_u32(g, "tokenizer.ggml.bos_token_id", 1);
     gguf_set_val_u32(g, "tokenizer.ggml.eos_token_id", 2);
+    free(buf);
+    free(tok);
+    free(score);
+    free(type);
 }
 
 static void file_begin(out_file *f, const char *dir, const char *name, const char *arch, const char *title,
@@ -199,7 +209,7 @@ static void file_begin(out_file *f, const char *dir, const char *name, const cha
     f->name = name;
     f->arch = arch;
     f->g = context_aligned(dir, align);
-    struct ggml_init_params p = { .mem_size = 64 * ggml_tensor_overhead(), .mem_buffer = NULL, .no_alloc = true };
+    struct ggml_init_params p = { .mem_size = MAX_TENSORS * ggml_tensor_overhead(), .mem_buffer = NULL, .no_alloc = true };
     f->meta = ggml_init(p);
     struct gguf_context *g = f->g;
     char k[128];
@@ -286,6 +296,16 @@ static void file_end(out_file *f, const char *dir)
     struct gguf_context *back = gguf_init_from_file(path, p);
     if (!back || gguf_get_n_tensors(back) != f->n)
         die("ggml does not read back its own file");
+    for (int i = 0; !g_truth && i < f->n; i++) {
+        free(f->t[i].data);
+        free(f->t[i].ref);
+    }
+    if (!g_truth) {
+        gguf_free(back);
+        ggml_free(f->meta);
+        gguf_free(f->g);
+        return;
+    }
     fprintf(g_truth, "%s  \"%s\": {\"architecture\": \"%s\", \"alignment\": %zu, \"ggml_loads\": true, "
             "\"tensors\": [\n", g_nfile++ ? ",\n" : "", f->name, f->arch, gguf_get_alignment(back));
     for (int i = 0; i < f->n; i++)
@@ -390,6 +410,61 @@ static void write_q4_k_m(const char *dir)
     file_end(&f, dir);
 }
 
+/* --q4km: the checkpoint's own shape and tensors, Q4_K_M-style, every
+ * tensor under its llama.cpp name (slm/llama_names.h). */
+static int cfg_int(const cJSON *c, const char *k)
+{
+    const cJSON *v = cJSON_GetObjectItem(c, k);
+    if (!cJSON_IsNumber(v))
+        die("config.json lacks a shape key");
+    return v->valueint;
+}
+
+static void write_q4km_generic(const char *ckpt, const char *out)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/config.json", ckpt);
+    FILE *cf = fopen(path, "rb");
+    char text[65536];
+    size_t n = cf ? fread(text, 1, sizeof text - 1, cf) : 0;
+    if (cf)
+        fclose(cf);
+    text[n] = 0;
+    cJSON *c = cJSON_Parse(text);
+    if (!c)
+        die("cannot read config.json");
+    N_EMBD = cfg_int(c, "hidden_size");
+    N_FF = cfg_int(c, "intermediate_size");
+    N_HEAD = cfg_int(c, "num_attention_heads");
+    N_HEAD_KV = cfg_int(c, "num_key_value_heads");
+    N_LAYER = cfg_int(c, "num_hidden_layers");
+    N_VOCAB = cfg_int(c, "vocab_size");
+    cJSON_Delete(c);
+    const char *slash = strrchr(out, '/');
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - out) : 1, slash ? out : ".");
+    out_file f;
+    file_begin(&f, dir, slash ? slash + 1 : out, "qwen2", "Q4_K_M-style (make_gguf --q4km)", 15, 0);
+    for (size_t i = 0; i < g_ckpt.n; i++) {
+        const slm_tensor *t = &g_ckpt.t[i];
+        char gn[96];
+        slm_llama_xform x;
+        if (!slm_llama_from_hf("qwen2", t->name, gn, sizeof gn, &x) || f.n == MAX_TENSORS)
+            die("a checkpoint tensor without a llama.cpp name, or too many tensors");
+        ref r = load_ref(t->name);
+        enum ggml_type ty = GGML_TYPE_F32;
+        if (t->ndim == 2) {
+            int layer = strncmp(gn, "blk.", 4) == 0 ? atoi(gn + 4) : -1;
+            int more = layer >= 0 && (layer < N_LAYER / 8 || layer >= 7 * N_LAYER / 8 || (layer - N_LAYER / 8) % 3 == 2);
+            bool v_or_down = strstr(gn, ".attn_v.") || strstr(gn, ".ffn_down.");
+            ty = strcmp(gn, "token_embd.weight") == 0 || (more && v_or_down) ? GGML_TYPE_Q6_K : GGML_TYPE_Q4_K;
+            ty = fit(ty, r.cols);
+        }
+        add_tensor(&f, gn, r, ty, 0);
+    }
+    file_end(&f, dir);
+}
+
 static const struct { enum ggml_type t; const char *file; uint32_t ftype; } TYPES[] = {
     { GGML_TYPE_F16, "qwen2-f16.gguf", 1 },       { GGML_TYPE_BF16, "qwen2-bf16.gguf", 32 },
     { GGML_TYPE_Q8_0, "qwen2-q8_0.gguf", 7 },     { GGML_TYPE_Q4_0, "qwen2-q4_0.gguf", 2 },
@@ -403,14 +478,21 @@ static const struct { enum ggml_type t; const char *file; uint32_t ftype; } TYPE
 
 int main(int argc, char **argv)
 {
-    if (argc != 3) {
-        fprintf(stderr, "usage: make_gguf CHECKPOINT_DIR OUT_DIR\n");
+    bool q4km = argc == 4 && strcmp(argv[1], "--q4km") == 0;
+    if (argc != 3 && !q4km) {
+        fprintf(stderr, "usage: make_gguf CHECKPOINT_DIR OUT_DIR\n       make_gguf --q4km CHECKPOINT_DIR OUT.gguf\n");
         return 2;
     }
     slm_diag d;
     slm_diag_init(&d);
-    if (slm_model_open(&g_ckpt, argv[1], &d) != 0)
+    if (slm_model_open(&g_ckpt, argv[1 + q4km], &d) != 0)
         die("cannot open the checkpoint");
+    if (q4km) {
+        write_q4km_generic(argv[2], argv[3]);
+        slm_model_close(&g_ckpt);
+        slm_diag_free(&d);
+        return 0;
+    }
     char path[4096];
     snprintf(path, sizeof path, "%s/truth.json", argv[2]);
     g_truth = fopen(path, "w");
