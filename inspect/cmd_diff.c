@@ -24,7 +24,11 @@ static void help(void)
            "re-shaped, transposed, renamed; content identical (XXH3-128 of the bytes, so no\n"
            "byte compare) or changed, with the numeric difference e = B - A over every\n"
            "element in float64: max_abs_err, rel_rmse = sqrt(sum e^2 / sum A^2), cosine.\n"
-           "Tensors only in A are removed, only in B added.  Facts compared key by key:\n"
+           "Tensors only in A are removed, only in B added.  A GGUF against its checkpoint\n"
+           "pairs first by llama.cpp's names (blk.0.attn_q.weight <-> model.layers.0.self_attn.\n"
+           "q_proj.weight); llama's Q/K row permutation and Gemma's norm + 1 are undone before\n"
+           "the values are compared (ggml's types dequantized) and named as transformations, as\n"
+           "is a tied lm_head the converter drops.  Facts compared key by key:\n"
            "/format, /storage (shards, embedded or external data), /metadata (safetensors\n"
            "__metadata__, index totals, ONNX producer and metadata_props), /config (config.json\n"
            "or mlc-chat-config.json, every leaf), /graph (ONNX IR, opsets, operator counts,\n"
@@ -77,7 +81,7 @@ static const char *content_of(const slm_tdiff *t)
 }
 
 typedef struct counts {
-    size_t paired, how[4], identical, equal, changed, unknown, renamed, retyped, reshaped, transposed, added, removed;
+    size_t paired, how[SLM_TP__COUNT], identical, equal, changed, unknown, renamed, retyped, reshaped, transposed, added, removed;
 } counts;
 
 static cJSON *tensor_json(const slm_tdiff *t, counts *c)
@@ -119,10 +123,14 @@ static cJSON *tensor_json(const slm_tdiff *t, counts *c)
         cJSON_AddStringToObject(o, "pairing", slm_tpair_how_name(t->how));
         if (t->how == SLM_TP_CONTENT)
             out_add_metric(o, "pairing_correlation", t->score);
+        if (t->xform != SLM_LX_NONE) /* llama.cpp's converter: undone before comparing, not a difference */
+            cJSON_AddStringToObject(o, "transform", slm_llama_xform_name(t->xform));
     }
+    if (t->note)
+        cJSON_AddStringToObject(o, "transform", t->note);
     cJSON_AddItemToObject(o, "changes", ch);
-    add_ab(o, "dtype", a ? cJSON_CreateString(slm_dtype_name(a->dtype)) : NULL,
-           b ? cJSON_CreateString(slm_dtype_name(b->dtype)) : NULL);
+    add_ab(o, "dtype", a ? cJSON_CreateString(slm_tensor_type_name(a)) : NULL,
+           b ? cJSON_CreateString(slm_tensor_type_name(b)) : NULL);
     add_ab(o, "shape", a ? shape_json(a) : NULL, b ? shape_json(b) : NULL);
     if (t->hashed_a)
         slm_xxh128_fmt(t->ha, ha);
@@ -219,7 +227,7 @@ static cJSON *build(const char *pa, const slm_model *a, const char *pb, const sl
     cJSON *facts = facts_json(fa, fb, &fc, &fadd, &frm);
     cJSON *s = cJSON_CreateObject();
     cJSON_AddNumberToObject(s, "paired", (double)c.paired);
-    for (int h = 0; h < 4; h++) {
+    for (int h = 0; h < SLM_TP__COUNT; h++) {
         char k[32];
         snprintf(k, sizeof k, "by_%s", slm_tpair_how_name((slm_tpair_how)h));
         cJSON_AddNumberToObject(s, k, (double)c.how[h]);
@@ -294,15 +302,18 @@ static void print_tensor(const cJSON *t, int w)
     char s1[128], s2[128];
     const char *a = out_jstr(t, "a"), *b = out_jstr(t, "b");
     if (!b) {
-        printf("  - %-*s  %s %s\n", w, a, ab_str(t, "dtype", "a", s1, sizeof s1), ab_str(t, "shape", "a", s2, sizeof s2));
+        printf("  - %-*s  %s %s%s%s\n", w, a, ab_str(t, "dtype", "a", s1, sizeof s1), ab_str(t, "shape", "a", s2, sizeof s2),
+               cJSON_GetObjectItemCaseSensitive(t, "transform") ? "  " : "",
+               cJSON_GetObjectItemCaseSensitive(t, "transform") ? out_jstr(t, "transform") : "");
         return;
     }
     if (!a) {
         printf("  + %-*s  %s %s\n", w, b, ab_str(t, "dtype", "b", s1, sizeof s1), ab_str(t, "shape", "b", s2, sizeof s2));
         return;
     }
+    const char *xf = cJSON_GetObjectItemCaseSensitive(t, "transform") ? out_jstr(t, "transform") : NULL;
     if (has_change(t, "renamed"))
-        printf("  ~ %s -> %s (paired by %s)", a, b, out_jstr(t, "pairing"));
+        printf("  ~ %s -> %s (paired by %s%s%s)", a, b, out_jstr(t, "pairing"), xf ? "; " : "", xf ? xf : "");
     else
         printf("  ~ %-*s", w, a);
     if (has_change(t, "retyped"))
@@ -345,9 +356,9 @@ static void print_text(const cJSON *doc, int top)
     print_side("+++", cJSON_GetObjectItemCaseSensitive(doc, "b"));
     const cJSON *s = cJSON_GetObjectItemCaseSensitive(doc, "summary");
     printf("\ntensors: %.0f paired (%.0f by name, %.0f by name behind a prefix, %.0f by identical bytes, %.0f by "
-           "content), %.0f removed, %.0f added\n",
+           "content, %.0f by llama.cpp's names), %.0f removed, %.0f added\n",
            out_jnum(s, "paired"), out_jnum(s, "by_name"), out_jnum(s, "by_suffix"), out_jnum(s, "by_hash"), out_jnum(s, "by_content"),
-           out_jnum(s, "removed"), out_jnum(s, "added"));
+           out_jnum(s, "by_llama"), out_jnum(s, "removed"), out_jnum(s, "added"));
     printf("content: %.0f identical, %.0f equal values in other bytes, %.0f changed, %.0f not comparable; "
            "%.0f renamed, %.0f re-typed, %.0f re-shaped, %.0f transposed\n",
            out_jnum(s, "identical"), out_jnum(s, "equal"), out_jnum(s, "changed"), out_jnum(s, "unknown"), out_jnum(s, "renamed"),
