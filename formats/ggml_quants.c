@@ -390,7 +390,7 @@ bool slm_ggml_block_scale(uint32_t id, const uint8_t *b, float *d)
 
 static bool has_fast(uint32_t id)
 {
-    return slm_ggml_decodes(id) && id != SLM_GGML_F32 && id != SLM_GGML_Q2_K && id != SLM_GGML_Q3_K;
+    return slm_ggml_decodes(id) && id != SLM_GGML_F32;
 }
 
 void slm_ggml_dequant(uint32_t id, const uint8_t *src, uint64_t n, float *out)

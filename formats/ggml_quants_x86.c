@@ -4,8 +4,8 @@
  * rounding per product or difference and no fused multiply-add, so it
  * agrees with it, and with ggml, bit for bit (tests/test_ggml_quants.c).
  *
- * The other decoded types but Q2_K and Q3_K have AVX2 kernels too (the
- * IQ4/MXFP4 grids through pshufb), so that none is slower than ggml's own.
+ * Every other decoded type has an AVX2 kernel too (the IQ4/MXFP4 grids
+ * through pshufb), so that none is slower than ggml's own.
  *
  * AVX2: integers widened to 8 dword lanes and converted.  AVX-512: the 16
  * possible values of a 4-bit block (or sub-block) are computed once into a
@@ -211,6 +211,48 @@ __attribute__((target(T2))) static void q5_k_avx2(const uint8_t *src, uint64_t n
     }
 }
 
+__attribute__((target(T2))) static void q2_k_avx2(const uint8_t *src, uint64_t nb, float *y)
+{
+    const __m256i m3 = _mm256_set1_epi8(3);
+    for (uint64_t i = 0; i < nb; i++) {
+        const blk_q2_k *b = (const blk_q2_k *)(const void *)(src + i * sizeof(blk_q2_k));
+        float d = slm_gq_half(b->d), dmin = slm_gq_half(b->dmin);
+        for (int h = 0; h < 2; h++) {
+            __m256i q = _mm256_loadu_si256((const __m256i *)(const void *)(b->qs + 32 * h));
+            for (int j = 0; j < 4; j++, y += 32) { /* bytes 0..15: sub-block 2j, 16..31: 2j+1, in order */
+                __m256i v = _mm256_and_si256(_mm256_srli_epi16(q, 2 * j), m3);
+                uint8_t s0 = b->scales[8 * h + 2 * j], s1 = b->scales[8 * h + 2 * j + 1];
+                u8x16_affine(_mm256_castsi256_si128(v), _mm256_set1_ps(d * (float)(s0 & 15)),
+                             _mm256_set1_ps(dmin * (float)(s0 >> 4)), y);
+                u8x16_affine(_mm256_extracti128_si256(v, 1), _mm256_set1_ps(d * (float)(s1 & 15)),
+                             _mm256_set1_ps(dmin * (float)(s1 >> 4)), y + 16);
+            }
+        }
+    }
+}
+
+__attribute__((target(T2))) static void q3_k_avx2(const uint8_t *src, uint64_t nb, float *y)
+{
+    const __m256i m3 = _mm256_set1_epi8(3), four = _mm256_set1_epi8(4);
+    for (uint64_t i = 0; i < nb; i++) {
+        const blk_q3_k *b = (const blk_q3_k *)(const void *)(src + i * sizeof(blk_q3_k));
+        float d = slm_gq_half(b->d);
+        int sc[16];
+        slm_gq_q3_k_scales(b->scales, sc);
+        __m256i hm = _mm256_loadu_si256((const __m256i *)(const void *)b->hmask);
+        for (int h = 0; h < 2; h++) {
+            __m256i q = _mm256_loadu_si256((const __m256i *)(const void *)(b->qs + 32 * h));
+            for (int j = 0; j < 4; j++, y += 32) {
+                __m256i bit = _mm256_set1_epi8((char)(1 << (4 * h + j)));
+                __m256i set = _mm256_cmpeq_epi8(_mm256_and_si256(hm, bit), bit); /* the 3rd bit: clear means - 4 */
+                __m256i v = _mm256_sub_epi8(_mm256_and_si256(_mm256_srli_epi16(q, 2 * j), m3), _mm256_andnot_si256(set, four));
+                i8x16_store(_mm256_castsi256_si128(v), _mm256_set1_ps(d * (float)sc[8 * h + 2 * j]), y);
+                i8x16_store(_mm256_extracti128_si256(v, 1), _mm256_set1_ps(d * (float)sc[8 * h + 2 * j + 1]), y + 16);
+            }
+        }
+    }
+}
+
 /* 16 bytes of nibble codes through the int8 table TAB (pshufb), times D. */
 __attribute__((target(T2), always_inline)) static inline void lut16(const uint8_t *qs, __m128i tab, __m256 d, float *y)
 {
@@ -392,6 +434,8 @@ bool slm_gq_dequant_x86(uint32_t id, int level, const uint8_t *src, uint64_t n, 
     case SLM_GGML_Q5_0: q5_0_avx2(src, n / 32, out); return true;
     case SLM_GGML_Q5_1: q5_1_avx2(src, n / 32, out); return true;
     case SLM_GGML_Q5_K: q5_k_avx2(src, n / QK_K, out); return true;
+    case SLM_GGML_Q2_K: q2_k_avx2(src, n / QK_K, out); return true;
+    case SLM_GGML_Q3_K: q3_k_avx2(src, n / QK_K, out); return true;
     case SLM_GGML_IQ4_NL: iq4_nl_avx2(src, n / 32, out); return true;
     case SLM_GGML_IQ4_XS: iq4_xs_avx2(src, n / QK_K, out); return true;
     case SLM_GGML_MXFP4: mxfp4_avx2(src, n / 32, out); return true;
