@@ -26,13 +26,83 @@ const char *slm_gguf_vtype_name(uint32_t t)
     return t < SLM_GGUF_VTYPE_COUNT ? VTYPE_NAMES[t] : "?";
 }
 
+/* A set of byte strings (keys, tensor names) for the duplicate checks:
+ * open addressing over indices, so that a file of many keys or tensors costs
+ * linear time, not quadratic. */
+typedef struct strset {
+    size_t *slot; /* index + 1 into the owner's array; 0 empty */
+    size_t cap;   /* a power of two, or 0 */
+    size_t n;
+} strset;
+
+static uint64_t hash_bytes(const void *p, size_t n)
+{
+    const uint8_t *b = p;
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ b[i]) * 0x100000001b3ull;
+    return h;
+}
+
 typedef struct parser {
     slm_gguf *g;
     slm_cur c;
     slm_diag *d;
     bool fatal; /* a structural failure: the parse stopped */
     bool wrapped; /* GGUF-105 was reported */
+    strset keys, names;
 } parser;
+
+/* The bytes of entry I of a set: a key, or a tensor name (up to its NUL). */
+typedef void (*strset_get)(const parser *p, size_t i, const void **b, size_t *n);
+
+static void get_key(const parser *p, size_t i, const void **b, size_t *n)
+{
+    *b = p->g->kv[i].key.p;
+    *n = (size_t)p->g->kv[i].key.n;
+}
+
+static void get_name(const parser *p, size_t i, const void **b, size_t *n)
+{
+    *b = p->g->t[i].name;
+    *n = p->g->t[i].name_len;
+}
+
+/* Adds entry INDEX, whose bytes are (B, N), to S, unless an equal entry is
+ * there: returns that entry's index, else SIZE_MAX (also when out of memory:
+ * the check is then skipped). */
+static size_t strset_put(const parser *ps, strset *s, strset_get get, const void *b, size_t n, size_t index)
+{
+    if (s->n * 2 >= s->cap) {
+        size_t cap = s->cap ? s->cap * 2 : 64;
+        size_t *v = calloc(cap, sizeof *v);
+        if (!v)
+            return SIZE_MAX;
+        for (size_t i = 0; i < s->cap; i++)
+            if (s->slot[i]) {
+                const void *kb;
+                size_t kn, h;
+                get(ps, s->slot[i] - 1, &kb, &kn);
+                for (h = hash_bytes(kb, kn) & (cap - 1); v[h]; h = (h + 1) & (cap - 1))
+                    ;
+                v[h] = s->slot[i];
+            }
+        free(s->slot);
+        s->slot = v;
+        s->cap = cap;
+    }
+    size_t h = hash_bytes(b, n) & (s->cap - 1);
+    for (; s->slot[h]; h = (h + 1) & (s->cap - 1)) {
+        const void *kb;
+        size_t kn;
+        get(ps, s->slot[h] - 1, &kb, &kn);
+        if (kn == n && memcmp(kb, b, n) == 0)
+            return s->slot[h] - 1;
+    }
+    s->slot[h] = index + 1;
+    s->n++;
+    return SIZE_MAX;
+}
 
 static void rep(parser *p, slm_rule_id r, uint64_t off, const char *path, const char *fmt, ...) SLM_PRINTF(5, 6);
 static void rep(parser *p, slm_rule_id r, uint64_t off, const char *path, const char *fmt, ...)
@@ -210,11 +280,6 @@ static bool parse_kv(parser *p, int64_t i, size_t *cap)
         rep(p, SLM_R_GGUF_013, kv.offset, NULL, "key %lld is empty", (long long)i);
     else if (!key_clean(kv.key))
         rep(p, SLM_R_GGUF_101, kv.offset, NULL, "key %lld is '%s'", (long long)i, ks);
-    for (size_t j = 0; j < g->nkv && kv.key.n; j++) /* gguf.cpp:564 */
-        if (g->kv[j].key.n == kv.key.n && memcmp(g->kv[j].key.p, kv.key.p, (size_t)kv.key.n) == 0) {
-            rep(p, SLM_R_GGUF_014, kv.offset, NULL, "key '%s' appears as pair %zu and %lld", ks, j, (long long)i);
-            break;
-        }
     if (!rd_u32(p, &kv.type, "a value type"))
         return false;
     if (kv.type == SLM_GGUF_ARRAY) { /* gguf.cpp:575 */
@@ -244,6 +309,9 @@ static bool parse_kv(parser *p, int64_t i, size_t *cap)
         *cap = c;
     }
     g->kv[g->nkv++] = kv;
+    size_t j = kv.key.n ? strset_put(p, &p->keys, get_key, kv.key.p, (size_t)kv.key.n, g->nkv - 1) : SIZE_MAX;
+    if (j != SIZE_MAX) /* gguf.cpp:564 */
+        rep(p, SLM_R_GGUF_014, kv.offset, NULL, "key '%s' appears as pair %zu and %lld", ks, j, (long long)i);
     return true;
 }
 
@@ -357,14 +425,6 @@ static void check_shape_type(parser *p, slm_gguf_tensor *t, const char *nm)
     t->ok = true;
 }
 
-static bool name_taken(const slm_gguf *g, const char *name)
-{
-    for (size_t j = 0; j < g->nt; j++)
-        if (strcmp(g->t[j].name, name) == 0)
-            return true;
-    return false;
-}
-
 static bool parse_info(parser *p, int64_t i, size_t *cap)
 {
     slm_gguf *g = p->g;
@@ -383,11 +443,10 @@ static bool parse_info(parser *p, int64_t i, size_t *cap)
     t.name = nm;
     char nb[120];
     const char *shown = show(nb, sizeof nb, s);
-    if (s.n >= SLM_GGUF_MAX_NAME) /* gguf.cpp:646 */
+    bool too_long = s.n >= SLM_GGUF_MAX_NAME;
+    if (too_long) /* gguf.cpp:646 */
         rep(p, SLM_R_GGUF_018, t.info_offset, NULL, "tensor %lld's name '%s' has %llu bytes; ggml holds at most 63",
             (long long)i, shown, (unsigned long long)s.n);
-    else if (name_taken(g, nm)) /* gguf.cpp:654 */
-        rep(p, SLM_R_GGUF_019, t.info_offset, NULL, "tensor name '%s' appears twice (tensor %lld)", shown, (long long)i);
     if (t.name_len != s.n || slm_utf8_check((const uint8_t *)s.p, (size_t)s.n) != s.n)
         rep(p, SLM_R_GGUF_102, t.info_offset, NULL, "tensor %lld's name '%s' is not UTF-8 text", (long long)i, shown);
     if (g->nt == *cap) {
@@ -403,6 +462,10 @@ static bool parse_info(parser *p, int64_t i, size_t *cap)
     }
     slm_gguf_tensor *tp = &g->t[g->nt++];
     *tp = t;
+    size_t twin = strset_put(p, &p->names, get_name, nm, t.name_len, g->nt - 1);
+    if (twin != SIZE_MAX && !too_long) /* gguf.cpp:654: names compared as C strings */
+        rep(p, SLM_R_GGUF_019, t.info_offset, NULL, "tensor name '%s' appears twice (tensors %zu and %lld)", shown, twin,
+            (long long)i);
     if (!rd_u32(p, &tp->n_dims, "a tensor's n_dims"))
         return false;
     if (tp->n_dims > SLM_GGUF_MAX_DIMS) { /* gguf.cpp:670 */
@@ -503,18 +566,16 @@ void slm_gguf_parse(slm_gguf *g, const uint8_t *data, uint64_t n, const char *di
         g->file = strdup(display ? display : "");
     g->valid = true;
     g->alignment = SLM_GGUF_DEFAULT_ALIGNMENT;
-    parser p = {g, slm_cur_make(data, (size_t)n), d, false, false};
+    parser p = {g, slm_cur_make(data, (size_t)n), d, false, false, {NULL, 0, 0}, {NULL, 0, 0}};
     if (!parse_header(&p))
         return;
     bool ok = parse_kvs(&p);
     size_t cap = 0;
     for (int64_t i = 0; ok && i < g->n_tensors; i++)
         ok = parse_info(&p, i, &cap);
-    if (!ok) {
-        slm_gguf_check_key_types(g, d);
-        return;
-    }
-    if (g->valid) /* gguf.cpp:757: ggml stops after the infos */
+    free(p.keys.slot);
+    free(p.names.slot);
+    if (ok && g->valid) /* gguf.cpp:757: ggml stops after the infos */
         place_data(&p);
     slm_gguf_check_key_types(g, d);
 }

@@ -91,7 +91,20 @@ typedef struct ctx {
     const char *arch;
     uint64_t E, F, Q, K, W, D, V, nblk;
     bool have_V;
+    const char **sorted; /* tensor names, sorted: lookups in log time */
 } ctx;
+
+static int cmp_name(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static bool has_tensor(const ctx *c, const char *name)
+{
+    if (!c->sorted)
+        return slm_gguf_tensor_find(c->g, name) != NULL;
+    return bsearch(&name, c->sorted, c->g->nt, sizeof *c->sorted, cmp_name) != NULL;
+}
 
 static bool arch_u64(const ctx *c, const char *key, uint64_t *v)
 {
@@ -187,7 +200,7 @@ static void check_tensors(ctx *c, const arch *a)
         free(p);
     }
     for (const tdef *t = a->global; t->name; t++)
-        if (t->required && !slm_gguf_tensor_find(g, t->name))
+        if (t->required && !has_tensor(c, t->name))
             slm_report(c->d, SLM_R_GGUF_203, g->file, -1, "/tensors", "a %s model needs tensor '%s'", c->arch, t->name);
     uint64_t missing = 0;
     for (uint64_t n = 0; n < c->nblk && missing < 64; n++)
@@ -198,9 +211,9 @@ static void check_tensors(ctx *c, const arch *a)
             if (!req && strcmp(a->name, "phi3") == 0 && strcmp(t->name, "attn_qkv.weight") == 0) {
                 char q[96]; /* phi3: the fused QKV, or Q, K and V apart */
                 snprintf(q, sizeof q, "blk.%llu.attn_q.weight", (unsigned long long)n);
-                req = !slm_gguf_tensor_find(g, q);
+                req = !has_tensor(c, q);
             }
-            if (req && !slm_gguf_tensor_find(g, nm) && missing++ < 64)
+            if (req && !has_tensor(c, nm) && missing++ < 64)
                 slm_report(c->d, SLM_R_GGUF_203, g->file, -1, "/tensors", "block %llu of %llu needs tensor '%s'",
                            (unsigned long long)n, (unsigned long long)c->nblk, nm);
         }
@@ -258,7 +271,7 @@ void slm_gguf_check_model(const slm_gguf *g, slm_diag *d)
                    "architecture '%s' is checked as GGUF only", slm_printable(ab, sizeof ab, as.p, (size_t)as.n));
         return;
     }
-    ctx c = {g, d, a->name, 0, 0, 0, 0, 0, 0, 0, 0, false};
+    ctx c = {g, d, a->name, 0, 0, 0, 0, 0, 0, 0, 0, false, NULL};
     bool ok = true;
     for (size_t i = 0; i < sizeof REQUIRED_KEYS / sizeof REQUIRED_KEYS[0]; i++) {
         char *k = slm_strdupf("%s.%s", a->name, REQUIRED_KEYS[i]);
@@ -288,6 +301,13 @@ void slm_gguf_check_model(const slm_gguf *g, slm_diag *d)
     c.Q = c.D * heads;
     c.K = c.D * kv_heads;
     c.W = dv * kv_heads;
+    c.sorted = malloc((g->nt ? g->nt : 1) * sizeof *c.sorted);
+    if (c.sorted) {
+        for (size_t i = 0; i < g->nt; i++)
+            c.sorted[i] = g->t[i].name;
+        qsort(c.sorted, g->nt, sizeof *c.sorted, cmp_name);
+    }
     check_tensors(&c, a);
     check_file_type(&c);
+    free(c.sorted);
 }

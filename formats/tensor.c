@@ -10,6 +10,11 @@ const char *slm_tensor_type_name(const slm_tensor *t)
     return t->type_name ? t->type_name : slm_dtype_name(t->dtype);
 }
 
+bool slm_tensor_same_type(const slm_tensor *a, const slm_tensor *b)
+{
+    return a->dtype == b->dtype && strcmp(slm_tensor_type_name(a), slm_tensor_type_name(b)) == 0;
+}
+
 bool slm_tensor_same_shape(const slm_tensor *a, const slm_tensor *b)
 {
     if (a->ndim != b->ndim)

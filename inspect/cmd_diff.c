@@ -100,7 +100,7 @@ static cJSON *tensor_json(const slm_tdiff *t, counts *c)
     } else {
         c->paired++;
         c->how[t->how]++;
-        bool renamed = strcmp(a->name, b->name) != 0, retyped = a->dtype != b->dtype,
+        bool renamed = strcmp(a->name, b->name) != 0, retyped = !slm_tensor_same_type(a, b),
              reshaped = !slm_tensor_same_shape(a, b) && !t->transposed;
         if (renamed)
             cJSON_AddItemToArray(ch, cJSON_CreateString("renamed")), c->renamed++;
@@ -453,7 +453,7 @@ static void listing(const slm_model *m, const slm_facts *f, lines *l)
         XXH128_hash_t h;
         if (slm_tensor_hash(t, &h))
             slm_xxh128_fmt(h, hx);
-        line_add(l, slm_strdupf("tensor %s %s %s xxh3:%s", t->name, slm_dtype_name(t->dtype),
+        line_add(l, slm_strdupf("tensor %s %s %s xxh3:%s", t->name, slm_tensor_type_name(t),
                                 slm_fmt_shape(sh, sizeof sh, t->shape, t->ndim), hx));
     }
     qsort(l->v, l->n, sizeof *l->v, line_cmp);

@@ -352,8 +352,43 @@ static void test_oracle(void)
     CHECK(cases == GB_NCASES);
 }
 
-int main(void)
+/* --write DIR: the files the shell tests read (tests/cli/gguf_cli.sh). */
+static int write_files(const char *dir)
 {
+    struct {
+        const char *name;
+        bool llama;
+        uint32_t ftype, align, embd, ff;
+        int damage;
+    } F[] = {
+        {"llama-f16.gguf", true, 1, 0, 64, 128, 0},
+        {"llama-q4_k_m.gguf", true, 15, 0, 256, 512, 0},
+        {"mixed-align64.gguf", false, 1, 64, 64, 128, 0},
+        {"bad-offset.gguf", false, 1, 0, 64, 128, 1},
+        {"llama-missing.gguf", true, 1, 0, 64, 128, 2},
+    };
+    for (size_t i = 0; i < sizeof F / sizeof F[0]; i++) {
+        gb_opts o = gb_defaults();
+        o.llama = F[i].llama, o.file_type = F[i].ftype, o.alignment = F[i].align, o.embd = F[i].embd, o.ff = F[i].ff;
+        gb b = F[i].damage == 2 ? llama_with(o, drop_q1) : (gb){0};
+        if (F[i].damage != 2)
+            gb_build(&b, &o);
+        if (F[i].damage == 1)
+            put64(&b, rec_at(&b, GB_TOFF, 2), 0);
+        char p[4096];
+        snprintf(p, sizeof p, "%s/%s", dir, F[i].name);
+        FILE *f = fopen(p, "wb");
+        if (!f || fwrite(b.p, 1, b.n, f) != b.n || fclose(f) != 0)
+            return 1;
+        gb_free(&b);
+    }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc == 3 && strcmp(argv[1], "--write") == 0)
+        return write_files(argv[2]);
     test_clean();
     test_format_rules();
     test_model_rules();

@@ -342,7 +342,7 @@ static int pair_all(pairing *P)
         if (P->A.used[i] || !P->A.hashed[i] || a->t[i].nbytes == 0)
             continue;
         for (size_t j = 0; j < b->n; j++)
-            if (!P->B.used[j] && P->B.hashed[j] && a->t[i].dtype == b->t[j].dtype &&
+            if (!P->B.used[j] && P->B.hashed[j] && slm_tensor_same_type(&a->t[i], &b->t[j]) &&
                 slm_tensor_same_shape(&a->t[i], &b->t[j]) && XXH128_isEqual(P->A.h[i], P->B.h[j])) {
                 if (!pair(P, i, j, SLM_TP_HASH, NAN, false))
                     return ENOMEM;
@@ -443,15 +443,15 @@ int slm_diff_tensors(const slm_model *a, const slm_model *b, slm_progress_fn fn,
         if (t->how == SLM_TP_LLAMA) {
             slm_qerr acc;
             slm_qerr_init(&acc);
-            t->identical = t->xform == SLM_LX_NONE && t->hashed_a && t->hashed_b && t->a->dtype == t->b->dtype &&
-                           t->a->dtype != SLM_DT_INVALID && t->a->nbytes == t->b->nbytes && XXH128_isEqual(t->ha, t->hb);
+            t->identical = t->xform == SLM_LX_NONE && t->hashed_a && t->hashed_b && slm_tensor_same_type(t->a, t->b) &&
+                           t->a->nbytes == t->b->nbytes && XXH128_isEqual(t->ha, t->hb);
             if (!t->identical && compare_llama(&P, t, &acc)) {
                 t->m = slm_qerr_metrics(&acc);
                 t->compared = t->floats = true;
             }
             continue;
         }
-        t->identical = t->hashed_a && t->hashed_b && t->a->dtype == t->b->dtype && slm_tensor_same_shape(t->a, t->b) &&
+        t->identical = t->hashed_a && t->hashed_b && slm_tensor_same_type(t->a, t->b) && slm_tensor_same_shape(t->a, t->b) &&
                        t->a->nbytes == t->b->nbytes && XXH128_isEqual(t->ha, t->hb);
         if (t->identical || !numeric(t->a) || !numeric(t->b) || t->a->nelem != t->b->nelem)
             continue;

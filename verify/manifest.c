@@ -602,7 +602,7 @@ static int attach_tensors(hs_set *s, slm_diag *d)
     int err = 0;
     for (size_t i = 0; i < s->n && !err; i++) {
         slm_kind k = s->v[i].kind;
-        if (k == SLM_KIND_SAFETENSORS || k == SLM_KIND_ONNX || k == SLM_KIND_MLC_CACHE)
+        if (k == SLM_KIND_SAFETENSORS || k == SLM_KIND_ONNX || k == SLM_KIND_MLC_CACHE || k == SLM_KIND_GGUF)
             err = take_tensors(s, &ids, &s->v[i], d);
     }
     free(ids.v);

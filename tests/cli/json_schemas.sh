@@ -50,10 +50,11 @@ ok
 grep -qx ok "$TMP/schemas" || fail "schemas: $(cat "$TMP/schemas")"
 
 # ---- inspect: every artifact kind, plain and with --tensors --stats
+mkdir -p "$TMP/gguf" && "$SLM_BUILD/tests/test_gguf" --write "$TMP/gguf" && rm "$TMP"/gguf/{bad-offset,llama-missing}.gguf
 n=0
 for p in "$Q/hf_fp16" "$Q/hf_fp32_single" "$Q/hf_fp32_single/model.safetensors" "$Q/hf_fp16/model.safetensors.index.json" \
          "$Q/hf_fp16/config.json" "$Q"/onnx/*.onnx "$Q/mlc_q4f16_1" "$Q/mlc_q4f32_1" "$CORPUS"/wasm/*.wasm \
-         "$SRC/examples/tiny-qwen2" "$SRC"/examples/tiny-qwen2/onnx/*.onnx; do
+         "$SRC/examples/tiny-qwen2" "$SRC"/examples/tiny-qwen2/onnx/*.onnx "$TMP"/gguf/*.gguf; do
     n=$((n + 1))
     expect_rc 0 "$BIN" inspect --json "$p"
     valid inspect.schema.json "inspect_$n"
@@ -63,7 +64,7 @@ done
 # every kind was seen
 ok
 cat "$TMP"/inspect_*.json | grep -o '"kind":[[:space:]]*"[a-z-]*"' | sed 's/.*"\([a-z-]*\)"$/\1/' | sort -u | tr '\n' ' ' >"$TMP/kinds"
-[ "$(cat "$TMP/kinds")" = "hf-config hf-index mlc-cache onnx safetensors wasm " ] || fail "inspect kinds: $(cat "$TMP/kinds")"
+[ "$(cat "$TMP/kinds")" = "gguf hf-config hf-index mlc-cache onnx safetensors wasm " ] || fail "inspect kinds: $(cat "$TMP/kinds")"
 # a broken file: findings, exit 1, still the schema
 "$SLM_BUILD/tests/test_safetensors" --write "$TMP/st" >/dev/null
 expect_rc 1 "$BIN" inspect --json "$TMP/st/gap.safetensors"

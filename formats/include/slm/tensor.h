@@ -24,6 +24,8 @@ typedef struct slm_tensor {
 
 /* TYPE_NAME, or DTYPE's name. */
 const char *slm_tensor_type_name(const slm_tensor *t);
+/* Same dtype and, for format-specific types (GGUF Q4_K...), the same type. */
+bool slm_tensor_same_type(const slm_tensor *a, const slm_tensor *b);
 
 /* Same number of dimensions, same extent in each. */
 bool slm_tensor_same_shape(const slm_tensor *a, const slm_tensor *b);
