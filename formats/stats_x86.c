@@ -5,11 +5,12 @@
  * NaN payloads, subnormals, infinities and values at fp16's limits).
  *
  * Eight float lanes per step (F16 through vcvtph2ps, BF16 by a 16-bit shift,
- * F32 as is), four double lanes for F64.  Per lane: finite, Inf, zero and,
- * for types wider than fp16, fp16 underflow (0 < |v| <= 2^-25) and overflow
- * (|v| >= 65520) as masks subtracted from integer counters; NaN is what is
- * neither finite nor Inf.  min/max over finite values (the others replaced by
- * +-Inf); sum and sumsq of the finite values in double.  The definition
+ * F32 as is), two accumulators in turn; four double lanes for F64.  Per
+ * lane: zero and, for types wider than fp16, fp16 underflow (0 < |v| <=
+ * 2^-25) and overflow (|v| >= 65520) as masks subtracted from integer
+ * counters; a step whose lanes are not all finite takes a branch that counts
+ * the non-finite and the Inf ones (NaN is the difference) and masks them out.
+ * min/max over finite values; sum and sumsq of the finite values in double.  The definition
  * keeps the first of equal values, which matters only for the sign of a zero
  * min or max: that zero is the first zero of the data, found afterwards. */
 #include "stats_fast.h"
@@ -27,14 +28,14 @@
 enum { BLOCK = 1 << 30 };
 
 typedef struct acc {
-    __m256i fin, inf, zero, under, over; /* per lane, how often it matched (a mask is -1) */
+    __m256i nonfin, inf, zero, under, over; /* per lane, how often it matched (a mask is -1) */
     __m256 vmin, vmax;
     __m256d sum0, sum1, sq0, sq1;
 } acc;
 
 FAST static void acc_init(acc *a)
 {
-    a->fin = a->inf = a->zero = a->under = a->over = _mm256_setzero_si256();
+    a->nonfin = a->inf = a->zero = a->under = a->over = _mm256_setzero_si256();
     a->vmin = _mm256_set1_ps(INFINITY);
     a->vmax = _mm256_set1_ps(-INFINITY);
     a->sum0 = a->sum1 = a->sq0 = a->sq1 = _mm256_setzero_pd();
@@ -45,14 +46,13 @@ FAST static inline __m256i count(__m256i c, __m256 mask)
     return _mm256_sub_epi32(c, _mm256_castps_si256(mask));
 }
 
-/* One step of eight floats; WIDE: count fp16 under/overflow too. */
+/* One step of eight floats; WIDE: count fp16 under/overflow too.  All lanes
+ * finite is the common case: NaN and Inf cost a branch to the masked path. */
 FAST static inline void step(acc *a, __m256 x, int wide)
 {
     const __m256 inf = _mm256_set1_ps(INFINITY);
     __m256 ax = _mm256_andnot_ps(_mm256_set1_ps(-0.0f), x);
     __m256 fin = _mm256_cmp_ps(ax, inf, _CMP_LT_OQ);
-    a->fin = count(a->fin, fin);
-    a->inf = count(a->inf, _mm256_cmp_ps(ax, inf, _CMP_EQ_OQ));
     a->zero = count(a->zero, _mm256_cmp_ps(ax, _mm256_setzero_ps(), _CMP_EQ_OQ));
     if (wide) {
         __m256 under = _mm256_and_ps(_mm256_cmp_ps(ax, _mm256_set1_ps(0x1p-25f), _CMP_LE_OQ),
@@ -60,10 +60,17 @@ FAST static inline void step(acc *a, __m256 x, int wide)
         a->under = count(a->under, under);
         a->over = count(a->over, _mm256_and_ps(fin, _mm256_cmp_ps(ax, _mm256_set1_ps(65520.0f), _CMP_GE_OQ)));
     }
-    a->vmin = _mm256_min_ps(a->vmin, _mm256_blendv_ps(inf, x, fin));
-    a->vmax = _mm256_max_ps(a->vmax, _mm256_blendv_ps(_mm256_set1_ps(-INFINITY), x, fin));
-    __m256 xf = _mm256_and_ps(x, fin);
-    __m256d lo = _mm256_cvtps_pd(_mm256_castps256_ps128(xf)), hi = _mm256_cvtps_pd(_mm256_extractf128_ps(xf, 1));
+    if (__builtin_expect(_mm256_movemask_ps(fin) != 0xff, 0)) {
+        a->nonfin = count(a->nonfin, _mm256_xor_ps(fin, _mm256_castsi256_ps(_mm256_set1_epi32(-1))));
+        a->inf = count(a->inf, _mm256_cmp_ps(ax, inf, _CMP_EQ_OQ));
+        a->vmin = _mm256_min_ps(a->vmin, _mm256_blendv_ps(inf, x, fin));
+        a->vmax = _mm256_max_ps(a->vmax, _mm256_blendv_ps(_mm256_set1_ps(-INFINITY), x, fin));
+        x = _mm256_and_ps(x, fin);
+    } else {
+        a->vmin = _mm256_min_ps(a->vmin, x);
+        a->vmax = _mm256_max_ps(a->vmax, x);
+    }
+    __m256d lo = _mm256_cvtps_pd(_mm256_castps256_ps128(x)), hi = _mm256_cvtps_pd(_mm256_extractf128_ps(x, 1));
     a->sum0 = _mm256_add_pd(a->sum0, lo);
     a->sum1 = _mm256_add_pd(a->sum1, hi);
     a->sq0 = _mm256_fmadd_pd(lo, lo, a->sq0);
@@ -83,14 +90,31 @@ FAST static uint64_t hsum_count(__m256i c)
 /* The counts of A into S, A's counters reset; N: the lanes stepped. */
 FAST static void flush_counts(acc *a, slm_stats *s, uint64_t n)
 {
-    uint64_t fin = hsum_count(a->fin), inf = hsum_count(a->inf);
+    uint64_t nonfin = hsum_count(a->nonfin), inf = hsum_count(a->inf);
     s->n += n;
     s->inf += inf;
-    s->nan += n - fin - inf;
+    s->nan += nonfin - inf;
     s->zero += hsum_count(a->zero);
     s->f16_under += hsum_count(a->under);
     s->f16_over += hsum_count(a->over);
-    a->fin = a->inf = a->zero = a->under = a->over = _mm256_setzero_si256();
+    a->nonfin = a->inf = a->zero = a->under = a->over = _mm256_setzero_si256();
+}
+
+/* B's values and counts into A (two accumulators halve the dependency
+ * chains of the additions). */
+FAST static void acc_merge(acc *a, const acc *b)
+{
+    a->nonfin = _mm256_add_epi32(a->nonfin, b->nonfin);
+    a->inf = _mm256_add_epi32(a->inf, b->inf);
+    a->zero = _mm256_add_epi32(a->zero, b->zero);
+    a->under = _mm256_add_epi32(a->under, b->under);
+    a->over = _mm256_add_epi32(a->over, b->over);
+    a->vmin = _mm256_min_ps(a->vmin, b->vmin);
+    a->vmax = _mm256_max_ps(a->vmax, b->vmax);
+    a->sum0 = _mm256_add_pd(a->sum0, b->sum0);
+    a->sum1 = _mm256_add_pd(a->sum1, b->sum1);
+    a->sq0 = _mm256_add_pd(a->sq0, b->sq0);
+    a->sq1 = _mm256_add_pd(a->sq1, b->sq1);
 }
 
 /* Min, max and sums of A into S.  FIRST_ZERO(ctx): -0.0 or +0.0, the first
@@ -162,18 +186,30 @@ FAST static void add_floats(slm_stats *s, int kind, const uint8_t *p, uint64_t c
 {
     const size_t esz = kind == 2 ? 4 : 2;
     const int wide = kind != 0; /* no fp16 value under- or overflows fp16 */
-    acc a;
+    acc a, b;
     acc_init(&a);
+    acc_init(&b);
     uint64_t steps = count / 8, done = 0;
-    while (done < steps) {
+    while (done < steps) { /* blocks of at most BLOCK steps per accumulator: no counter wraps */
         uint64_t end = done + (steps - done < BLOCK ? steps - done : BLOCK);
         uint64_t k = done;
-        if (kind == 0)
-            for (; k + 1 < end; k += 2) { /* two steps per load: 32 bytes */
+        for (; k + 1 < end; k += 2) { /* two steps, one per accumulator */
+            __m256 x0, x1;
+            if (kind == 0) {
                 __m256i h = _mm256_loadu_si256((const __m256i *)(p + 16 * k));
-                step(&a, _mm256_cvtph_ps(_mm256_castsi256_si128(h)), 0);
-                step(&a, _mm256_cvtph_ps(_mm256_extracti128_si256(h, 1)), 0);
+                x0 = _mm256_cvtph_ps(_mm256_castsi256_si128(h));
+                x1 = _mm256_cvtph_ps(_mm256_extracti128_si256(h, 1));
+            } else if (kind == 1) {
+                __m256i h = _mm256_loadu_si256((const __m256i *)(p + 16 * k));
+                x0 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm256_castsi256_si128(h)), 16));
+                x1 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm256_extracti128_si256(h, 1)), 16));
+            } else {
+                x0 = _mm256_loadu_ps((const float *)(p + 32 * k));
+                x1 = _mm256_loadu_ps((const float *)(p + 32 * k + 32));
             }
+            step(&a, x0, wide);
+            step(&b, x1, wide);
+        }
         for (; k < end; k++) {
             __m256 x;
             if (kind == 0)
@@ -185,6 +221,8 @@ FAST static void add_floats(slm_stats *s, int kind, const uint8_t *p, uint64_t c
                 x = _mm256_loadu_ps((const float *)(p + 32 * k));
             step(&a, x, wide);
         }
+        acc_merge(&a, &b);
+        acc_init(&b);
         flush_counts(&a, s, 8 * (end - done));
         done = end;
     }
