@@ -114,6 +114,23 @@ expect_rc 1 "$BIN" verify --json "$TMP/lib.wasm"
 json_rules "$TMP/out" >"$TMP/rules"
 ok; [ "$(cat "$TMP/rules")" = "IO-002 1" ] || fail "wasm pointer: $(cat "$TMP/rules")"
 
+# every file a pointer: the MLC folder (chat config, tensor cache, shards) and
+# a sharded checkpoint whose index is a pointer too -- one IO-002 per file
+for f in "$CORPUS"/qwen2/mlc_q4f16_1/*; do
+    mkdir -p "$TMP/mlcp"
+    lfs_pointer "$f" "$TMP/mlcp/$(basename "$f")"
+done
+expect_rc 1 "$BIN" verify --json --target webllm "$TMP/mlcp"
+json_rules "$TMP/out" >"$TMP/rules"
+n=$(ls "$CORPUS"/qwen2/mlc_q4f16_1 | wc -l)
+ok; [ "$(cat "$TMP/rules")" = "IO-002 $n" ] || fail "mlc pointers: $(cat "$TMP/rules"), expected IO-002 x$n"
+mkdir -p "$TMP/hfp"
+for f in "$EX"/*; do [ -f "$f" ] && lfs_pointer "$f" "$TMP/hfp/$(basename "$f")"; done
+expect_rc 1 "$BIN" verify --json "$TMP/hfp"
+json_rules "$TMP/out" >"$TMP/rules"
+n=$(ls "$EX" | grep -cE '\.(safetensors|json)$')
+ok; [ "$(cat "$TMP/rules")" = "IO-002 $n" ] || fail "checkpoint pointers: $(cat "$TMP/rules"), expected IO-002 x$n"
+
 # quant with pointers: the quantized model, then the reference
 expect_rc 2 "$BIN" quant "$L/onnx/model_q4.onnx" --ref "$EX"
 expect_grep "IO-002 $L/onnx/model_q4.onnx @0: this is a git-lfs pointer" "$TMP/err"
