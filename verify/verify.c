@@ -49,7 +49,7 @@ void slm_verify_values_report(const slm_tensor *t, bool fp16, const slm_stats *s
  * their values are not read. */
 static bool values_checked(slm_dtype t)
 {
-    return slm_dtype_info_of(t)->decodes && !(t == SLM_DT_BOOL || (t >= SLM_DT_U8 && t <= SLM_DT_I2));
+    return slm_dtype_info_of(t)->decodes && slm_dtype_info_of(t)->kind == SLM_KIND_FLOAT;
 }
 
 /* --stats: every tensor's values, on o->jobs threads, findings in tensor order. */
@@ -73,7 +73,7 @@ static void scan_one(void *arg, unsigned worker, size_t i)
         v->o->progress(v->o->progress_arg, done, v->total, "checking values");
 }
 
-static void check_values(const slm_model *m, const slm_verify_opts *o, bool fp16, slm_diag *d)
+void slm_verify_model_values(const slm_model *m, const slm_verify_opts *o, bool fp16, slm_diag *d)
 {
     value_scan v = {m, calloc(m->n ? m->n : 1, sizeof *v.st), o, 0, slm_model_bytes(m)};
     if (!v.st) { /* no memory for the statistics: one at a time */
@@ -139,7 +139,7 @@ static int check_weights(const char *path, const slm_verify_opts *o, slm_diag *d
     for (size_t i = 0; i < m.nst; i++)
         checked(o, m.st[i].file, SLM_KIND_SAFETENSORS);
     if (e == 0 && o->stats)
-        check_values(&m, o, o->fp16 || config_fp16(m.config), d);
+        slm_verify_model_values(&m, o, o->fp16 || config_fp16(m.config), d);
     slm_model_close(&m);
     return e == ENOTSUP ? 0 : e;
 }
