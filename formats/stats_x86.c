@@ -118,12 +118,11 @@ FAST static void acc_merge(acc *a, const acc *b)
     a->sq1 = _mm256_add_pd(a->sq1, b->sq1);
 }
 
-/* Min, max and sums of A into S.  FIRST_ZERO(ctx): -0.0 or +0.0, the first
- * zero of the data (called only when there is one and it decides). */
-FAST static void flush_values(const acc *a, slm_stats *s, double (*first_zero)(const void *), const void *ctx)
+/* Min, max and sums of A into S, for the span P[0..N) of ESZ-byte elements. */
+FAST static void flush_values(const acc *a, slm_stats *s, const uint8_t *p, uint64_t n, size_t esz)
 {
     float mn[8], mx[8];
-    double p[4], q[4];
+    double ps[4], q[4];
     _mm256_storeu_ps(mn, a->vmin);
     _mm256_storeu_ps(mx, a->vmax);
     double lo = INFINITY, hi = -INFINITY;
@@ -131,55 +130,11 @@ FAST static void flush_values(const acc *a, slm_stats *s, double (*first_zero)(c
         lo = mn[i] < lo ? mn[i] : lo;
         hi = mx[i] > hi ? mx[i] : hi;
     }
-    if (lo < s->min)
-        s->min = lo == 0 ? first_zero(ctx) : lo;
-    if (hi > s->max)
-        s->max = hi == 0 ? first_zero(ctx) : hi;
-    _mm256_storeu_pd(p, _mm256_add_pd(a->sum0, a->sum1));
+    slm_stats_put_minmax(s, lo, hi, p, n, esz);
+    _mm256_storeu_pd(ps, _mm256_add_pd(a->sum0, a->sum1));
     _mm256_storeu_pd(q, _mm256_add_pd(a->sq0, a->sq1));
-    s->sum += (p[0] + p[1]) + (p[2] + p[3]);
+    s->sum += (ps[0] + ps[1]) + (ps[2] + ps[3]);
     s->sumsq += (q[0] + q[1]) + (q[2] + q[3]);
-}
-
-typedef struct span {
-    const uint8_t *p;
-    uint64_t n;
-} span;
-
-static double first_zero16(const void *ctx)
-{
-    const span *x = ctx;
-    for (uint64_t i = 0; i < x->n; i++) {
-        uint16_t h;
-        memcpy(&h, x->p + 2 * i, 2);
-        if ((h & 0x7fff) == 0)
-            return h ? -0.0 : 0.0;
-    }
-    return 0.0;
-}
-
-static double first_zero32(const void *ctx)
-{
-    const span *x = ctx;
-    for (uint64_t i = 0; i < x->n; i++) {
-        uint32_t u;
-        memcpy(&u, x->p + 4 * i, 4);
-        if ((u & 0x7fffffffu) == 0)
-            return u ? -0.0 : 0.0;
-    }
-    return 0.0;
-}
-
-static double first_zero64(const void *ctx)
-{
-    const span *x = ctx;
-    for (uint64_t i = 0; i < x->n; i++) {
-        uint64_t u;
-        memcpy(&u, x->p + 8 * i, 8);
-        if ((u & 0x7fffffffffffffffull) == 0)
-            return u ? -0.0 : 0.0;
-    }
-    return 0.0;
 }
 
 /* KIND: 0 F16, 1 BF16, 2 F32. */
@@ -227,23 +182,9 @@ FAST static void add_floats(slm_stats *s, int kind, const uint8_t *p, uint64_t c
         flush_counts(&a, s, 8 * (end - done));
         done = end;
     }
-    span sp = {p, count};
-    flush_values(&a, s, kind == 2 ? first_zero32 : first_zero16, &sp);
-    /* the tail, by the definition: its min/max ties resolve against S's */
-    slm_stats tail;
-    slm_stats_init(&tail);
     static const slm_dtype T[] = {SLM_DT_F16, SLM_DT_BF16, SLM_DT_F32};
-    uint64_t rest = count - 8 * steps;
-    if (rest) {
-        double mn = s->min, mx = s->max;
-        slm_stats_add_ref(&tail, T[kind], p + esz * 8 * steps, 0, rest);
-        slm_stats_merge(s, &tail);
-        /* merge keeps S's value on a tie, as the definition keeps the first */
-        if (tail.min == mn)
-            s->min = mn;
-        if (tail.max == mx)
-            s->max = mx;
-    }
+    flush_values(&a, s, p, count, esz);
+    slm_stats_put_tail(s, T[kind], p + esz * 8 * steps, count - 8 * steps);
 }
 
 FAST static uint64_t hsum_count64(__m256i c)
@@ -297,43 +238,33 @@ FAST static void add_f64(slm_stats *s, const uint8_t *p, uint64_t count)
         lo = mn[i] < lo ? mn[i] : lo;
         hi = mx[i] > hi ? mx[i] : hi;
     }
-    span sp = {p, count};
-    if (lo < s->min)
-        s->min = lo == 0 ? first_zero64(&sp) : lo;
-    if (hi > s->max)
-        s->max = hi == 0 ? first_zero64(&sp) : hi;
+    slm_stats_put_minmax(s, lo, hi, p, count, 8);
     s->sum += (ps[0] + ps[1]) + (ps[2] + ps[3]);
     s->sumsq += (pq[0] + pq[1]) + (pq[2] + pq[3]);
-    uint64_t rest = count - n;
-    if (rest) {
-        double omn = s->min, omx = s->max;
-        slm_stats tail;
-        slm_stats_init(&tail);
-        slm_stats_add_ref(&tail, SLM_DT_F64, p + 8 * n, 0, rest);
-        slm_stats_merge(s, &tail);
-        if (tail.min == omn)
-            s->min = omn;
-        if (tail.max == omx)
-            s->max = omx;
-    }
+    slm_stats_put_tail(s, SLM_DT_F64, p + 8 * n, count - n);
 }
 
-static int have_avx2(void)
+int slm_stats_isa(void)
 {
-    static int have = -1; /* racy but idempotent: every thread computes the same */
-    if (have < 0) {
+    static int isa = -1; /* racy but idempotent: every thread computes the same */
+    if (isa < 0) {
         unsigned a, b, c, d;
         __builtin_cpu_init();
-        have = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __get_cpuid(1, &a, &b, &c, &d) &&
-               (c & bit_F16C);
+        int avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __get_cpuid(1, &a, &b, &c, &d) &&
+                   (c & bit_F16C);
+        int avx512 = avx2 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+                     __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl");
+        isa = avx512 ? SLM_ISA_AVX512 : avx2 ? SLM_ISA_AVX2 : SLM_ISA_NONE;
     }
-    return have;
+    return isa;
 }
 
-bool slm_stats_add_fast(slm_stats *s, slm_dtype t, const uint8_t *data, uint64_t first, uint64_t count)
+bool slm_stats_add_isa(slm_stats *s, slm_dtype t, const uint8_t *data, uint64_t first, uint64_t count, int isa)
 {
-    if (count < 64 || !have_avx2())
+    if (count < 64 || isa == SLM_ISA_NONE || isa > slm_stats_isa())
         return false;
+    if (isa == SLM_ISA_AVX512 && slm_stats_avx512(s, t, data + (size_t)(slm_dtype_info_of(t)->bits / 8) * first, count))
+        return true;
     switch (t) {
     case SLM_DT_F16: add_floats(s, 0, data + 2 * first, count); return true;
     case SLM_DT_BF16: add_floats(s, 1, data + 2 * first, count); return true;
@@ -343,7 +274,20 @@ bool slm_stats_add_fast(slm_stats *s, slm_dtype t, const uint8_t *data, uint64_t
     }
 }
 
+bool slm_stats_add_fast(slm_stats *s, slm_dtype t, const uint8_t *data, uint64_t first, uint64_t count)
+{
+    return slm_stats_add_isa(s, t, data, first, count, slm_stats_isa());
+}
+
 #else
+
+int slm_stats_isa(void) { return SLM_ISA_NONE; }
+
+bool slm_stats_add_isa(slm_stats *s, slm_dtype t, const uint8_t *data, uint64_t first, uint64_t count, int isa)
+{
+    (void)s, (void)t, (void)data, (void)first, (void)count, (void)isa;
+    return false;
+}
 
 bool slm_stats_add_fast(slm_stats *s, slm_dtype t, const uint8_t *data, uint64_t first, uint64_t count)
 {
@@ -352,3 +296,35 @@ bool slm_stats_add_fast(slm_stats *s, slm_dtype t, const uint8_t *data, uint64_t
 }
 
 #endif
+
+/* ---- shared by the kernels (any architecture) ------------------------------- */
+
+static double first_zero(const uint8_t *p, uint64_t n, size_t esz)
+{
+    for (uint64_t i = 0; i < n; i++) {
+        uint64_t u = 0;
+        memcpy(&u, p + esz * i, esz); /* little-endian: the sign is the top bit of ESZ bytes */
+        uint64_t sign = 1ull << (8 * esz - 1);
+        if ((u & (sign - 1)) == 0)
+            return u ? -0.0 : 0.0;
+    }
+    return 0.0;
+}
+
+void slm_stats_put_minmax(slm_stats *s, double lo, double hi, const uint8_t *p, uint64_t n, size_t esz)
+{
+    if (lo < s->min)
+        s->min = lo == 0 ? first_zero(p, n, esz) : lo;
+    if (hi > s->max)
+        s->max = hi == 0 ? first_zero(p, n, esz) : hi;
+}
+
+void slm_stats_put_tail(slm_stats *s, slm_dtype t, const uint8_t *p, uint64_t n)
+{
+    if (!n)
+        return;
+    slm_stats tail;
+    slm_stats_init(&tail);
+    slm_stats_add_ref(&tail, t, p, 0, n);
+    slm_stats_merge(s, &tail); /* keeps S's min/max on a tie: the definition keeps the first */
+}
