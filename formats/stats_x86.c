@@ -1,8 +1,10 @@
 /* Value statistics with AVX2 (+F16C, FMA): the fast path of slm_stats_add
  * (stats_fast.h).  The definition is slm_stats_add_ref (tensor.c); these
  * kernels give the same counts and the same min and max, and sum and sumsq
- * up to the order of the additions (tests/test_values.c compares them on
- * NaN payloads, subnormals, infinities and values at fp16's limits).
+ * up to the order of the additions (tests/test_stats_fast.c compares them on
+ * NaN payloads, subnormals, infinities and values at fp16's limits).  The
+ * dispatch (AVX-512 where the CPU has it: stats_avx512.c) and the helpers
+ * the kernels share are here too.
  *
  * Eight float lanes per step (F16 through vcvtph2ps, BF16 by a 16-bit shift,
  * F32 as is), two accumulators in turn; four double lanes for F64.  Per
@@ -10,9 +12,10 @@
  * 2^-25) and overflow (|v| >= 65520) as masks subtracted from integer
  * counters; a step whose lanes are not all finite takes a branch that counts
  * the non-finite and the Inf ones (NaN is the difference) and masks them out.
- * min/max over finite values; sum and sumsq of the finite values in double.  The definition
- * keeps the first of equal values, which matters only for the sign of a zero
- * min or max: that zero is the first zero of the data, found afterwards. */
+ * min/max over finite values; sum and sumsq of the finite values in double.
+ * The definition keeps the first of equal values, which matters only for
+ * the sign of a zero min or max: that zero is the first zero of the data,
+ * found afterwards. */
 #include "stats_fast.h"
 
 #include <math.h>
