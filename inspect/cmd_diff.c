@@ -40,7 +40,8 @@ static void help(void)
            "                       PATH, its facts and tensors (name, dtype, shape, XXH3-128),\n"
            "                       one per line, sorted; with A and B, the lines of A's listing\n"
            "                       missing from B's ('- ') and of B's missing from A's ('+ ')\n"
-           "  --all                list identical tensors too, and every finding\n"
+           "  --all                list every tensor and fact that differs (text: the first 20\n"
+           "                       of each), identical tensors too, and every finding\n"
            "  --top N              tensors in the \"largest value changes\" list (default 10)\n"
            "  --fail-on SEVERITY   findings on opening A or B (error, the default, warning or\n"
            "                       info) that make the exit status 1 too\n"
@@ -354,6 +355,9 @@ static cJSON *build(const char *pa, const slm_model *a, const char *pb, const sl
 
 /* ---- text ------------------------------------------------------------------------- */
 
+/* Tensors and facts listed in text before "N more (--all, or --json)". */
+enum { DIFF_SHOW = 20 };
+
 static void print_side(const char *mark, const cJSON *s)
 {
     char b1[32], b2[32];
@@ -561,12 +565,24 @@ static void print_text(const cJSON *doc, int top)
             if ((int)strlen(nm) > w)
                 w = (int)strlen(nm) > 48 ? 48 : (int)strlen(nm);
         }
-        cJSON_ArrayForEach(t, tensors) print_tensor(t, w);
+        int shown = 0, all = cJSON_GetArraySize(tensors);
+        cJSON_ArrayForEach(t, tensors) {
+            if (shown++ == DIFF_SHOW && !out_show_all())
+                break;
+            print_tensor(t, w);
+        }
+        if (all > DIFF_SHOW && !out_show_all())
+            printf("  ... %d more (--all, or --json)\n", all - DIFF_SHOW);
     }
     const cJSON *facts = cJSON_GetObjectItemCaseSensitive(doc, "facts"), *f;
     if (cJSON_GetArraySize(facts)) {
         printf("\nfacts:\n");
+        int shown = 0, all = cJSON_GetArraySize(facts);
         cJSON_ArrayForEach(f, facts) {
+            if (shown++ == DIFF_SHOW && !out_show_all()) {
+                printf("  ... %d more (--all, or --json)\n", all - DIFF_SHOW);
+                break;
+            }
             const cJSON *a = cJSON_GetObjectItemCaseSensitive(f, "a"), *b = cJSON_GetObjectItemCaseSensitive(f, "b");
             char *sa = cJSON_PrintUnformatted(a), *sb = cJSON_PrintUnformatted(b);
             const char *in = out_jstr(f, "in");

@@ -46,6 +46,9 @@ void slm_verify_ort(const slm_onnx *o, const slm_verify_opts *opts, slm_diag *d)
 
 /* Value checks on one tensor (ST-201..ST-203); returns its statistics. */
 void slm_verify_values(const slm_tensor *t, bool fp16, slm_diag *d, slm_stats *out);
+/* Those checks on every float tensor of M, on o->jobs threads (largest
+ * first); the findings in tensor order, the same for any thread count. */
+void slm_verify_model_values(const slm_model *m, const slm_verify_opts *o, bool fp16, slm_diag *d);
 /* The findings of those checks from statistics S computed beforehand. */
 void slm_verify_values_report(const slm_tensor *t, bool fp16, const slm_stats *s, slm_diag *d);
 

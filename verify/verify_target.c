@@ -200,6 +200,10 @@ int slm_verify_hf_config(const char *path, const slm_verify_opts *o, slm_diag *d
     int e = slm_map_open(&mp, path);
     if (e)
         return e;
+    if (slm_pointer_check(&mp, path, d)) { /* nothing more to say about a pointer */
+        slm_map_close(&mp);
+        return 0;
+    }
     slm_json j;
     if (slm_json_parse(&j, (const char *)mp.data, (size_t)mp.size, SLM_JSON_DEPTH_DEFAULT) != 0) {
         slm_report(d, SLM_R_JS_001, path, (int64_t)j.err_off, NULL, "%s", j.err);
