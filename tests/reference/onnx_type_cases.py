@@ -4,7 +4,7 @@ onnx.checker (Debian's python3-onnx 1.12).
 
 usage: onnx_type_cases.py OUT_DIR -> OUT_DIR/NAME.onnx, and OUT_DIR/verdicts.tsv
 with NAME, where the type sits (main, subgraph, value_info) and the checker's
-verdict (ok or fail).
+verdict (ok or fail).  tests/cli/onnx_types.sh adds onnxruntime-node's.
 """
 import os, sys
 import numpy as np
@@ -38,6 +38,17 @@ def types():
     t["sparse"] = e
     e = onnx.TypeProto(); e.sparse_tensor_type.elem_type = T.FLOAT; t["sparse_no_shape"] = e
     e = onnx.TypeProto(); e.opaque_type.domain = "example.org"; e.opaque_type.name = "blob"; t["opaque"] = e
+    # what onnxruntime cannot turn into a data type (ONNX-029): nested types
+    # without a case, element types 0 (UNDEFINED), 23 (FLOAT4E2M1) and 999
+    e = onnx.TypeProto(); e.sequence_type.elem_type.SetInParent(); t["seq_empty"] = e
+    e = onnx.TypeProto(); e.optional_type.elem_type.SetInParent(); t["opt_empty"] = e
+    e = onnx.TypeProto(); e.map_type.key_type = T.INT64; e.map_type.value_type.SetInParent(); t["map_empty"] = e
+    e = onnx.TypeProto(); e.sequence_type.elem_type.sequence_type.SetInParent(); t["seq_seq_no_elem"] = e
+    e = onnx.TypeProto(); e.sequence_type.elem_type.tensor_type.shape.SetInParent(); t["seq_tensor_no_elem"] = e
+    for code in (0, 22, 23, 999):
+        e = onnx.TypeProto(); e.tensor_type.elem_type = code; e.tensor_type.shape.dim.add().dim_value = 2
+        t[f"tensor_elem{code}"] = e
+    e = onnx.TypeProto(); e.sequence_type.elem_type.tensor_type.elem_type = 999; t["seq_tensor_elem999"] = e
     return t
 
 def value(name, tp):
