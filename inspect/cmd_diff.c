@@ -148,6 +148,7 @@ static cJSON *tensor_json(const slm_tdiff *t, counts *c)
     } else if (t->shared_with) {
         cJSON_AddItemToArray(ch, cJSON_CreateString("shared"));
         cJSON_AddStringToObject(o, "shared_with", t->shared_with->name);
+        cJSON_AddStringToObject(o, "shared_side", t->shared_side == 'a' ? "a" : "b");
         c->shared++;
     } else if (!a || !b) {
         if (t->quantized)
@@ -436,8 +437,9 @@ static void print_tensor(const cJSON *t, int w)
         return;
     }
     if (out_jstr(t, "shared_with")) {
-        printf("  = %s -> %s (the bytes of %s, which is paired with it: one tensor kept for both)\n", a, b,
-               out_jstr(t, "shared_with"));
+        bool in_a = out_jstr(t, "shared_side") && strcmp(out_jstr(t, "shared_side"), "a") == 0;
+        printf("  = %s -> %s (same bytes as %s's %s, paired with it: %s keeps one tensor for both)\n", a, b,
+               in_a ? "A" : "B", out_jstr(t, "shared_with"), in_a ? "B" : "A");
         return;
     }
     if (!b) {

@@ -225,6 +225,7 @@ static int pair_shared(pairing *P, bool side_a)
         t.a = side_a ? &s->m->t[i] : partner;
         t.b = side_a ? partner : &s->m->t[i];
         t.shared_with = twin;
+        t.shared_side = side_a ? 'a' : 'b';
         t.score = NAN;
         if (!push(P, &t))
             return ENOMEM;
