@@ -512,9 +512,12 @@ static void print_text(const cJSON *doc, int top)
     if (qs) {
         bool qa = strcmp(qs, "a") == 0;
         printf("quantization: %.0f tensors of %s quantized in %s (%.0f of %s's %.0f quantized weights paired with their "
-               "originals), SQNR %.2f dB, rel RMSE %.4g; %.0f kept\n",
+               "originals)",
                out_jnum(q, "originals"), qa ? "B" : "A", qa ? "A" : "B", out_jnum(q, "weights_paired"), qa ? "A" : "B",
-               out_jnum(q, "weights"), out_jnum(q, "sqnr_db"), out_jnum(q, "rel_rmse"), out_jnum(q, "kept"));
+               out_jnum(q, "weights"));
+        if (out_jnum(q, "originals") > 0)
+            printf(", SQNR %.2f dB, rel RMSE %.4g", out_jnum(q, "sqnr_db"), out_jnum(q, "rel_rmse"));
+        printf("; %.0f kept\n", out_jnum(q, "kept"));
     }
     if (out_jnum(s, "shared"))
         printf("shared: %.0f tensors hold the same bytes as a paired tensor of their side; the other side keeps one for "

@@ -217,6 +217,10 @@ static int pair_shared(pairing *P, bool side_a)
             const slm_tdiff *t = &P->out->v[k];
             if (t->a && t->b && !t->shared_with && (side_a ? t->a : t->b) == twin)
                 partner = side_a ? t->b : t->a;
+            /* a pair of tensors that hold the same values (as many), or a
+             * quantized weight and its original: not a reshaped guess */
+            if (partner && !t->quantized && partner->nelem != twin->nelem)
+                partner = NULL;
         }
         if (!partner)
             continue;

@@ -174,4 +174,17 @@ ok
 expect_rc 1 "$BIN" diff "$TMP/drop.safetensors" "$Q/onnx/model_q4.onnx"
 expect_grep "13 of B's 14 quantized weights paired" "$TMP/out"
 expect_grep "quantized (MatMulNBits 4-bit, block 32), no original on the other side" "$TMP/out"
+
+# Two unrelated models (the example's 64-wide layers, the corpus's 256-wide
+# q4): no quantized weight finds an original, nothing is shared through a
+# pair of tensors that do not hold the same number of values.
+expect_rc 1 "$BIN" diff --json "$EX" "$Q/onnx/model_q4.onnx"
+check_schema "$TMP/out"
+"$PY" - "$TMP/out" >"$TMP/r" 2>&1 <<'PY' || fail "unrelated models: $(cat "$TMP/r")"
+import json, sys
+s = json.load(open(sys.argv[1]))["summary"]
+assert s["shared"] == 0 and s["quantized"] == 0, s
+assert (s["quantization"]["weights"], s["quantization"]["weights_paired"]) == (14, 0), s["quantization"]
+PY
+ok
 finish
