@@ -95,8 +95,8 @@ a = json.load(open(sys.argv[1]))["artifacts"][0]
 i = a["initializers"]
 assert (i["bytes"], i["subgraph_count"], i["subgraph_bytes"]) == (24, 2, 48), i
 assert i["bytes"] + i["subgraph_bytes"] == i["total_bytes"] == i["embedded_bytes"] + i["external_bytes"], i
-ops = {o["op_type"]: (o["count"], o["in_subgraphs"]) for o in a["operators"]}
-assert ops == {"Relu": (3, 2), "Identity": (2, 2), "If": (1, 0)}, ops
+ops = {o["op_type"]: (o["total"], o["in_subgraphs"], o["count"]) for o in a["operators"]}
+assert ops == {"Relu": (3, 2, 1), "Identity": (2, 2, 0), "If": (1, 0, 1)}, ops
 assert a["graph"]["subgraph_nodes"] == 4, a["graph"]
 types = [v["type"] for v in a["graph"]["inputs"]]
 assert types[2] == "optional(seq(F32 [N]))" and types[3] == "map(STRING, F32 [])", types
@@ -125,7 +125,8 @@ def walk(g, inside):
             for sg in ([at.g] if at.HasField("g") else []) + list(at.graphs):
                 walk(sg, True)
 walk(m.graph, False)
-got = {(o["op_type"], o["domain"]): (o["count"], o["in_subgraphs"]) for o in a["operators"]}
+got = {(o["op_type"], o["domain"]): (o["total"], o["in_subgraphs"]) for o in a["operators"]}
+assert all(o["count"] + o["in_subgraphs"] == o["total"] for o in a["operators"]), a["operators"]
 want = {(k[0], k[1]): (ops[(k[0], k[1], "all")], ops[(k[0], k[1], "in")]) for k in ops if k[2] == "all"}
 assert got == want, (got, want)
 assert a["graph"]["subgraph_nodes"] == sum(v[1] for v in want.values()) == 248, a["graph"]
