@@ -765,7 +765,8 @@ int cmd_diff(int argc, char **argv)
         fprintf(stderr, "slminspect diff: out of memory\n");
         goto out_b;
     }
-    qsort(td.v, td.n, sizeof *td.v, tdiff_cmp);
+    if (td.n)
+        qsort(td.v, td.n, sizeof *td.v, tdiff_cmp);
     cJSON *doc = build(pa, &a, pb, &b, &td, &fa, &fb, all);
     slm_tdiffs_free(&td);
     bool same = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(doc, "same"));
