@@ -103,41 +103,4 @@ assert types[2] == "optional(seq(F32 [N]))" and types[3] == "map(STRING, F32 [])
 PY
 ok
 
-# A real model whose work happens in subgraphs (tests/corpus/silero_vad, an If
-# holding 248 nodes): the histogram and totals against an onnx walk of it.
-SILERO=$CORPUS/silero_vad/silero_vad_legacy.onnx
-expect_rc 0 "$BIN" inspect --json "$SILERO"
-"$PY" - "$TMP/out" "$SILERO" >"$TMP/r" 2>&1 <<'PY' || fail "silero_vad: $(cat "$TMP/r")"
-import collections, json, sys
-import onnx
-from onnx import numpy_helper
-a = json.load(open(sys.argv[1]))["artifacts"][0]
-m = onnx.load(sys.argv[2])
-ops, inits = collections.Counter(), collections.Counter()
-def walk(g, inside):
-    for t in g.initializer:
-        inits[("sub" if inside else "main", "n")] += 1
-        inits[("sub" if inside else "main", "bytes")] += numpy_helper.to_array(t).nbytes
-    for n in g.node:
-        ops[(n.op_type, n.domain, "all")] += 1
-        ops[(n.op_type, n.domain, "in")] += inside
-        for at in n.attribute:
-            for sg in ([at.g] if at.HasField("g") else []) + list(at.graphs):
-                walk(sg, True)
-walk(m.graph, False)
-got = {(o["op_type"], o["domain"]): (o["total"], o["in_subgraphs"]) for o in a["operators"]}
-assert all(o["count"] + o["in_subgraphs"] == o["total"] for o in a["operators"]), a["operators"]
-want = {(k[0], k[1]): (ops[(k[0], k[1], "all")], ops[(k[0], k[1], "in")]) for k in ops if k[2] == "all"}
-assert got == want, (got, want)
-assert a["graph"]["subgraph_nodes"] == sum(v[1] for v in want.values()) == 248, a["graph"]
-i = a["initializers"]
-assert (i["count"], i["bytes"]) == (inits[("main", "n")], inits[("main", "bytes")]), i
-assert (i["subgraph_count"], i["subgraph_bytes"]) == (inits[("sub", "n")], inits[("sub", "bytes")]), i
-assert i["total_bytes"] == i["bytes"] + i["subgraph_bytes"] == i["embedded_bytes"] + i["external_bytes"], i
-PY
-ok
-expect_rc 0 "$BIN" inspect "$SILERO"
-expect_grep "'torch_jit': 2 nodes (+248 in subgraphs" "$TMP/out"
-expect_grep "initializers 69, 178,697 parameters, 698.04 KiB + 190 in subgraphs, 1.02 MiB = 1.70 MiB (embedded 1.70 MiB, external 0 B)" "$TMP/out"
-expect_rc 0 "$BIN" verify "$SILERO"
 finish
