@@ -18,17 +18,24 @@ static void help(void)
            "Compares two artifacts -- safetensors files or checkpoint folders, ONNX models\n"
            "(embedded or external data), MLC weight folders, and one format against another --\n"
            "and prints what differs, the differences that matter first.\n\n"
-           "Tensors are paired by name, then by name behind a module prefix (m.model.x and\n"
-           "model.x), then by identical bytes (a rename), then by shape (or the transposed\n"
+           "When one side has quantized weights (MatMulNBits, blocked DequantizeLinear, MLC\n"
+           "q4f16_1/q4f32_1) and the other none, each is paired with its original as\n"
+           "'slminspect quant' pairs them (by name, a fused weight's parts, content) and\n"
+           "reported as quantized with its format and error (SQNR, rel RMSE).  Then tensors\n"
+           "are paired by name, then by name behind a module prefix (m.model.x and\n"
+           "model.x), then as parts of a fused tensor (c_attn.bias and q/k/v_proj.bias),\n"
+           "then by identical bytes (a rename), then by shape (or the transposed\n"
            "shape) and correlated values (an exporter's val_89).  For each pair: re-typed,\n"
            "re-shaped, transposed, renamed; content identical (XXH3-128 of the bytes, so no\n"
            "byte compare) or changed, with the numeric difference e = B - A over every\n"
            "element in float64: max_abs_err, rel_rmse = sqrt(sum e^2 / sum A^2), cosine.\n"
-           "Tensors only in A are removed, only in B added.  A GGUF against its checkpoint\n"
-           "pairs first by llama.cpp's names (blk.0.attn_q.weight <-> model.layers.0.self_attn.\n"
-           "q_proj.weight); llama's Q/K row permutation and Gemma's norm + 1 are undone before\n"
-           "the values are compared (ggml's types dequantized) and named as transformations, as\n"
-           "is a tied lm_head the converter drops.  Facts compared key by key:\n"
+           "A tensor left on one side whose bytes equal a paired tensor of its side is\n"
+           "shared (the other side keeps one for both).  Tensors only in A are removed,\n"
+           "only in B added.  A GGUF against its checkpoint pairs first by llama.cpp's\n"
+           "names (blk.0.attn_q.weight <-> model.layers.0.self_attn.q_proj.weight); llama's\n"
+           "Q/K row permutation and Gemma's norm + 1 are undone before the values are\n"
+           "compared (ggml's types dequantized) and named as transformations, as is a tied\n"
+           "lm_head the converter drops.  Facts compared key by key:\n"
            "/format, /storage (shards, embedded or external data), /metadata (safetensors\n"
            "__metadata__, index totals, ONNX producer and metadata_props), /config (config.json\n"
            "or mlc-chat-config.json, every leaf), /graph (ONNX IR, opsets, operator counts,\n"
@@ -146,6 +153,7 @@ static cJSON *tensor_json(const slm_tdiff *t, counts *c)
     } else if (t->shared_with) {
         cJSON_AddItemToArray(ch, cJSON_CreateString("shared"));
         cJSON_AddStringToObject(o, "shared_with", t->shared_with->name);
+        cJSON_AddStringToObject(o, "shared_side", t->shared_side == 'a' ? "a" : "b");
         c->shared++;
     } else if (!a || !b) {
         if (t->quantized)
@@ -441,8 +449,9 @@ static void print_tensor(const cJSON *t, int w)
         return;
     }
     if (out_jstr(t, "shared_with")) {
-        printf("  = %s -> %s (the bytes of %s, which is paired with it: one tensor kept for both)\n", a, b,
-               out_jstr(t, "shared_with"));
+        bool in_a = out_jstr(t, "shared_side") && strcmp(out_jstr(t, "shared_side"), "a") == 0;
+        printf("  = %s -> %s (same bytes as %s's %s, paired with it: %s keeps one tensor for both)\n", a, b,
+               in_a ? "A" : "B", out_jstr(t, "shared_with"), in_a ? "B" : "A");
         return;
     }
     if (!b) {
@@ -520,9 +529,12 @@ static void print_text(const cJSON *doc, int top)
     if (qs) {
         bool qa = strcmp(qs, "a") == 0;
         printf("quantization: %.0f tensors of %s quantized in %s (%.0f of %s's %.0f quantized weights paired with their "
-               "originals), SQNR %.2f dB, rel RMSE %.4g; %.0f kept\n",
+               "originals)",
                out_jnum(q, "originals"), qa ? "B" : "A", qa ? "A" : "B", out_jnum(q, "weights_paired"), qa ? "A" : "B",
-               out_jnum(q, "weights"), out_jnum(q, "sqnr_db"), out_jnum(q, "rel_rmse"), out_jnum(q, "kept"));
+               out_jnum(q, "weights"));
+        if (out_jnum(q, "originals") > 0)
+            printf(", SQNR %.2f dB, rel RMSE %.4g", out_jnum(q, "sqnr_db"), out_jnum(q, "rel_rmse"));
+        printf("; %.0f kept\n", out_jnum(q, "kept"));
     }
     if (out_jnum(s, "shared"))
         printf("shared: %.0f tensors hold the same bytes as a paired tensor of their side; the other side keeps one for "
@@ -783,7 +795,8 @@ int cmd_diff(int argc, char **argv)
         fprintf(stderr, "slminspect diff: out of memory\n");
         goto out_b;
     }
-    qsort(td.v, td.n, sizeof *td.v, tdiff_cmp);
+    if (td.n)
+        qsort(td.v, td.n, sizeof *td.v, tdiff_cmp);
     cJSON *doc = build(pa, &a, pb, &b, &td, &fa, &fb, all);
     slm_tdiffs_free(&td);
     bool same = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(doc, "same"));

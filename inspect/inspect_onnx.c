@@ -153,8 +153,9 @@ cJSON *inspect_onnx(const char *path, const inspect_opts *io, slm_diag *d, int *
         cJSON *e = cJSON_CreateObject();
         cJSON_AddStringToObject(e, "op_type", h.v[k].op);
         cJSON_AddStringToObject(e, "domain", h.v[k].domain);
-        cJSON_AddNumberToObject(e, "count", (double)h.v[k].n);
+        cJSON_AddNumberToObject(e, "count", (double)(h.v[k].n - h.v[k].inside));
         cJSON_AddNumberToObject(e, "in_subgraphs", (double)h.v[k].inside);
+        cJSON_AddNumberToObject(e, "total", (double)h.v[k].n);
         cJSON_AddItemToArray(hist, e);
     }
     free(h.v);
@@ -336,7 +337,7 @@ void inspect_print_onnx(const cJSON *doc, const inspect_opts *io)
         if (num(e, "in_subgraphs"))
             snprintf(inside, sizeof inside, " (%.0f in subgraphs)", num(e, "in_subgraphs"));
         snprintf(item, sizeof item, "%s%s%s %.0f%s", str(e, "domain")[0] ? str(e, "domain") : "",
-                 str(e, "domain")[0] ? "." : "", str(e, "op_type"), num(e, "count"), inside);
+                 str(e, "domain")[0] ? "." : "", str(e, "op_type"), num(e, "total"), inside);
         if (col && col + (int)strlen(item) > 64) {
             printf(",\n              ");
             col = 0;

@@ -217,6 +217,10 @@ static int pair_shared(pairing *P, bool side_a)
             const slm_tdiff *t = &P->out->v[k];
             if (t->a && t->b && !t->shared_with && (side_a ? t->a : t->b) == twin)
                 partner = side_a ? t->b : t->a;
+            /* a pair of tensors that hold the same values (as many), or a
+             * quantized weight and its original: not a reshaped guess */
+            if (partner && !t->quantized && partner->nelem != twin->nelem)
+                partner = NULL;
         }
         if (!partner)
             continue;
@@ -225,6 +229,7 @@ static int pair_shared(pairing *P, bool side_a)
         t.a = side_a ? &s->m->t[i] : partner;
         t.b = side_a ? partner : &s->m->t[i];
         t.shared_with = twin;
+        t.shared_side = side_a ? 'a' : 'b';
         t.score = NAN;
         if (!push(P, &t))
             return ENOMEM;

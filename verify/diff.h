@@ -74,6 +74,7 @@ typedef struct slm_tdiff {
      * own side that is paired: the other side keeps one tensor for both (an
      * exporter's deduplication).  The other side's tensor is a or b. */
     const slm_tensor *shared_with;
+    char shared_side;        /* 'a' or 'b': the side that holds the two equal tensors */
     slm_tpair_how how;
     uint64_t fused_row0;     /* FUSED: the part's rows begin here in the fused tensor (its other side) */
     double score;            /* content pairing: sampled cosine of the pick */
