@@ -343,7 +343,8 @@ typedef struct ms_resource {
 typedef struct ms_stmt {
     const char *path; /* the bundle, for findings */
     slm_diag *d;
-    bool bad;                 /* a finding made it unusable */
+    bool bad;                 /* a finding (or ENOMEM) made it unusable */
+    int err;                  /* ENOMEM, or 0 */
     const char *array;        /* "/predicate/resources" or "/subject" (v0.1) */
     bool allow_symlinks;
     const char **ignore;
@@ -484,6 +485,11 @@ static void read_serialization(ms_stmt *s, const cJSON *ser)
     }
     size_t n = (size_t)cJSON_GetArraySize(ig);
     s->ignore = n ? calloc(n, sizeof *s->ignore) : NULL;
+    if (n && !s->ignore) {
+        s->bad = true;
+        s->err = ENOMEM;
+        return;
+    }
     const cJSON *e;
     cJSON_ArrayForEach(e, ig)
     {
@@ -528,6 +534,7 @@ static void read_v1(ms_stmt *s, const cJSON *st)
     s->res = n ? calloc(n, sizeof *s->res) : NULL;
     if (n && !s->res) {
         s->bad = true;
+        s->err = ENOMEM;
         return;
     }
     EVP_MD_CTX *root = EVP_MD_CTX_new();
@@ -553,8 +560,10 @@ static void read_v1(ms_stmt *s, const cJSON *st)
         bad(s, SLM_R_HS_032, "/subject/0/digest/sha256",
             "subject digest is %s, expected %s (SHA-256 over the %zu resources' digests)", a, b, s->nres);
     }
-    if (!hashing)
+    if (!hashing) {
         s->bad = true;
+        s->err = ENOMEM;
+    }
     EVP_MD_CTX_free(root);
 }
 
@@ -570,6 +579,7 @@ static void read_v01(ms_stmt *s, const cJSON *st)
     s->res = n ? calloc(n, sizeof *s->res) : NULL;
     if (n && !s->res) {
         s->bad = true;
+        s->err = ENOMEM;
         return;
     }
     s->array = "/subject";
@@ -690,12 +700,14 @@ bool slm_msig_is_bundle(const char *path)
 
 /* The resources against the model's files (both sorted): missing, unlisted
  * and (after hashing the files listed in both) different. */
-static void compare(const ms_stmt *s, ms_list *l, const slm_manifest_opts *o, slm_diag *d)
+static int compare(const ms_stmt *s, ms_list *l, const slm_manifest_opts *o, slm_diag *d)
 {
     ms_list both = {0};
     size_t *res_of = calloc(l->n ? l->n : 1, sizeof *res_of);
+    if (!res_of)
+        return ENOMEM;
     size_t i = 0, k = 0;
-    while (res_of && (i < s->nres || k < l->n)) {
+    while (i < s->nres || k < l->n) {
         int c = i == s->nres ? 1 : k == l->n ? -1 : path_cmp(s->res[i].name, l->v[k].rel);
         char ptr[64];
         if (c < 0) {
@@ -713,9 +725,15 @@ static void compare(const ms_stmt *s, ms_list *l, const slm_manifest_opts *o, sl
             i++, k++;
         }
     }
+    if (both.err) {
+        int e = both.err;
+        free(res_of);
+        list_free(&both);
+        return e;
+    }
     hash_all(&both, o, d);
     uint64_t bytes = 0;
-    for (size_t j = 0; res_of && j < both.n; j++) {
+    for (size_t j = 0; j < both.n; j++) {
         const ms_file *f = &both.v[j];
         const ms_resource *r = &s->res[res_of[j]];
         bytes += f->size;
@@ -734,6 +752,7 @@ static void compare(const ms_stmt *s, ms_list *l, const slm_manifest_opts *o, sl
     }
     free(res_of);
     list_free(&both);
+    return 0;
 }
 
 static char *folder_of(const char *path)
@@ -752,16 +771,18 @@ int slm_msig_check(const char *bundle, const char *root, const slm_manifest_opts
     slm_map m = {0};
     if (!e && (e = slm_map_open(&m, bundle)) == 0 && stat(bundle, &bs) != 0)
         e = errno;
-    ms_stmt s = {bundle, d, false, "/predicate/resources", false, NULL, 0, NULL, 0};
+    ms_stmt s = {bundle, d, false, 0, "/predicate/resources", false, NULL, 0, NULL, 0};
     slm_json stmt = {0};
     if (!e)
         e = read_bundle(&s, &m, &stmt);
+    if (!e)
+        e = s.err;
     if (!e && !s.bad) {
         ms_list l = {0};
         ms_walk w = {&l, s.ignore, s.nignore, s.allow_symlinks, {bs.st_dev}, {bs.st_ino}, 1, d};
         e = list_model(dir, &rs, &w);
         if (!e)
-            compare(&s, &l, o, d);
+            e = compare(&s, &l, o, d);
         list_free(&l);
     }
     free((void *)stmt.text);

@@ -12,7 +12,7 @@ ok; head -1 "$SRC/debian/changelog" | grep -q "^slminspect ($V)" || fail "debian
 S=$TMP/src/slminspect-$V
 mkdir -p "$S"
 # the checkout's files (committed or not, not ignored), less the test data the build does not read
-(cd "$SRC" && git ls-files -co --exclude-standard -z | grep -zv '^tests/corpus/\|^examples/' |
+(cd "$SRC" && git -c safe.directory="*" ls-files -co --exclude-standard -z | grep -zv '^tests/corpus/\|^examples/' |
     xargs -0 cp --parents -t "$S") || { fail "cannot copy the checkout"; finish; exit 1; }
 (cd "$S" && dpkg-buildpackage -us -uc -b) >"$TMP/build.log" 2>&1
 rc=$?
