@@ -15,8 +15,8 @@
 #include <string.h>
 
 /* Options a binding may not pass: they change where or how the document is
- * written, which the API decides. */
-static const char *const RESERVED[] = {"json", "format", "output", "html", "help", "o"};
+ * written (or print text instead of it), which the API decides. */
+static const char *const RESERVED[] = {"json", "format", "output", "o", "html", "help", "h", "quiet", "q", "diffable"};
 
 typedef struct command_entry {
     const char *name; /* as the API names it */

@@ -99,6 +99,8 @@ expect_rc 0 "$BIN" hash --check "$M/model.sig"
 expect_rc 0 "$BIN" hash --check "$M/model.sig" --json
 expect_grep '"manifest_kind":	"model_signing"' "$TMP/out"
 expect_grep '"files_checked":	8' "$TMP/out"
+ok; "$PY" "$SRC/tests/tools/check_schema.py" "$SRC/spec/schema/hash-check.schema.json" "$TMP/out" >"$TMP/report" 2>&1 ||
+    fail "hash --check --json of a bundle does not follow its schema: $(cat "$TMP/report")"
 # the golden folder against a bundle of its statement, given PATH
 bundle "$TMP/golden.json" "$TMP/golden.sig"
 expect_rc 0 "$BIN" hash --check "$TMP/golden.sig" "$G"
@@ -119,6 +121,8 @@ rm "$TMP/m2/sub/deep/x.bin"
 case_rc missing_file HS-010 1 "$BIN" hash --check "$TMP/m2/model.sig"
 printf 'new' >"$TMP/m2/new.txt"
 case_rc extra_file HS-034 1 "$BIN" hash --check "$TMP/m2/model.sig" --format sarif
+ok; "$PY" "$SRC/tests/tools/check_schema.py" "$SRC/tests/data/sarif-schema-2.1.0.json" "$TMP/out" >"$TMP/report" 2>&1 ||
+    fail "the SARIF log of a bundle check is not SARIF 2.1.0: $(cat "$TMP/report")"
 expect_grep '"ruleId":	"HS-034"' "$TMP/out"
 expect_grep '"ruleId":	"HS-012"' "$TMP/out"
 cp -r "$M" "$TMP/m3"

@@ -88,9 +88,10 @@ class Errors(unittest.TestCase):
         self.assertIn("unknown option", e.exception.message)
 
     def test_reserved_option(self) -> None:
-        with self.assertRaises(slminspect.SlminspectError) as e:
-            slminspect.verify(HF, format="sarif")
-        self.assertIn("format", e.exception.message)
+        for name in ("format", "quiet", "json", "output", "diffable"):
+            with self.assertRaises(slminspect.SlminspectError) as e:
+                slminspect.verify(HF, **{name: True})
+            self.assertIn(f"'{name}'", e.exception.message)
 
     def test_unreadable_path(self) -> None:
         missing = os.path.join(CORPUS, "no-such-model")
