@@ -222,9 +222,56 @@ static char *model_name(const char *path)
     return name;
 }
 
+/* P as a path inside MODEL: the rest of its resolved form when that lies
+ * under MODEL's, else P itself, relative to MODEL ("./" and trailing '/'
+ * dropped), as model_signing records --ignore-paths. */
+static char *msig_relative(const char *model, const char *p)
+{
+    char *rm = realpath(model, NULL), *rp = realpath(p, NULL), *r = NULL;
+    size_t k = rm ? strlen(rm) : 0;
+    if (rm && rp && strncmp(rp, rm, k) == 0 && rp[k] == '/')
+        r = strdup(rp + k + 1);
+    else {
+        while (p[0] == '.' && p[1] == '/')
+            p += 2;
+        size_t n = strlen(p);
+        while (n > 1 && p[n - 1] == '/')
+            n--;
+        r = slm_strndup(p, n);
+    }
+    free(rm);
+    free(rp);
+    return r;
+}
+
+void msig_strings_free(char **v, size_t n)
+{
+    for (size_t i = 0; v && i < n; i++)
+        free(v[i]);
+    free(v);
+}
+
+char **msig_ignore_list(const char *model, const char *const *base, size_t nbase, const slm_msig_ignore *extra,
+                        size_t *n)
+{
+    size_t ne = extra ? extra->n : 0;
+    char **v = calloc(nbase + ne + 1, sizeof *v);
+    *n = 0;
+    for (size_t i = 0; v && i < nbase + ne; i++) {
+        char *p = i < nbase ? strdup(base[i]) : msig_relative(model, extra->v[i - nbase]);
+        if (!p) {
+            msig_strings_free(v, *n);
+            return NULL;
+        }
+        v[(*n)++] = p;
+    }
+    return v;
+}
+
 /* ---- the statement --------------------------------------------------------------------------- */
 
-int slm_msig_statement(const char *path, const slm_manifest_opts *o, cJSON **statement, slm_diag *d)
+int slm_msig_statement(const char *path, const slm_manifest_opts *o, const slm_msig_ignore *ignore,
+                       cJSON **statement, slm_diag *d)
 {
     *statement = NULL;
     struct stat st, sk;
@@ -232,8 +279,12 @@ int slm_msig_statement(const char *path, const slm_manifest_opts *o, cJSON **sta
         return errno;
     if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode))
         return EINVAL;
+    size_t nig = 0;
+    char **ig = msig_ignore_list(path, DEFAULT_IGNORE, sizeof DEFAULT_IGNORE / sizeof DEFAULT_IGNORE[0], ignore, &nig);
+    if (!ig)
+        return ENOMEM;
     ms_list l = {0};
-    ms_walk w = {&l, DEFAULT_IGNORE, sizeof DEFAULT_IGNORE / sizeof DEFAULT_IGNORE[0], false, {0}, {0}, 0, d};
+    ms_walk w = {&l, (const char *const *)ig, nig, false, {0}, {0}, 0, d};
     if (o && o->skip && stat(o->skip, &sk) == 0) {
         w.skip_dev[0] = sk.st_dev;
         w.skip_ino[0] = sk.st_ino;
@@ -280,9 +331,9 @@ int slm_msig_statement(const char *path, const slm_manifest_opts *o, cJSON **sta
         cJSON_AddStringToObject(ser, "method", "files");
         cJSON_AddStringToObject(ser, "hash_type", "sha256");
         cJSON_AddBoolToObject(ser, "allow_symlinks", false);
-        cJSON *ig = cJSON_AddArrayToObject(ser, "ignore_paths");
+        cJSON *ipaths = cJSON_AddArrayToObject(ser, "ignore_paths");
         for (size_t i = 0; i < w.nignore; i++)
-            cJSON_AddItemToArray(ig, cJSON_CreateString(w.ignore[i]));
+            cJSON_AddItemToArray(ipaths, cJSON_CreateString(w.ignore[i]));
         cJSON_AddItemToObject(pred, "resources", res);
         res = NULL;
         *statement = doc;
@@ -298,5 +349,6 @@ int slm_msig_statement(const char *path, const slm_manifest_opts *o, cJSON **sta
     EVP_MD_CTX_free(root);
     free(name);
     msig_list_free(&l);
+    msig_strings_free(ig, nig);
     return e;
 }

@@ -439,7 +439,8 @@ static char *folder_of(const char *path)
     return slash ? slm_strndup(path, slash == path ? 1 : (size_t)(slash - path)) : strdup(".");
 }
 
-int slm_msig_check(const char *bundle, const char *root, const slm_manifest_opts *o, slm_diag *d)
+int slm_msig_check(const char *bundle, const char *root, const slm_manifest_opts *o, const slm_msig_ignore *ignore,
+                   slm_diag *d)
 {
     char *dir = root ? strdup(root) : folder_of(bundle);
     if (!dir)
@@ -457,11 +458,14 @@ int slm_msig_check(const char *bundle, const char *root, const slm_manifest_opts
         e = s.err;
     if (!e && !s.bad) {
         ms_list l = {0};
-        ms_walk w = {&l, s.ignore, s.nignore, s.allow_symlinks, {bs.st_dev}, {bs.st_ino}, 1, d};
-        e = msig_list_model(dir, &rs, &w);
+        size_t nig = 0;
+        char **ig = msig_ignore_list(dir, s.ignore, s.nignore, ignore, &nig);
+        ms_walk w = {&l, (const char *const *)ig, nig, s.allow_symlinks, {bs.st_dev}, {bs.st_ino}, 1, d};
+        e = ig ? msig_list_model(dir, &rs, &w) : ENOMEM;
         if (!e)
             e = compare(&s, &l, o, d);
         msig_list_free(&l);
+        msig_strings_free(ig, nig);
     }
     free((void *)stmt.text);
     slm_json_free(&stmt);

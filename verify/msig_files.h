@@ -49,6 +49,11 @@ void msig_hash_all(ms_list *l, const slm_manifest_opts *o, slm_diag *d);
 void msig_hex(const uint8_t *h, char out[2 * MS_DIGEST + 1]);
 /* 64 hex digits into OUT; false when S is not that. */
 bool msig_parse_digest(const char *s, uint8_t out[MS_DIGEST]);
+/* The ignore list: BASE[0..NBASE) and EXTRA's paths made relative to MODEL
+ * (msig_relative), each malloc'd; *N set.  NULL when memory runs out. */
+char **msig_ignore_list(const char *model, const char *const *base, size_t nbase, const slm_msig_ignore *extra,
+                        size_t *n);
+void msig_strings_free(char **v, size_t n);
 /* PurePosixPath order: component by component ("a/b" before "a-c"). */
 int msig_path_cmp(const char *a, const char *b);
 
