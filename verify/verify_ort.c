@@ -150,4 +150,10 @@ void slm_verify_ort(const slm_onnx *o, const slm_verify_opts *opts, slm_diag *d)
     }
     slm_diag_move(d, &rd);
     slm_diag_free(&rd);
+    /* The execution provider: --device, else config.json's transformers.js_config.device. */
+    char *cfg_dev = opts->device ? NULL : slm_tjs_device(o->file);
+    const char *dev = opts->device ? opts->device : cfg_dev;
+    if (dev && strcmp(dev, "webgpu") == 0)
+        slm_verify_webgpu(o, rel, d);
+    free(cfg_dev);
 }
