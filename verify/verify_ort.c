@@ -49,7 +49,7 @@ static const char *tjs_ortweb(const char *v)
 }
 
 /* The release that judges, and whether a runtime profile is in force. */
-static int runtime_release(const slm_verify_opts *o, bool *profile, char *name, size_t n)
+int slm_verify_ort_release(const slm_verify_opts *o, bool *profile, char *name, size_t n)
 {
     int newest = slm_ort_release_count() - 1;
     const char *v = NULL, *rt = o->runtime;
@@ -110,7 +110,7 @@ void slm_verify_ort(const slm_onnx *o, const slm_verify_opts *opts, slm_diag *d)
 {
     bool profile;
     char rt[40] = "onnxruntime";
-    int rel = runtime_release(opts, &profile, rt, sizeof rt);
+    int rel = slm_verify_ort_release(opts, &profile, rt, sizeof rt);
     const char *ver = slm_ort_release_name(rel);
     slm_diag rd;
     slm_diag_init(&rd);

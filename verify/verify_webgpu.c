@@ -56,6 +56,12 @@ static bool has_kernel(int rel, const char *dom, const char *op, int64_t v, bool
     return false;
 }
 
+bool slm_webgpu_has_kernel(int rel, const char *dom, const char *op, int64_t v)
+{
+    bool listed;
+    return has_kernel(rel, strcmp(dom, "ai.onnx") == 0 ? "" : dom, op, v, &listed);
+}
+
 static int64_t opset_of(const slm_onnx *o, const char *dom)
 {
     int64_t v = 1; /* onnxruntime adds a domain it registers at its version */

@@ -39,6 +39,22 @@ expect_rc 0 "$BIN" verify --runtime onnxruntime-web@1.23.2 --device webgpu "$C/g
 expect_grep "warning TGT-404: .*shader-f16" "$TMP/out"
 expect_rc 2 "$BIN" verify --device cuda "$C/gqa_ok.onnx"
 
+# inspect: the operators only onnxruntime runs; with a target, the WebGPU fallbacks
+expect_rc 1 "$BIN" inspect "$C/sln_default_ok.onnx" # the checker rejects it (ONNX-071)
+expect_grep "onnxruntime only (1.30.0): SimplifiedLayerNormalization 1" "$TMP/out"
+ok; grep -q "WebGPU" "$TMP/out" && fail "WebGPU fallbacks without a target: $(cat "$TMP/out")"
+expect_rc 0 "$BIN" inspect --target transformers.js --runtime onnxruntime-web@1.20.1 "$C/gathernd_ok.onnx"
+expect_grep "WebGPU -> wasm (onnxruntime-web 1.20.1): GatherND 1" "$TMP/out"
+expect_rc 0 "$BIN" inspect --json --runtime @huggingface/transformers@3.5.0 "$C/gqa_ok.onnx"
+"$PY" - "$TMP/out" <<'PY' || fail "inspect --json onnxruntime: $(head -c 600 "$TMP/out")"
+import json, sys
+r = json.load(open(sys.argv[1]))["artifacts"][0]["onnxruntime"]
+assert r["release"] == "1.22.0", r
+assert r["runtime_only_operators"] == [{"domain": "com.microsoft", "op_type": "GroupQueryAttention", "count": 1}], r
+assert r["webgpu_fallbacks"] == [], r
+PY
+ok
+
 # A Transformers.js folder: the device from config.json, external data chunks.
 D=$TMP/tjs
 mkdir -p "$D/onnx"
