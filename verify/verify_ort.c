@@ -68,7 +68,7 @@ int slm_verify_ort_release(const slm_verify_opts *o, bool *profile, char *name, 
         snprintf(name, n, "onnxruntime-web");
     }
     int rel = v ? slm_ort_release_find(v) : newest;
-    return rel < 0 ? 0 : rel;
+    return rel < 0 ? newest : rel; /* not a version: the newest release judges */
 }
 
 static bool at_node(const slm_onnx_graph *g, int64_t off, const slm_onnx_node **node)
