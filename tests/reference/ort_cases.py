@@ -71,6 +71,7 @@ gqa("gqa_qk_output", "qk_output 1 and a 4th output", n_out=4, num_heads=4, kv_nu
 gqa("gqa_k_quant_type", "k_quant_type NONE", num_heads=4, kv_num_heads=2, k_quant_type="NONE")
 gqa("gqa_rotary_interleaved", "do_rotary 1, rotary_interleaved 1 (cos/sin caches missing)", num_heads=4,
     kv_num_heads=2, do_rotary=1, rotary_interleaved=1)
+gqa("gqa_hidden_not_multiple", "num_heads 5 over a query hidden size of 64", num_heads=5, kv_num_heads=1)
 gqa("gqa_zero_kv_heads", "kv_num_heads 0", num_heads=4, kv_num_heads=0)
 
 
