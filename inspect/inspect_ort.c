@@ -7,6 +7,7 @@
 
 #include "verify.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 static int64_t opset_of(const slm_onnx *o, const char *dom)
@@ -46,7 +47,9 @@ void inspect_ort(const slm_onnx *o, const inspect_opts *io, cJSON *doc)
     vo.runtime = io->runtime;
     bool profile;
     char rt[40] = "onnxruntime";
-    int rel = slm_verify_ort_release(&vo, &profile, rt, sizeof rt);
+    char *near = o->dir ? slm_strdupf("%s/x", o->dir) : NULL;
+    int rel = slm_verify_ort_release(&vo, near, &profile, rt, sizeof rt);
+    free(near);
     cJSON *r = cJSON_AddObjectToObject(doc, "onnxruntime");
     cJSON_AddStringToObject(r, "release", slm_ort_release_name(rel));
     cJSON *only = cJSON_AddArrayToObject(r, "runtime_only_operators");

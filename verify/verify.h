@@ -42,10 +42,11 @@ void slm_verify_cross_mlc(const slm_model *m, const slm_verify_opts *o, slm_diag
 
 /* ONNX model O judged by onnxruntime too (verify_ort.c, spec/onnx.md "Two judges"). */
 void slm_verify_ort(const slm_onnx *o, const slm_verify_opts *opts, slm_diag *d);
-/* The onnxruntime release (slm/ort.h index) that judges under OPTS: --runtime,
- * --target transformers.js, else the newest; *PROFILE: a runtime profile is in
- * force; NAME gets the runtime's package name. */
-int slm_verify_ort_release(const slm_verify_opts *o, bool *profile, char *name, size_t n);
+/* The onnxruntime release (slm/ort.h index) that judges under OPTS for the
+ * artifact at NEAR: --runtime, a package.json / import map / HTML page beside
+ * it, --target transformers.js, else the newest; *PROFILE: a runtime profile
+ * is in force; NAME gets the runtime's package name. */
+int slm_verify_ort_release(const slm_verify_opts *o, const char *near, bool *profile, char *name, size_t n);
 /* O on onnxruntime-web REL's WebGPU provider (verify_webgpu.c); and whether REL
  * has a WebGPU kernel of (DOM, OP) at opset V. */
 void slm_verify_webgpu(const slm_onnx *o, int rel, slm_diag *d);
