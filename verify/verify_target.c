@@ -111,6 +111,7 @@ static void target_tjs(const char *dir, slm_diag *d)
     }
     if (dd)
         closedir(dd);
+    slm_verify_tjs_external(dir, tjs_name, d);
     if (!selectable)
         slm_report(d, SLM_R_TGT_004, onnx ? onnx : dir, -1, NULL,
                    "onnx/ holds no model.onnx, model_fp16.onnx, model_q4.onnx, model_q4f16.onnx, model_quantized.onnx, ...");
