@@ -325,7 +325,7 @@ static uint64_t gb_evil(uint64_t *s, uint64_t orig)
     }
 }
 
-#define GB_NCASES 400
+#define GB_NCASES 460
 
 /* Case I: the bytes (in B, to free) and a short description. */
 static void gb_case(int i, gb *b, char *desc, size_t dn)
@@ -336,7 +336,36 @@ static void gb_case(int i, gb *b, char *desc, size_t dn)
     if (i % 5 == 1)
         o.alignment = 64;
     gb_build(b, &o);
-    int kind = i < 40 ? 0 : i < 300 ? 1 : i < 340 ? 2 : i < 370 ? 3 : 4;
+    int kind = i < 40 ? 0 : i < 300 ? 1 : i < 340 ? 2 : i < 370 ? 3 : i < 400 ? 4 : 5;
+    if (kind == 5) { /* the header: magic, version, counts, each given the values that matter */
+        static const uint32_t VER[] = {0, 1, 2, 3, 4, 0x03000000u, 0x02000000u, 0x00030000u, 0x00010003u, 0xffffffffu};
+        static const uint64_t CNT[] = {0, 1, 2, 4, 6, 7, 100, 0x7fffffffffffffffull, 0x8000000000000000ull,
+                                       0xffffffffffffffffull, 53624256028225440ull, 53624256028225441ull,
+                                       209622091746699450ull, 209622091746699451ull, 1ull << 32};
+        int k = i - 400;
+        if (k < 10) {
+            uint32_t v = VER[k];
+            memcpy(b->p + 4, &v, 4);
+            snprintf(desc, dn, "version %u", v);
+        } else if (k < 15) {
+            static const char *const M[] = {"GGUG", "FUGG", "gguf", "GGU\0", "\0\0\0\0"};
+            memcpy(b->p, M[k - 10], 4);
+            snprintf(desc, dn, "magic %d", k - 10);
+        } else if (k < 30) {
+            memcpy(b->p + 8, &CNT[k - 15], 8);
+            snprintf(desc, dn, "n_tensors %llu", (unsigned long long)CNT[k - 15]);
+        } else if (k < 45) {
+            memcpy(b->p + 16, &CNT[k - 30], 8);
+            snprintf(desc, dn, "n_kv %llu", (unsigned long long)CNT[k - 30]);
+        } else { /* version 2 files (read like 3), cut or whole */
+            uint32_t v = 2;
+            memcpy(b->p + 4, &v, 4);
+            if (k % 2)
+                b->n -= (size_t)(gb_rand(&s) % 64);
+            snprintf(desc, dn, "version 2, %zu bytes", b->n);
+        }
+        return;
+    }
     if (kind == 0) { /* truncation: at record boundaries and inside them */
         const gb_rec *r = &b->rec[gb_rand(&s) % b->nrec];
         size_t cut = r->at + (i % 2 ? gb_rand(&s) % (r->size ? r->size : 1) : 0);
