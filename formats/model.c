@@ -148,6 +148,8 @@ struct scan_dir {
     char *index;       /* the preferred *.safetensors.index.json */
     char **st;         /* *.safetensors files */
     size_t nst;
+    char *gguf;        /* the *.gguf file, when there is exactly one */
+    size_t ngguf;
 };
 
 static void scan_one(const char *path, const char *name, void *arg)
@@ -158,6 +160,9 @@ static void scan_one(const char *path, const char *name, void *arg)
             free(s->index);
             s->index = strdup(path);
         }
+    } else if (ends_with(name, ".gguf")) {
+        if (!s->ngguf++)
+            s->gguf = strdup(path);
     } else if (ends_with(name, ".safetensors")) {
         char **v = realloc(s->st, (s->nst + 1) * sizeof *v);
         if (v) {
@@ -202,7 +207,11 @@ int slm_model_open(slm_model *m, const char *path, slm_diag *d)
         } else if (s.nst) {
             m->format = slm_format_of(SLM_KIND_SAFETENSORS);
             e = slm_model_open_st_files(m, s.st, s.nst, d);
+        } else if (s.ngguf == 1) { /* a folder of one GGUF file: that file */
+            m->format = slm_format_of(SLM_KIND_GGUF);
+            e = m->format->open(m, s.gguf, d);
         }
+        free(s.gguf);
         free(cache);
         free(s.index);
         for (size_t i = 0; i < s.nst; i++)

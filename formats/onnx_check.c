@@ -480,6 +480,12 @@ static const struct onnx_op_schema *schema_find(const char *dom, const char *op,
     return best;
 }
 
+bool slm_onnx_schema_exists(const char *dom, const char *op, int64_t v)
+{
+    int first;
+    return v >= INT32_MIN && v <= INT32_MAX && schema_find(dom, op, v, &first) != NULL;
+}
+
 /* The opset version the checker resolves for a node's domain: the last
  * import of that exact domain, "" falling back to "ai.onnx". */
 static bool domain_version(const chk *c, const char *dom, int64_t *v)
@@ -686,6 +692,34 @@ static void check_nodes(chk *c, const slm_onnx_node *v, size_t nn, scope *sc, bo
     }
 }
 
+/* What checker.cc check_value_info requires of a main-graph input or output
+ * and TYPE lacks, or NULL.  Only the top level is checked: the element type
+ * of a sequence or optional may itself be partial. */
+static const char *main_type_missing(const slm_onnx_type *t)
+{
+    if (!t)
+        return "value needs a type";
+    switch (t->kind) {
+    case SLM_ONNX_TYPE_TENSOR:
+    case SLM_ONNX_TYPE_SPARSE:
+        if (!t->has_elem_type)
+            return "tensor needs an elem_type";
+        return t->has_shape ? NULL : "tensor needs a shape";
+    case SLM_ONNX_TYPE_SEQUENCE:
+        return t->inner ? NULL : "sequence needs an elem_type";
+    case SLM_ONNX_TYPE_OPTIONAL:
+        return t->inner ? NULL : "optional needs an elem_type";
+    case SLM_ONNX_TYPE_MAP:
+        if (!t->has_elem_type)
+            return "map needs a key_type";
+        return t->inner ? NULL : "map needs a value_type";
+    case SLM_ONNX_TYPE_OPAQUE:
+        return NULL;
+    default:
+        return "type needs a value case (tensor_type, sequence_type, map_type, optional_type, sparse_tensor_type or opaque_type)";
+    }
+}
+
 static void check_value(chk *c, const slm_onnx_value *v, const char *what, bool main)
 {
     char b[120];
@@ -693,10 +727,15 @@ static void check_value(chk *c, const slm_onnx_value *v, const char *what, bool 
         slm_report(c->d, SLM_R_ONNX_021, c->file, (int64_t)v->off, NULL, "%s without a name", what);
         return;
     }
-    if (main && (!v->is_tensor || !v->elem_type || !v->has_shape))
+    if (!main)
+        return; /* the checker relaxes the rest for subgraphs */
+    const char *missing = main_type_missing(v->type);
+    if (missing) {
+        char ts[160];
+        slm_onnx_type_str(ts, sizeof ts, v->type);
         slm_report(c->d, SLM_R_ONNX_021, c->file, (int64_t)v->off, NULL,
-                   "%s '%s': a main-graph value needs a tensor type with elem_type and shape", what,
-                   nm(b, sizeof b, v->name));
+                   "%s '%s' has type %s: a main-graph %s", what, nm(b, sizeof b, v->name), ts, missing);
+    }
 }
 
 static void check_graph(chk *c, const slm_onnx_graph *g, const scope *parent, bool main)

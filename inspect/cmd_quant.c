@@ -47,6 +47,7 @@ static void help(void)
            "  --html FILE          write a self-contained HTML report (charts, table) to FILE\n"
            "  --strict             warnings fail too (same as --fail-on warning)\n"
            "  --fail-on SEVERITY   error (default), warning or info\n"
+           "  --all                list every finding (text folds repeated ones and counts infos)\n"
            "  -q, --quiet          print nothing; the exit status tells\n\n"
            "Exit status: 0 clean, 1 findings at or above the failing severity (a gate missed),\n"
            "2 usage error or unreadable input.\n",
@@ -250,9 +251,12 @@ static void print_text(const cJSON *doc)
                cJSON_GetObjectItem(g, "worst")->valuestring);
     }
     const cJSON *o = cJSON_GetObjectItem(s, "overall");
-    printf("  overall: %.0f tensors, SQNR %.3f dB, rel RMSE %.5f, cosine %.6f; matmul SQNR %.3f dB\n",
-           out_jnum(s, "paired"), out_jnum(o, "sqnr_db"), out_jnum(o, "rel_rmse"), out_jnum(o, "cosine"),
-           out_jnum(cJSON_GetObjectItem(o, "matmul"), "sqnr_db"));
+    if (!(out_jnum(s, "paired") > 0)) /* no metric to print, rather than nan */
+        printf("  overall: no tensor paired\n");
+    else
+        printf("  overall: %.0f tensors, SQNR %.3f dB, rel RMSE %.5f, cosine %.6f; matmul SQNR %.3f dB\n",
+               out_jnum(s, "paired"), out_jnum(o, "sqnr_db"), out_jnum(o, "rel_rmse"), out_jnum(o, "cosine"),
+               out_jnum(cJSON_GetObjectItem(o, "matmul"), "sqnr_db"));
     const cJSON *u = cJSON_GetObjectItem(s, "unpaired_quantized");
     if (cJSON_GetArraySize(u)) {
         printf("  unpaired quantized weights:");
@@ -581,6 +585,9 @@ int quant_run(const quant_opts *qo, slm_diag *d, cJSON **docp, progress *pgp)
 out_r:
     slm_model_close(&rm);
 out_q:
+    for (size_t i = 0; rc && i < od.n; i++) /* an input that is a pointer file says so */
+        if (od.v[i].rule == SLM_R_IO_002)
+            slm_report(d, SLM_R_IO_002, od.v[i].file, od.v[i].offset, od.v[i].path, "%s", od.v[i].message);
     slm_model_close(&qm);
     slm_json_free(&mj);
     slm_map_close(&mmap_);
@@ -632,6 +639,9 @@ int cmd_quant(int argc, char **argv)
             cJSON *log = out_sarif(&d);
             out_sarif_unsuccessful(log, "an input could not be read (see standard error)");
             out_print_json(log);
+        } else if (!quiet && slm_diag_count_at_least(&d, SLM_ERROR)) { /* why: a pointer file, ... */
+            slm_diag_sort(&d);
+            out_findings_text(stderr, &d);
         }
         slm_diag_free(&d);
         return rc;

@@ -95,11 +95,12 @@ typedef struct gb_opts {
     uint32_t blocks;      /* llama: block_count */
     uint32_t vocab;       /* llama: tokens */
     uint32_t embd, ff, heads, kv_heads;
+    const char *arch;     /* llama (NULL), qwen2, gemma, gemma2, gemma3 or phi3: its tensor set */
 } gb_opts;
 
 static gb_opts gb_defaults(void)
 {
-    gb_opts o = {3, 0, false, 1, 2, 32, 64, 128, 4, 2};
+    gb_opts o = {3, 0, false, 1, 2, 32, 64, 128, 4, 2, NULL};
     return o;
 }
 
@@ -124,8 +125,14 @@ static void gb_add(gb_model *m, const char *name, uint32_t type, uint32_t n_dims
     m->nt++;
 }
 
+static bool gb_is(const gb_opts *o, const char *arch)
+{
+    return o->arch && strcmp(o->arch, arch) == 0;
+}
+
 static void gb_llama_tensors(gb_model *m, const gb_opts *o)
 {
+    bool phi3 = gb_is(o, "phi3"), gemma2 = gb_is(o, "gemma2") || gb_is(o, "gemma3");
     uint32_t E = o->embd, F = o->ff, hd = o->embd / o->heads, K = hd * o->kv_heads;
     uint32_t wt = o->file_type == 15 ? GB_Q4_K : o->file_type == 7 ? GB_Q8_0 : o->file_type == 0 ? GB_F32 : GB_F16;
     gb_add(m, "token_embd.weight", GB_F16, 2, E, o->vocab);
@@ -134,16 +141,36 @@ static void gb_llama_tensors(gb_model *m, const gb_opts *o)
         char n[64];
 #define BLK(suffix, type, nd, a, c) (snprintf(n, sizeof n, "blk.%u." suffix, b), gb_add(m, n, type, nd, a, c))
         BLK("attn_norm.weight", GB_F32, 1, E, 1);
-        BLK("attn_q.weight", wt, 2, E, E);
-        BLK("attn_k.weight", wt, 2, E, K);
-        BLK("attn_v.weight", o->file_type == 15 ? GB_Q6_K : wt, 2, E, K);
+        if (phi3) {
+            BLK("attn_qkv.weight", wt, 2, E, E + 2 * K);
+        } else {
+            BLK("attn_q.weight", wt, 2, E, E);
+            BLK("attn_k.weight", wt, 2, E, K);
+            BLK("attn_v.weight", o->file_type == 15 ? GB_Q6_K : wt, 2, E, K);
+        }
+        if (gb_is(o, "qwen2")) {
+            BLK("attn_q.bias", GB_F32, 1, E, 1);
+            BLK("attn_k.bias", GB_F32, 1, K, 1);
+            BLK("attn_v.bias", GB_F32, 1, K, 1);
+        }
+        if (gb_is(o, "gemma3")) {
+            BLK("attn_q_norm.weight", GB_F32, 1, hd, 1);
+            BLK("attn_k_norm.weight", GB_F32, 1, hd, 1);
+        }
         BLK("attn_output.weight", wt, 2, E, E);
+        if (gemma2)
+            BLK("post_attention_norm.weight", GB_F32, 1, E, 1);
         BLK("ffn_norm.weight", GB_F32, 1, E, 1);
-        BLK("ffn_gate.weight", wt, 2, E, F);
+        if (!phi3)
+            BLK("ffn_gate.weight", wt, 2, E, F);
         BLK("ffn_down.weight", o->file_type == 15 ? GB_Q6_K : wt, 2, F, E);
-        BLK("ffn_up.weight", wt, 2, E, F);
+        BLK("ffn_up.weight", wt, 2, E, phi3 ? 2 * F : F);
+        if (gemma2)
+            BLK("post_ffw_norm.weight", GB_F32, 1, E, 1);
 #undef BLK
     }
+    if (phi3)
+        gb_add(m, "output.weight", GB_F16, 2, E, o->vocab);
 }
 
 static void gb_mixed_tensors(gb_model *m)
@@ -170,19 +197,22 @@ static void gb_write(gb *b, const gb_opts *o, gb_model *m)
 #define KV_U32(k, v) (gb_str(b, k, GB_KEYLEN, GB_KEY), gb_u32(b, 4, GB_VTYPE), gb_u32(b, v, GB_VAL), nkv++)
 #define KV_F32(k, v) (gb_str(b, k, GB_KEYLEN, GB_KEY), gb_u32(b, 6, GB_VTYPE), gb_raw(b, &(float){v}, 4, GB_VAL), nkv++)
 #define KV_STR(k, v) (gb_str(b, k, GB_KEYLEN, GB_KEY), gb_u32(b, 8, GB_VTYPE), gb_str(b, v, GB_STRLEN, GB_VAL), nkv++)
-    KV_STR("general.architecture", o->llama ? "llama" : "test");
+    const char *arch = o->arch ? o->arch : "llama";
+    char key[96];
+#define AK(k) (snprintf(key, sizeof key, "%s.%s", arch, k), key)
+    KV_STR("general.architecture", o->llama ? arch : "test");
     KV_STR("general.name", "tiny");
     if (o->alignment)
         KV_U32("general.alignment", o->alignment);
     if (o->llama) {
         KV_U32("general.file_type", o->file_type);
-        KV_U32("llama.context_length", 128);
-        KV_U32("llama.embedding_length", o->embd);
-        KV_U32("llama.block_count", o->blocks);
-        KV_U32("llama.feed_forward_length", o->ff);
-        KV_U32("llama.attention.head_count", o->heads);
-        KV_U32("llama.attention.head_count_kv", o->kv_heads);
-        KV_F32("llama.attention.layer_norm_rms_epsilon", 1e-5f);
+        KV_U32(AK("context_length"), 128);
+        KV_U32(AK("embedding_length"), o->embd);
+        KV_U32(AK("block_count"), o->blocks);
+        KV_U32(AK("feed_forward_length"), o->ff);
+        KV_U32(AK("attention.head_count"), o->heads);
+        KV_U32(AK("attention.head_count_kv"), o->kv_heads);
+        KV_F32(AK("attention.layer_norm_rms_epsilon"), 1e-5f);
         KV_STR("tokenizer.ggml.model", "gpt2");
     } else {
         gb_str(b, "test.i8s", GB_KEYLEN, GB_KEY);
@@ -212,6 +242,7 @@ static void gb_write(gb *b, const gb_opts *o, gb_model *m)
         gb_str(b, tok, GB_STRLEN, GB_VAL);
     }
     nkv++;
+#undef AK
 #undef KV_U32
 #undef KV_F32
 #undef KV_STR

@@ -306,6 +306,69 @@ static void test_model_rules(void)
     EXPECT(&b, true, "GGUF-208", true);
 }
 
+/* Each architecture's tensor set: a complete file is clean, one without an
+ * architecture-specific tensor or with a wrong shape is not. */
+static const char *drop_name, *reshape_name;
+static void drop_named(gb_model *m)
+{
+    for (size_t i = 0; i < m->nt; i++)
+        if (strcmp(m->t[i].name, drop_name) == 0) {
+            for (size_t k = i; k + 1 < m->nt; k++) {
+                m->t[k] = m->t[k + 1];
+                memcpy(m->names[k], m->names[k + 1], sizeof m->names[0]);
+                m->t[k].name = m->names[k];
+            }
+            m->nt--;
+            return;
+        }
+}
+static void reshape_named(gb_model *m)
+{
+    for (size_t i = 0; i < m->nt; i++)
+        if (strcmp(m->t[i].name, reshape_name) == 0) {
+            m->t[i].ne[0] *= 2;
+            m->t[i].nbytes *= 2;
+        }
+}
+
+static void test_architectures(void)
+{
+    static const struct {
+        const char *arch, *needed, *shaped;
+    } A[] = {
+        {"llama", "blk.0.ffn_gate.weight", "blk.1.attn_k.weight"},
+        {"qwen2", "blk.0.attn_q.bias", "blk.1.attn_v.bias"},
+        {"gemma", "blk.1.ffn_norm.weight", "blk.0.attn_output.weight"},
+        {"gemma2", "blk.1.post_ffw_norm.weight", "blk.0.post_attention_norm.weight"},
+        {"gemma3", "blk.0.attn_k_norm.weight", "blk.1.attn_q_norm.weight"},
+        {"phi3", "output.weight", "blk.0.ffn_up.weight"},
+    };
+    for (size_t i = 0; i < sizeof A / sizeof A[0]; i++) {
+        gb_opts o = gb_defaults();
+        o.llama = true;
+        o.arch = A[i].arch;
+        gb b = llama_with(o, NULL);
+        parsed r;
+        run(&r, &b, true);
+        CHECK_MSG(r.g.valid && r.d.n == 0, "%s: a complete file has %zu findings", A[i].arch, r.d.n);
+        diag_dump(&r.d);
+        done(&r);
+        gb_free(&b);
+        drop_name = A[i].needed;
+        b = llama_with(o, drop_named);
+        EXPECT(&b, true, "GGUF-203", true);
+        reshape_name = A[i].shaped;
+        b = llama_with(o, reshape_named);
+        EXPECT(&b, true, "GGUF-205", true);
+    }
+    /* a llama file called gemma: gemma.* keys are missing */
+    gb_opts o = gb_defaults();
+    o.llama = true;
+    gb b = llama_with(o, NULL);
+    memcpy(b.p + rec_at(&b, GB_VAL, 0), "gemma", 5); /* "llama" -> "gemma": its keys then are missing */
+    EXPECT(&b, true, "GGUF-202", true);
+}
+
 /* ---- ggml's verdicts ---------------------------------------------------------------- */
 
 static void test_oracle(void)
@@ -392,6 +455,7 @@ int main(int argc, char **argv)
     test_clean();
     test_format_rules();
     test_model_rules();
+    test_architectures();
     test_oracle();
     return test_done("test_gguf");
 }

@@ -14,6 +14,17 @@ const char *slm_qpair_how_name(slm_qpair_how h)
     return (unsigned)h < 4 ? names[h] : "?";
 }
 
+const char *slm_qweight_format(const slm_qweight *q)
+{
+    switch (q->layout) {
+    case SLM_QL_MATMULNBITS: return "MatMulNBits";
+    case SLM_QL_DQL_BLOCKED: return "DequantizeLinear";
+    case SLM_QL_MLC_GROUP: return q->scales && q->scales->dtype == SLM_DT_F32 ? "q4f32_1" : "q4f16_1";
+    case SLM_QL_GGML: return slm_ggml_type_get(q->ggml_type) ? slm_ggml_type_get(q->ggml_type)->name : "ggml";
+    }
+    return "?";
+}
+
 typedef struct pairer {
     const slm_model *qm, *rm;
     const char *qfile;
@@ -216,6 +227,24 @@ static char *replace_token(const char *s, const char *tok, const char *with)
     if (!p)
         return NULL;
     return slm_strdupf("%.*s%s%s", (int)(p - s), s, with, p + strlen(tok));
+}
+
+size_t slm_fused_part_names(const char *name, char *parts[3])
+{
+    for (size_t f = 0; f < sizeof FUSED / sizeof FUSED[0]; f++) {
+        if (!strstr(name, FUSED[f].token))
+            continue;
+        int i;
+        for (i = 0; i < FUSED[f].n; i++)
+            if (!(parts[i] = replace_token(name, FUSED[f].token, FUSED[f].parts[i])))
+                break;
+        if (i == FUSED[f].n)
+            return (size_t)i;
+        while (i-- > 0)
+            free(parts[i]);
+        return 0;
+    }
+    return 0;
 }
 
 /* Returns true when Q was handled (split or reported). */
@@ -459,6 +488,8 @@ static bool pair_gguf(pairer *P, size_t qi, const char *arch)
     if (q->ggml_type == SLM_GGML_F16 && t->dtype == SLM_DT_F16) { /* an exact copy: nothing lost */
         P->qdone[qi] = true;
         P->rdone[ref_index(P, t)] = true;
+        if (P->out->lossless_q)
+            P->out->lossless_q[P->out->lossless] = qi;
         P->out->lossless++;
         return true;
     }
@@ -483,9 +514,12 @@ int slm_qpair_models(const slm_model *qm, const slm_model *rm, const cJSON *map,
 {
     memset(out, 0, sizeof *out);
     pairer P = {qm, rm, qfile, d, calloc(qm->nq + 1, 1), calloc(rm->n + 1, 1), out, 0};
-    if (!P.qdone || !P.rdone) {
+    out->lossless_q = calloc(qm->nq + 1, sizeof *out->lossless_q);
+    if (!P.qdone || !P.rdone || !out->lossless_q) {
         free(P.qdone);
         free(P.rdone);
+        free(out->lossless_q);
+        out->lossless_q = NULL;
         return ENOMEM;
     }
     /* weights the kernels cannot read are reported, not paired */
@@ -542,9 +576,18 @@ int slm_qpair_models(const slm_model *qm, const slm_model *rm, const cJSON *map,
     return rc;
 }
 
+bool slm_qpairing_lossless(const slm_qpairing *p, size_t qi)
+{
+    for (size_t i = 0; p->lossless_q && i < p->lossless; i++)
+        if (p->lossless_q[i] == qi)
+            return true;
+    return false;
+}
+
 void slm_qpairing_free(slm_qpairing *p)
 {
     free(p->p);
+    free(p->lossless_q);
     free(p->q_unpaired);
     free(p->ref_unpaired);
     memset(p, 0, sizeof *p);

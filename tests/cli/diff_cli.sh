@@ -130,7 +130,7 @@ write(sys.argv[2] + "/base.safetensors", base)
 v = dict(base)
 v["renamed.q_proj.weight"] = v.pop("model.layers.0.self_attn.q_proj.weight")
 dt, sh, raw = v["model.layers.0.mlp.up_proj.weight"]; v["model.layers.0.mlp.up_proj.weight"] = (dt, [sh[0] * sh[1]], raw)
-del v["model.norm.weight"]
+del v["model.layers.1.mlp.down_proj.weight"]  # unique bytes: removed (a tensor equal to another paired one is shared)
 v["extra.bias"] = ("F32", [4], struct.pack("<4f", 1, 2, 3, 4))
 dt, sh, raw = v["model.layers.1.self_attn.v_proj.bias"]
 v["model.layers.1.self_attn.v_proj.bias"] = (dt, sh, struct.pack("<f", struct.unpack("<f", raw[:4])[0] + 0.5) + raw[4:])
@@ -148,7 +148,7 @@ r = t[("model.layers.0.self_attn.q_proj.weight", "renamed.q_proj.weight")]
 assert r["pairing"] == "hash" and r["content"] == "identical" and r["changes"] == ["renamed"], r
 u = t[("model.layers.0.mlp.up_proj.weight", "model.layers.0.mlp.up_proj.weight")]
 assert u["changes"] == ["reshaped"] and u["content"] == "equal", u
-assert ("model.norm.weight", None) in t and t[("model.norm.weight", None)]["changes"] == ["removed"]
+assert ("model.layers.1.mlp.down_proj.weight", None) in t and t[("model.layers.1.mlp.down_proj.weight", None)]["changes"] == ["removed"]
 assert (None, "extra.bias") in t and t[(None, "extra.bias")]["changes"] == ["added"]
 c = t[("model.layers.1.self_attn.v_proj.bias", "model.layers.1.self_attn.v_proj.bias")]
 assert c["changes"] == ["changed"] and c["values"]["differing"] == 1 and abs(c["values"]["max_abs_err"] - 0.5) < 1e-6, c
@@ -158,7 +158,7 @@ assert s["identical"] == s["paired"] - 2, s  # the rename is identical; the resh
 PY
 expect_rc 1 "$BIN" diff "$TMP/base.safetensors" "$TMP/variant.safetensors"
 expect_grep "~ model.layers.0.self_attn.q_proj.weight -> renamed.q_proj.weight (paired by hash)" "$TMP/out"
-expect_grep "^  - model.norm.weight" "$TMP/out"
+expect_grep "^  - model.layers.1.mlp.down_proj.weight" "$TMP/out"
 expect_grep "^  + extra.bias" "$TMP/out"
 
 # Across formats: the fp16 checkpoint against its fp32 ONNX export, whose

@@ -46,6 +46,15 @@ cp "$G/bad-offset.gguf" "$TMP/model.bin"
 expect_rc 1 "$BIN" verify "$TMP/model.bin"
 expect_grep "GGUF-028" "$TMP/out"
 
+# ---- a folder of one GGUF file opens as that file; diff names ggml types
+mkdir -p "$TMP/one" && cp "$G/llama-f16.gguf" "$TMP/one/"
+expect_rc 0 "$BIN" inspect "$TMP/one"
+expect_grep 'GGUF v3, llama "tiny", F16 (file_type 1)' "$TMP/out"
+expect_rc 0 "$BIN" diff "$TMP/one" "$G/llama-f16.gguf"
+expect_rc 1 "$BIN" diff "$TMP/one" "$G/llama-q4_k_m.gguf"
+expect_grep 'blk.0.attn_q.weight  *F16 -> Q4_K  \[64, 64\] -> \[256, 256\]' "$TMP/out"
+expect_grep '14 re-typed' "$TMP/out"
+
 # ---- hash: every tensor in the manifest; --check names the one that differs
 expect_rc 0 "$BIN" hash -o "$TMP/m.json" "$G/llama-q4_k_m.gguf"
 python3 - "$TMP/m.json" >"$TMP/chk" 2>&1 <<'PY' || fail "manifest: $(cat "$TMP/chk")"

@@ -20,6 +20,8 @@
 #include "slm/mlc.h"
 #include "slm/model.h"
 #include "slm/onnx.h"
+#include "slm/pointer.h"
+#include "slm/ort.h"
 #include "slm/quant.h"
 #include "slm/safetensors.h"
 #include "slm/tensor.h"
