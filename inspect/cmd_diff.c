@@ -122,6 +122,8 @@ static cJSON *quant_json(const slm_tdiff *t, counts *c)
     cJSON_AddItemToArray(rows, cJSON_CreateNumber((double)q->row0));
     cJSON_AddItemToArray(rows, cJSON_CreateNumber((double)(q->row0 + q->rows)));
     cJSON_AddBoolToObject(o, "original_transposed", q->ref_transposed);
+    if (q->xform != SLM_LX_NONE) /* llama.cpp's converter: undone before comparing */
+        cJSON_AddStringToObject(o, "transform", slm_llama_xform_name(q->xform));
     out_add_metric(o, "sqnr_db", q->m.sqnr_db);
     out_add_metric(o, "rel_rmse", q->m.rel_rmse);
     out_add_metric(o, "cosine", q->m.cosine);
@@ -436,8 +438,9 @@ static void print_quantized(const cJSON *t, int w)
     /* the original first: A -> B reads "quantized into" or "quantized from" */
     printf("  q %s -> %s%s (", qa ? b : a, qa ? a : b, part);
     print_qformat(q);
-    printf(", paired by %s)  SQNR %.2f dB  rel RMSE %.4g  cosine %.6f\n", out_jstr(q, "pairing"),
-           out_jnum(q, "sqnr_db"), out_jnum(q, "rel_rmse"), out_jnum(q, "cosine"));
+    const cJSON *xf = cJSON_GetObjectItemCaseSensitive(q, "transform");
+    printf(", paired by %s%s%s)  SQNR %.2f dB  rel RMSE %.4g  cosine %.6f\n", out_jstr(q, "pairing"), xf ? "; " : "",
+           xf ? out_jstr(q, "transform") : "", out_jnum(q, "sqnr_db"), out_jnum(q, "rel_rmse"), out_jnum(q, "cosine"));
 }
 
 static void print_tensor(const cJSON *t, int w)
@@ -464,8 +467,8 @@ static void print_tensor(const cJSON *t, int w)
         printf("  + %-*s  %s %s\n", w, b, ab_str(t, "dtype", "b", s1, sizeof s1), ab_str(t, "shape", "b", s2, sizeof s2));
         return;
     }
-    const char *xf = cJSON_GetObjectItemCaseSensitive(t, "transform") ? out_jstr(t, "transform") : NULL;
     const cJSON *fr = cJSON_GetObjectItemCaseSensitive(t, "fused_rows");
+    const char *xf = cJSON_GetObjectItemCaseSensitive(t, "transform") ? out_jstr(t, "transform") : NULL;
     if (fr)
         printf("  ~ %s -> %s[%.0f:%.0f] (a part of a fused tensor)", a, b, cJSON_GetArrayItem(fr, 0)->valuedouble,
                cJSON_GetArrayItem(fr, 1)->valuedouble);
