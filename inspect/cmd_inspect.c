@@ -286,7 +286,8 @@ static void help(void)
            "  --tensors   list every tensor (name, dtype, shape, bytes)\n"
            "  --stats     read tensor values: min, max, mean, NaN/Inf counts\n"
            "  --json      print everything as JSON: {\"artifacts\": [...], \"findings\": [...]}\n"
-           "              (spec/schema/inspect.schema.json)\n\n"
+           "              (spec/schema/inspect.schema.json)\n"
+           "  --all       list every finding met while reading (text folds repeated ones)\n\n"
            "Findings met while reading are listed at the end (run 'slminspect verify' for\n"
            "every rule).  Exit status: 0 readable and valid, 1 the files have errors,\n"
            "2 usage error or unreadable input.\n");
@@ -294,8 +295,9 @@ static void help(void)
 
 int cmd_inspect(int argc, char **argv)
 {
-    enum { O_JSON = 256, O_TENSORS, O_STATS };
+    enum { O_JSON = 256, O_TENSORS, O_STATS, O_ALL };
     static const struct option opts[] = {{"json", no_argument, 0, O_JSON},
+                                         {"all", no_argument, 0, O_ALL},
                                          {"tensors", no_argument, 0, O_TENSORS},
                                          {"stats", no_argument, 0, O_STATS},
                                          {"help", no_argument, 0, 'h'},
@@ -309,6 +311,7 @@ int cmd_inspect(int argc, char **argv)
         case O_JSON: json = true; break;
         case O_TENSORS: o.tensors = true; break;
         case O_STATS: o.stats = true; break;
+        case O_ALL: out_set_show_all(true); break;
         case 'h': help(); return 0;
         default: return usage_error("inspect", "unknown option");
         }
