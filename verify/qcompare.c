@@ -554,7 +554,7 @@ int slm_qpair_models(const slm_model *qm, const slm_model *rm, const cJSON *map,
         free(base);
     }
     int rc = pair_content(&P);
-    if (out->n)
+    if (out->n) /* qsort of a NULL array is undefined even when empty */
         qsort(out->p, out->n, sizeof *out->p, pair_cmp);
     out->q_unpaired = calloc(qm->nq + 1, sizeof(size_t));
     out->ref_unpaired = calloc(rm->n + 1, sizeof(size_t));
