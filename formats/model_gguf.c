@@ -28,6 +28,7 @@ int slm_model_open_gguf(slm_model *m, const char *path, slm_diag *d)
         if (!slm_model_push_tensor(m, &cap, &t))
             return ENOMEM;
     }
+    slm_gguf_push_qweights(m); /* formats/gguf_quant.c: the lossy tensors, for quant */
     return 0;
 }
 

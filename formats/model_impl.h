@@ -7,6 +7,8 @@
 /* Appends T to m->t (CAP: its capacity).  False when out of memory. */
 bool slm_model_push_tensor(slm_model *m, size_t *cap, const slm_tensor *t);
 void slm_model_push_q(slm_model *m, size_t *cap, const slm_qweight *q);
+/* A GGUF model's lossy 2-D tensors as m->q (formats/gguf_quant.c), once m->t is complete. */
+void slm_gguf_push_qweights(slm_model *m);
 
 /* The format modules' entry points (the rows of formats/format.c). */
 int slm_model_open_st_files(slm_model *m, char **paths, size_t n, slm_diag *d);

@@ -78,7 +78,7 @@ int slm_model_open_mlc(slm_model *m, const char *path, slm_diag *d)
         }
         x->owned[x->nowned++] = op;
         slm_qweight q = {qw->name, op, SLM_QL_MLC_GROUP, 4, 32, mlc_k(x, op, sc->shape[1], kpad), qw->shape[0],
-                         true, qw, sc, NULL, NULL, NULL, -1, false};
+                         true, qw, sc, NULL, NULL, NULL, -1, false, 0};
         char *bn = slm_strdupf("%s.bias", op);
         q.bias = bn ? slm_model_find(m, bn) : NULL;
         free(bn);

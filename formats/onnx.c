@@ -841,6 +841,12 @@ static bool parse_function(ctx *c, slm_onnx_function *fn, uint64_t off, uint64_t
             break;
         }
         case 9: if (!parse_opset(c, &fn->opset, &fn->nopset, &f)) return false; break;
+        case 12: {
+            slm_onnx_value *e = grow((void **)&fn->vi, &fn->nvi, sizeof *fn->vi);
+            if (!e || !parse_value(c, e, f.off, f.len, depth + 1))
+                return false;
+            break;
+        }
         case 10: set_str(c, &fn->domain, &f); break;
         case 13: set_str(c, &fn->overload, &f); break;
         default: break;
@@ -1143,6 +1149,7 @@ void slm_onnx_close(slm_onnx *o)
         free_strs(f->attr, f->nattr);
         free_nodes(f->node, f->nnode);
         free_opsets(f->opset, f->nopset);
+        free_values(f->vi, f->nvi);
     }
     free(o->func);
     free_strs(o->meta_key, o->nmeta);

@@ -10,6 +10,8 @@
  * operators get the shape rules of their runtime besides. */
 #include "slm/onnx.h"
 
+#include "onnx_type.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -720,6 +722,19 @@ static const char *main_type_missing(const slm_onnx_type *t)
     }
 }
 
+/* ONNX-029: what onnxruntime's loader refuses in a value's type, wherever it
+ * reads one (graph inputs and outputs, value_info of the graph's values). */
+static void check_ort_type(chk *c, const slm_onnx_value *v, const char *what)
+{
+    char b[120], ts[160];
+    const char *why = slm_onnx_type_ort_problem(v->type, true);
+    if (!why)
+        return;
+    slm_onnx_type_str(ts, sizeof ts, v->type);
+    slm_report(c->d, SLM_R_ONNX_029, c->file, (int64_t)v->off, NULL,
+               "%s '%s' has type %s, with %s: onnxruntime refuses the model", what, nm(b, sizeof b, v->name), ts, why);
+}
+
 static void check_value(chk *c, const slm_onnx_value *v, const char *what, bool main)
 {
     char b[120];
@@ -727,15 +742,15 @@ static void check_value(chk *c, const slm_onnx_value *v, const char *what, bool 
         slm_report(c->d, SLM_R_ONNX_021, c->file, (int64_t)v->off, NULL, "%s without a name", what);
         return;
     }
-    if (!main)
-        return; /* the checker relaxes the rest for subgraphs */
-    const char *missing = main_type_missing(v->type);
+    const char *missing = main ? main_type_missing(v->type) : NULL; /* the checker relaxes subgraphs */
     if (missing) {
         char ts[160];
         slm_onnx_type_str(ts, sizeof ts, v->type);
         slm_report(c->d, SLM_R_ONNX_021, c->file, (int64_t)v->off, NULL,
                    "%s '%s' has type %s: a main-graph %s", what, nm(b, sizeof b, v->name), ts, missing);
+        return;
     }
+    check_ort_type(c, v, what);
 }
 
 static void check_graph(chk *c, const slm_onnx_graph *g, const scope *parent, bool main)
@@ -790,6 +805,9 @@ static void check_graph(chk *c, const slm_onnx_graph *g, const scope *parent, bo
         scope_add(&sc, name);
     }
     check_nodes(c, g->node, g->nnode, &sc, main, false);
+    for (size_t i = 0; i < g->nvi; i++) /* onnxruntime types the values its nodes use */
+        if (g->vi[i].name && scope_has_here(&sc, g->vi[i].name))
+            check_ort_type(c, &g->vi[i], "value_info");
     for (size_t i = 0; i < g->nout; i++)
         if (g->out[i].name && g->out[i].name[0] && !scope_has_here(&sc, g->out[i].name))
             slm_report(c->d, SLM_R_ONNX_028, c->file, (int64_t)g->out[i].off, NULL,

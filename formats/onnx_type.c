@@ -110,6 +110,35 @@ const char *slm_onnx_elem_name(int32_t code)
     return d != SLM_DT_INVALID ? slm_dtype_name(d) : "?";
 }
 
+/* ---- what onnxruntime reads ------------------------------------------------ */
+
+static bool ort_knows(bool has, int32_t code)
+{
+    return has && code >= 1 && code <= SLM_ONNX_ORT_MAX_TYPE_CODE;
+}
+
+const char *slm_onnx_type_ort_problem(const slm_onnx_type *t, bool top)
+{
+    if (!t)
+        return top ? NULL : "a nested type is missing";
+    switch (t->kind) {
+    case SLM_ONNX_TYPE_TENSOR:
+    case SLM_ONNX_TYPE_SPARSE:
+        return ort_knows(t->has_elem_type, t->elem_type) ? NULL : "an element type onnxruntime does not know";
+    case SLM_ONNX_TYPE_MAP:
+        if (!ort_knows(t->has_elem_type, t->elem_type))
+            return "a map key type onnxruntime does not know";
+        return slm_onnx_type_ort_problem(t->inner, false);
+    case SLM_ONNX_TYPE_SEQUENCE:
+    case SLM_ONNX_TYPE_OPTIONAL:
+        return slm_onnx_type_ort_problem(t->inner, false);
+    case SLM_ONNX_TYPE_OPAQUE:
+        return NULL;
+    default:
+        return top ? NULL : "a nested type without a value case";
+    }
+}
+
 /* ---- text ---------------------------------------------------------------- */
 
 typedef struct out {

@@ -111,6 +111,8 @@ int quant_parse_opt(quant_opts *o, int key, const char *arg, const char *cmd);
 /* Pairs and compares; findings to D, the --json document to *DOC.  Returns
  * 0, or EXIT_USAGE (after a message) when an input cannot be read. */
 int quant_run(const quant_opts *o, slm_diag *d, cJSON **doc, progress *pg);
+/* quant A B C --ref R: the N artifacts side by side (quant_compare.c); returns the exit status. */
+int quant_compare(const quant_opts *o, char **paths, int n, const out_opts *oo, const char *html);
 
 int cmd_inspect(int argc, char **argv);
 int cmd_verify(int argc, char **argv);

@@ -18,13 +18,24 @@ static void help(void)
            "Compares two artifacts -- safetensors files or checkpoint folders, ONNX models\n"
            "(embedded or external data), MLC weight folders, and one format against another --\n"
            "and prints what differs, the differences that matter first.\n\n"
-           "Tensors are paired by name, then by name behind a module prefix (m.model.x and\n"
-           "model.x), then by identical bytes (a rename), then by shape (or the transposed\n"
+           "When one side has quantized weights (MatMulNBits, blocked DequantizeLinear, MLC\n"
+           "q4f16_1/q4f32_1) and the other none, each is paired with its original as\n"
+           "'slminspect quant' pairs them (by name, a fused weight's parts, content) and\n"
+           "reported as quantized with its format and error (SQNR, rel RMSE).  Then tensors\n"
+           "are paired by name, then by name behind a module prefix (m.model.x and\n"
+           "model.x), then as parts of a fused tensor (c_attn.bias and q/k/v_proj.bias),\n"
+           "then by identical bytes (a rename), then by shape (or the transposed\n"
            "shape) and correlated values (an exporter's val_89).  For each pair: re-typed,\n"
            "re-shaped, transposed, renamed; content identical (XXH3-128 of the bytes, so no\n"
            "byte compare) or changed, with the numeric difference e = B - A over every\n"
            "element in float64: max_abs_err, rel_rmse = sqrt(sum e^2 / sum A^2), cosine.\n"
-           "Tensors only in A are removed, only in B added.  Facts compared key by key:\n"
+           "A tensor left on one side whose bytes equal a paired tensor of its side is\n"
+           "shared (the other side keeps one for both).  Tensors only in A are removed,\n"
+           "only in B added.  A GGUF against its checkpoint pairs first by llama.cpp's\n"
+           "names (blk.0.attn_q.weight <-> model.layers.0.self_attn.q_proj.weight); llama's\n"
+           "Q/K row permutation and Gemma's norm + 1 are undone before the values are\n"
+           "compared (ggml's types dequantized) and named as transformations, as is a tied\n"
+           "lm_head the converter drops.  Facts compared key by key:\n"
            "/format, /storage (shards, embedded or external data), /metadata (safetensors\n"
            "__metadata__, index totals, ONNX producer and metadata_props), /config (config.json\n"
            "or mlc-chat-config.json, every leaf), /graph (ONNX IR, opsets, operator counts,\n"
@@ -36,7 +47,8 @@ static void help(void)
            "                       PATH, its facts and tensors (name, dtype, shape, XXH3-128),\n"
            "                       one per line, sorted; with A and B, the lines of A's listing\n"
            "                       missing from B's ('- ') and of B's missing from A's ('+ ')\n"
-           "  --all                list identical tensors too, and every finding\n"
+           "  --all                list every tensor and fact that differs (text: the first 20\n"
+           "                       of each), identical tensors too, and every finding\n"
            "  --top N              tensors in the \"largest value changes\" list (default 10)\n"
            "  --fail-on SEVERITY   findings on opening A or B (error, the default, warning or\n"
            "                       info) that make the exit status 1 too\n"
@@ -110,6 +122,8 @@ static cJSON *quant_json(const slm_tdiff *t, counts *c)
     cJSON_AddItemToArray(rows, cJSON_CreateNumber((double)q->row0));
     cJSON_AddItemToArray(rows, cJSON_CreateNumber((double)(q->row0 + q->rows)));
     cJSON_AddBoolToObject(o, "original_transposed", q->ref_transposed);
+    if (q->xform != SLM_LX_NONE) /* llama.cpp's converter: undone before comparing */
+        cJSON_AddStringToObject(o, "transform", slm_llama_xform_name(q->xform));
     out_add_metric(o, "sqnr_db", q->m.sqnr_db);
     out_add_metric(o, "rel_rmse", q->m.rel_rmse);
     out_add_metric(o, "cosine", q->m.cosine);
@@ -141,6 +155,7 @@ static cJSON *tensor_json(const slm_tdiff *t, counts *c)
     } else if (t->shared_with) {
         cJSON_AddItemToArray(ch, cJSON_CreateString("shared"));
         cJSON_AddStringToObject(o, "shared_with", t->shared_with->name);
+        cJSON_AddStringToObject(o, "shared_side", t->shared_side == 'a' ? "a" : "b");
         c->shared++;
     } else if (!a || !b) {
         if (t->quantized)
@@ -182,7 +197,11 @@ static cJSON *tensor_json(const slm_tdiff *t, counts *c)
         cJSON_AddStringToObject(o, "pairing", slm_tpair_how_name(t->how));
         if (t->how == SLM_TP_CONTENT)
             out_add_metric(o, "pairing_correlation", t->score);
+        if (t->xform != SLM_LX_NONE) /* llama.cpp's converter: undone before comparing, not a difference */
+            cJSON_AddStringToObject(o, "transform", slm_llama_xform_name(t->xform));
     }
+    if (t->note)
+        cJSON_AddStringToObject(o, "transform", t->note);
     cJSON_AddItemToObject(o, "changes", ch);
     add_ab(o, "dtype", a ? cJSON_CreateString(slm_tensor_type_name(a)) : NULL,
            b ? cJSON_CreateString(slm_tensor_type_name(b)) : NULL);
@@ -346,6 +365,9 @@ static cJSON *build(const char *pa, const slm_model *a, const char *pb, const sl
 
 /* ---- text ------------------------------------------------------------------------- */
 
+/* Tensors and facts listed in text before "N more (--all, or --json)". */
+enum { DIFF_SHOW = 20 };
+
 static void print_side(const char *mark, const cJSON *s)
 {
     char b1[32], b2[32];
@@ -416,8 +438,9 @@ static void print_quantized(const cJSON *t, int w)
     /* the original first: A -> B reads "quantized into" or "quantized from" */
     printf("  q %s -> %s%s (", qa ? b : a, qa ? a : b, part);
     print_qformat(q);
-    printf(", paired by %s)  SQNR %.2f dB  rel RMSE %.4g  cosine %.6f\n", out_jstr(q, "pairing"),
-           out_jnum(q, "sqnr_db"), out_jnum(q, "rel_rmse"), out_jnum(q, "cosine"));
+    const cJSON *xf = cJSON_GetObjectItemCaseSensitive(q, "transform");
+    printf(", paired by %s%s%s)  SQNR %.2f dB  rel RMSE %.4g  cosine %.6f\n", out_jstr(q, "pairing"), xf ? "; " : "",
+           xf ? out_jstr(q, "transform") : "", out_jnum(q, "sqnr_db"), out_jnum(q, "rel_rmse"), out_jnum(q, "cosine"));
 }
 
 static void print_tensor(const cJSON *t, int w)
@@ -429,12 +452,15 @@ static void print_tensor(const cJSON *t, int w)
         return;
     }
     if (out_jstr(t, "shared_with")) {
-        printf("  = %s -> %s (the bytes of %s, which is paired with it: one tensor kept for both)\n", a, b,
-               out_jstr(t, "shared_with"));
+        bool in_a = out_jstr(t, "shared_side") && strcmp(out_jstr(t, "shared_side"), "a") == 0;
+        printf("  = %s -> %s (same bytes as %s's %s, paired with it: %s keeps one tensor for both)\n", a, b,
+               in_a ? "A" : "B", out_jstr(t, "shared_with"), in_a ? "B" : "A");
         return;
     }
     if (!b) {
-        printf("  - %-*s  %s %s\n", w, a, ab_str(t, "dtype", "a", s1, sizeof s1), ab_str(t, "shape", "a", s2, sizeof s2));
+        printf("  - %-*s  %s %s%s%s\n", w, a, ab_str(t, "dtype", "a", s1, sizeof s1), ab_str(t, "shape", "a", s2, sizeof s2),
+               cJSON_GetObjectItemCaseSensitive(t, "transform") ? "  " : "",
+               cJSON_GetObjectItemCaseSensitive(t, "transform") ? out_jstr(t, "transform") : "");
         return;
     }
     if (!a) {
@@ -442,11 +468,12 @@ static void print_tensor(const cJSON *t, int w)
         return;
     }
     const cJSON *fr = cJSON_GetObjectItemCaseSensitive(t, "fused_rows");
+    const char *xf = cJSON_GetObjectItemCaseSensitive(t, "transform") ? out_jstr(t, "transform") : NULL;
     if (fr)
         printf("  ~ %s -> %s[%.0f:%.0f] (a part of a fused tensor)", a, b, cJSON_GetArrayItem(fr, 0)->valuedouble,
                cJSON_GetArrayItem(fr, 1)->valuedouble);
     else if (has_change(t, "renamed"))
-        printf("  ~ %s -> %s (paired by %s)", a, b, out_jstr(t, "pairing"));
+        printf("  ~ %s -> %s (paired by %s%s%s)", a, b, out_jstr(t, "pairing"), xf ? "; " : "", xf ? xf : "");
     else
         printf("  ~ %-*s", w, a);
     if (has_change(t, "retyped"))
@@ -493,6 +520,8 @@ static void print_text(const cJSON *doc, int top)
            out_jnum(s, "paired"), out_jnum(s, "by_name"), out_jnum(s, "by_suffix"), out_jnum(s, "by_hash"), out_jnum(s, "by_content"));
     if (out_jnum(s, "by_fused"))
         printf(", %.0f as parts of a fused tensor", out_jnum(s, "by_fused"));
+    if (out_jnum(s, "by_llama"))
+        printf(", %.0f by llama.cpp's names", out_jnum(s, "by_llama"));
     printf("), %.0f removed, %.0f added\n", out_jnum(s, "removed"), out_jnum(s, "added"));
     printf("content: %.0f identical, %.0f equal values in other bytes, %.0f changed, %.0f not comparable; "
            "%.0f renamed, %.0f re-typed, %.0f re-shaped, %.0f transposed\n",
@@ -503,9 +532,12 @@ static void print_text(const cJSON *doc, int top)
     if (qs) {
         bool qa = strcmp(qs, "a") == 0;
         printf("quantization: %.0f tensors of %s quantized in %s (%.0f of %s's %.0f quantized weights paired with their "
-               "originals), SQNR %.2f dB, rel RMSE %.4g; %.0f kept\n",
+               "originals)",
                out_jnum(q, "originals"), qa ? "B" : "A", qa ? "A" : "B", out_jnum(q, "weights_paired"), qa ? "A" : "B",
-               out_jnum(q, "weights"), out_jnum(q, "sqnr_db"), out_jnum(q, "rel_rmse"), out_jnum(q, "kept"));
+               out_jnum(q, "weights"));
+        if (out_jnum(q, "originals") > 0)
+            printf(", SQNR %.2f dB, rel RMSE %.4g", out_jnum(q, "sqnr_db"), out_jnum(q, "rel_rmse"));
+        printf("; %.0f kept\n", out_jnum(q, "kept"));
     }
     if (out_jnum(s, "shared"))
         printf("shared: %.0f tensors hold the same bytes as a paired tensor of their side; the other side keeps one for "
@@ -548,12 +580,24 @@ static void print_text(const cJSON *doc, int top)
             if ((int)strlen(nm) > w)
                 w = (int)strlen(nm) > 48 ? 48 : (int)strlen(nm);
         }
-        cJSON_ArrayForEach(t, tensors) print_tensor(t, w);
+        int shown = 0, all = cJSON_GetArraySize(tensors);
+        cJSON_ArrayForEach(t, tensors) {
+            if (shown++ == DIFF_SHOW && !out_show_all())
+                break;
+            print_tensor(t, w);
+        }
+        if (all > DIFF_SHOW && !out_show_all())
+            printf("  ... %d more (--all, or --json)\n", all - DIFF_SHOW);
     }
     const cJSON *facts = cJSON_GetObjectItemCaseSensitive(doc, "facts"), *f;
     if (cJSON_GetArraySize(facts)) {
         printf("\nfacts:\n");
+        int shown = 0, all = cJSON_GetArraySize(facts);
         cJSON_ArrayForEach(f, facts) {
+            if (shown++ == DIFF_SHOW && !out_show_all()) {
+                printf("  ... %d more (--all, or --json)\n", all - DIFF_SHOW);
+                break;
+            }
             const cJSON *a = cJSON_GetObjectItemCaseSensitive(f, "a"), *b = cJSON_GetObjectItemCaseSensitive(f, "b");
             char *sa = cJSON_PrintUnformatted(a), *sb = cJSON_PrintUnformatted(b);
             const char *in = out_jstr(f, "in");
@@ -754,7 +798,8 @@ int cmd_diff(int argc, char **argv)
         fprintf(stderr, "slminspect diff: out of memory\n");
         goto out_b;
     }
-    qsort(td.v, td.n, sizeof *td.v, tdiff_cmp);
+    if (td.n)
+        qsort(td.v, td.n, sizeof *td.v, tdiff_cmp);
     cJSON *doc = build(pa, &a, pb, &b, &td, &fa, &fb, all);
     slm_tdiffs_free(&td);
     bool same = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(doc, "same"));

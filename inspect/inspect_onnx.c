@@ -153,8 +153,9 @@ cJSON *inspect_onnx(const char *path, const inspect_opts *io, slm_diag *d, int *
         cJSON *e = cJSON_CreateObject();
         cJSON_AddStringToObject(e, "op_type", h.v[k].op);
         cJSON_AddStringToObject(e, "domain", h.v[k].domain);
-        cJSON_AddNumberToObject(e, "count", (double)h.v[k].n);
+        cJSON_AddNumberToObject(e, "count", (double)(h.v[k].n - h.v[k].inside));
         cJSON_AddNumberToObject(e, "in_subgraphs", (double)h.v[k].inside);
+        cJSON_AddNumberToObject(e, "total", (double)h.v[k].n);
         cJSON_AddItemToArray(hist, e);
     }
     free(h.v);
@@ -264,6 +265,7 @@ cJSON *inspect_onnx(const char *path, const inspect_opts *io, slm_diag *d, int *
         cJSON_SetNumberValue(cnt, cnt->valuedouble + 1);
     }
     cJSON_AddItemToObject(q, "weights", ws);
+    inspect_ort(o, io, doc);
     if (io->tensors) {
         cJSON *ts = cJSON_AddArrayToObject(doc, "tensors");
         for (size_t i = 0; i < m.n; i++)
@@ -336,7 +338,7 @@ void inspect_print_onnx(const cJSON *doc, const inspect_opts *io)
         if (num(e, "in_subgraphs"))
             snprintf(inside, sizeof inside, " (%.0f in subgraphs)", num(e, "in_subgraphs"));
         snprintf(item, sizeof item, "%s%s%s %.0f%s", str(e, "domain")[0] ? str(e, "domain") : "",
-                 str(e, "domain")[0] ? "." : "", str(e, "op_type"), num(e, "count"), inside);
+                 str(e, "domain")[0] ? "." : "", str(e, "op_type"), num(e, "total"), inside);
         if (col && col + (int)strlen(item) > 64) {
             printf(",\n              ");
             col = 0;
@@ -376,6 +378,7 @@ void inspect_print_onnx(const cJSON *doc, const inspect_opts *io)
                    str(e, "layout"), num(e, "bits"), num(e, "block_size"),
                    cJSON_IsTrue(obj(e, "symmetric")) ? "symmetric" : "with zero points", str(e, "scale_dtype"));
     }
+    inspect_print_ort(doc);
     if (io->tensors) {
         printf("  tensors\n");
         cJSON_ArrayForEach(e, obj(doc, "tensors"))

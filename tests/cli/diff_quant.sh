@@ -97,10 +97,10 @@ ok
 check_quant "$TMP/rev.json" "$Q/truth.json" model_q4.onnx a || fail "diff model_q4.onnx hf_fp16 disagrees with truth.json"
 
 # Checkpoint against its fp32 export: what A holds and B does not show.
-expect_rc 1 "$BIN" diff --json "$Q/hf_fp16" "$Q/onnx/model.onnx"
+expect_rc 1 "$BIN" diff --json "$EX" "$EX/onnx/model.onnx"
 cp "$TMP/out" "$TMP/x.json"
 check_schema "$TMP/x.json"
-"$PY" - "$TMP/x.json" "$Q/hf_fp16" "$Q/onnx/model.onnx" >"$TMP/r" 2>&1 <<'PY' || fail "checkpoint vs export: $(cat "$TMP/r")"
+"$PY" - "$TMP/x.json" "$EX" "$EX/onnx/model.onnx" >"$TMP/r" 2>&1 <<'PY' || fail "checkpoint vs export: $(cat "$TMP/r")"
 import glob, json, os, struct, sys
 import numpy as np, onnx
 from onnx import numpy_helper
@@ -124,7 +124,7 @@ assert not wrong, f"reported removed, but B holds them: {wrong}"
 shared = [x for x in doc["tensors"] if x["content"] == "shared"]
 assert len(shared) == doc["summary"]["shared"] > 0, doc["summary"]
 for x in shared:
-    assert x["changes"] == ["shared"] and x["a"] and x["b"] and x["shared_with"] != x["a"], x
+    assert x["changes"] == ["shared"] and x["a"] and x["b"] and x["shared_with"] != x["a"] and x["shared_side"] == "a", x
     assert np.array_equal(A[x["a"]], A[x["shared_with"]]), f"{x['a']} and {x['shared_with']} differ"
     assert x["b"] in holds(A[x["a"]]), f"{x['b']} does not hold {x['a']}'s values"
 # every A tensor B holds the values of by bytes-equality in A is accounted: no removed at all here
@@ -138,7 +138,7 @@ expect_rc 1 "$BIN" diff "$EX" "$EX/onnx/model_q4.onnx"
 expect_grep "^quantization: 14 tensors of A quantized in B (14 of B's 14 quantized weights paired with their originals)" "$TMP/out"
 expect_grep "^tensors: .*, 0 removed, " "$TMP/out"
 expect_grep "^  q model.layers.0.self_attn.q_proj.weight -> .*_Q4 (MatMulNBits 4-bit, block 32, paired by " "$TMP/out"
-expect_grep "^  = model.norm.weight -> " "$TMP/out"
+expect_grep "^  = model.norm.weight -> .* (same bytes as A's model.layers.0.input_layernorm.weight, paired with it: B keeps one tensor for both)" "$TMP/out"
 expect_rc 1 "$BIN" diff "$EX/onnx/model_q4.onnx" "$EX"
 expect_grep "^quantization: 14 tensors of B quantized in A (14 of A's 14 quantized weights paired with their originals)" "$TMP/out"
 ok
@@ -174,4 +174,17 @@ ok
 expect_rc 1 "$BIN" diff "$TMP/drop.safetensors" "$Q/onnx/model_q4.onnx"
 expect_grep "13 of B's 14 quantized weights paired" "$TMP/out"
 expect_grep "quantized (MatMulNBits 4-bit, block 32), no original on the other side" "$TMP/out"
+
+# Two unrelated models (the example's 64-wide layers, the corpus's 256-wide
+# q4): no quantized weight finds an original, nothing is shared through a
+# pair of tensors that do not hold the same number of values.
+expect_rc 1 "$BIN" diff --json "$EX" "$Q/onnx/model_q4.onnx"
+check_schema "$TMP/out"
+"$PY" - "$TMP/out" >"$TMP/r" 2>&1 <<'PY' || fail "unrelated models: $(cat "$TMP/r")"
+import json, sys
+s = json.load(open(sys.argv[1]))["summary"]
+assert s["shared"] == 0 and s["quantized"] == 0, s
+assert (s["quantization"]["weights"], s["quantization"]["weights_paired"]) == (14, 0), s["quantization"]
+PY
+ok
 finish

@@ -88,6 +88,12 @@ valid quant.schema.json quant_mlc
 expect_rc 1 "$BIN" quant --json "$Q/onnx/model_q4.onnx" --ref "$Q/hf_fp32_single" --min-sqnr 40
 valid quant.schema.json quant_onnx_gate
 expect_grep '"QT-101"' "$TMP/quant_onnx_gate.json"
+expect_rc 0 "$BIN" quant --json "$CORPUS/gguf/qwen2-q4_k_m.gguf" --ref "$Q/hf_fp16"
+valid quant.schema.json quant_gguf
+expect_rc 0 "$BIN" quant --json "$CORPUS/gguf/qwen2-q4_k_m.gguf" "$Q/onnx/model_q4.onnx" "$Q/mlc_q4f16_1" --ref "$Q/hf_fp16"
+valid quant-compare.schema.json quant_compare
+expect_rc 1 "$BIN" diff --json "$Q/hf_fp16" "$CORPUS/gguf/llama-q8_0.gguf"
+valid diff.schema.json diff_gguf
 
 # ---- rules
 expect_rc 0 "$BIN" rules --json

@@ -52,4 +52,42 @@ ok
 rc=$?
 ok
 [ "$rc" = 0 ] || fail "inspect exit $rc on the testdata models: $(head -c 300 "$TMP/err")"
+# inspect's operator histogram and initializer totals, over the main graph
+# and every subgraph (If, Loop, Scan, SequenceMap bodies), against an onnx
+# walk of each model.
+"$PY" - "$TMP/inspect.json" >"$TMP/r" 2>&1 <<'PY' || fail "inspect vs an onnx walk: $(cat "$TMP/r")"
+import collections, json, sys
+import onnx
+from onnx import numpy_helper
+bad, with_sub = [], 0
+for a in json.load(open(sys.argv[1]))["artifacts"]:
+    m = onnx.load(a["path"])
+    ops, inits = collections.Counter(), collections.Counter()
+    def walk(g, inside):
+        for t in g.initializer:
+            inits["sub_n" if inside else "main_n"] += 1
+            inits["sub_b" if inside else "main_b"] += numpy_helper.to_array(t).nbytes
+        for n in g.node:
+            ops[(n.op_type, n.domain, inside)] += 1
+            for at in n.attribute:
+                for sg in ([at.g] if at.HasField("g") else []) + list(at.graphs):
+                    walk(sg, True)
+    walk(m.graph, False)
+    want = {(o, d): (ops[(o, d, False)], ops[(o, d, True)]) for o, d, _ in ops}
+    got = {(o["op_type"], o["domain"]): (o["count"], o["in_subgraphs"]) for o in a["operators"]}
+    i = a["initializers"]
+    if got != want or any(o["total"] != o["count"] + o["in_subgraphs"] for o in a["operators"]):
+        bad.append(f'{a["path"]}: operators {got}, onnx walk {want}')
+    if (i["count"], i["subgraph_count"]) != (inits["main_n"], inits["sub_n"]) or \
+       (i["bytes"], i["subgraph_bytes"]) != (inits["main_b"], inits["sub_b"]) or \
+       not i["bytes"] + i["subgraph_bytes"] == i["total_bytes"] == i["embedded_bytes"] + i["external_bytes"]:
+        bad.append(f'{a["path"]}: initializers {i}, onnx walk {dict(inits)}')
+    if a["graph"]["subgraph_nodes"] != sum(v[1] for v in want.values()):
+        bad.append(f'{a["path"]}: subgraph_nodes {a["graph"]["subgraph_nodes"]}')
+    with_sub += a["graph"]["subgraph_nodes"] > 0
+assert not bad, "\n".join(bad[:10])
+assert with_sub >= 20, f"only {with_sub} models with subgraphs"
+print(f"{with_sub} models with subgraphs agree")
+PY
+ok
 finish

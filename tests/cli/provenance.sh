@@ -19,7 +19,10 @@ problems = []
 
 # 1. PROVENANCE.md covers every corpus file: its name, or a `pattern` in it.
 prov = open("tests/corpus/PROVENANCE.md", encoding="utf-8").read()
-ticked = re.findall(r"`([^`\s]+)`", prov)
+def braces(t):  # `a-{x,y}.gguf` names a-x.gguf and a-y.gguf
+    m = re.search(r"\{([^{}]*)\}", t)
+    return [u for alt in m.group(1).split(",") for u in braces(t[:m.start()] + alt + t[m.end():])] if m else [t]
+ticked = [u for t in re.findall(r"`([^`\s]+)`", prov) for u in braces(t)]
 for f in files:
     if not f.startswith("tests/corpus/") or f == "tests/corpus/PROVENANCE.md":
         continue

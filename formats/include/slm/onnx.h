@@ -172,6 +172,8 @@ typedef struct slm_onnx_function {
     size_t nnode;
     slm_onnx_opset *opset;
     size_t nopset;
+    slm_onnx_value *vi;       /* value_info (IR 10): the types of its values */
+    size_t nvi;
 } slm_onnx_function;
 
 typedef struct slm_onnx_ext {
