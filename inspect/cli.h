@@ -111,6 +111,10 @@ int quant_parse_opt(quant_opts *o, int key, const char *arg, const char *cmd);
 /* Pairs and compares; findings to D, the --json document to *DOC.  Returns
  * 0, or EXIT_USAGE (after a message) when an input cannot be read. */
 int quant_run(const quant_opts *o, slm_diag *d, cJSON **doc, progress *pg);
+/* quant --html: the page of a quant --json document (quant_html.c). */
+int quant_html_write(const cJSON *doc, const char *path);
+/* S written into an HTML page: <, >, & and " escaped. */
+void html_escape(FILE *f, const char *s);
 /* quant A B C --ref R: the N artifacts side by side (quant_compare.c); returns the exit status. */
 int quant_compare(const quant_opts *o, char **paths, int n, const out_opts *oo, const char *html);
 

@@ -12,7 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-int quant_html_write(const cJSON *doc, const char *path);
 
 static void help(void)
 {

@@ -145,18 +145,6 @@ static void print_text(const cJSON *doc, int n)
 
 /* ---- HTML ----------------------------------------------------------------------- */
 
-static void esc(FILE *f, const char *s)
-{
-    for (; s && *s; s++)
-        switch (*s) {
-        case '<': fputs("&lt;", f); break;
-        case '>': fputs("&gt;", f); break;
-        case '&': fputs("&amp;", f); break;
-        case '"': fputs("&quot;", f); break;
-        default: fputc(*s, f);
-        }
-}
-
 /* SQNR per reference tensor: one series (line and dots) per artifact. */
 enum { STEP = 22 }; /* pixels between tensors */
 static void chart(FILE *f, const cJSON *c, int n)
@@ -183,7 +171,7 @@ static void chart(FILE *f, const cJSON *c, int n)
     for (int i = 0; i < n; i++) {
         const char *col = COLORS[i % NCOLORS];
         fprintf(f, "<g class=\"series\" data-artifact=\"%d\"><title>", i + 1);
-        esc(f, out_jstr(cJSON_GetArrayItem(arts, i), "path"));
+        html_escape(f, out_jstr(cJSON_GetArrayItem(arts, i), "path"));
         fprintf(f, "</title>\n");
         int k = 0;
         bool open_ = false; /* a polyline per run of tensors the artifact holds: gaps stay gaps */
@@ -208,7 +196,7 @@ static void chart(FILE *f, const cJSON *c, int n)
             if (cJSON_IsNumber(x)) {
                 fprintf(f, "<circle cx=\"%d\" cy=\"%.1f\" r=\"3\" fill=\"%s\"><title>[%d] ", 60 + k * STEP,
                         bottom - (bottom - top) * fmin(fmax(x->valuedouble, 0), hi) / hi, col, i + 1);
-                esc(f, out_jstr(r, "ref"));
+                html_escape(f, out_jstr(r, "ref"));
                 fprintf(f, ": %.2f dB</title></circle>\n", x->valuedouble);
             }
             k++;
@@ -231,13 +219,13 @@ static int html_write(const cJSON *doc, int n, const char *path)
                "collapse}td,th{padding:2px 8px;border-bottom:1px solid #ddd;text-align:right}td.l,th.l{text-align:"
                "left}.fail{color:#b00}</style></head><body>\n<h1>Quantized artifacts side by side</h1>\n<p>Reference ",
             n);
-    esc(f, out_jstr(doc, "reference"));
+    html_escape(f, out_jstr(doc, "reference"));
     fprintf(f, "</p>\n<table id=\"artifacts\"><tr><th class=\"l\">artifact</th><th>tensors</th><th>SQNR dB</th>"
                "<th>rel RMSE</th><th>matmul SQNR dB</th><th>errors</th><th>verdict</th></tr>\n");
     int i = 0;
     cJSON_ArrayForEach(a, arts) {
         fprintf(f, "<tr><td class=\"l\"><span style=\"color:%s\">&#9632;</span> [%d] ", COLORS[i % NCOLORS], i + 1);
-        esc(f, out_jstr(a, "path"));
+        html_escape(f, out_jstr(a, "path"));
         fprintf(f, "</td><td>%.0f</td><td>%.3f</td><td>%.5f</td><td>%.3f</td><td>%.0f</td><td class=\"%s\">%s</td>"
                    "</tr>\n", out_jnum(a, "paired"), out_jnum(a, "sqnr_db"), out_jnum(a, "rel_rmse"),
                 out_jnum(a, "matmul_sqnr_db"), out_jnum(a, "errors"), out_jstr(a, "verdict"), out_jstr(a, "verdict"));
@@ -251,7 +239,7 @@ static int html_write(const cJSON *doc, int n, const char *path)
     fprintf(f, "</tr>\n");
     cJSON_ArrayForEach(r, cJSON_GetObjectItem(c, "tensors")) {
         fprintf(f, "<tr><td class=\"l\">");
-        esc(f, out_jstr(r, "ref"));
+        html_escape(f, out_jstr(r, "ref"));
         fprintf(f, "</td>");
         for (i = 0; i < n; i++) {
             const cJSON *x = cJSON_GetArrayItem(cJSON_GetObjectItem(r, "sqnr_db"), i);

@@ -10,9 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-int quant_html_write(const cJSON *doc, const char *path);
-
-static void esc(FILE *f, const char *s)
+void html_escape(FILE *f, const char *s)
 {
     for (; s && *s; s++)
         switch (*s) {
@@ -154,7 +152,7 @@ static void histogram(FILE *f, const cJSON *t, int idx)
         }
     }
     fprintf(f, "<figure class=\"hist\"><figcaption>");
-    esc(f, str(t, "ref"));
+    html_escape(f, str(t, "ref"));
     fprintf(f, " &mdash; SQNR ");
     metric(f, "%.2f dB", num(t, "sqnr_db"));
     fprintf(f, "</figcaption>\n");
@@ -189,14 +187,14 @@ int quant_html_write(const cJSON *doc, const char *path)
     const cJSON *s = cJSON_GetObjectItem(doc, "summary"), *ts = cJSON_GetObjectItem(doc, "tensors"), *t;
     const cJSON *o = cJSON_GetObjectItem(s, "overall");
     fprintf(f, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<title>slminspect quant: ");
-    esc(f, str(doc, "quantized"));
+    html_escape(f, str(doc, "quantized"));
     fprintf(f, "</title>\n<style>body{font:14px sans-serif;margin:2em;color:#222}table{border-collapse:collapse}"
                "td,th{padding:2px 8px;border-bottom:1px solid #ddd;text-align:right}td.l,th.l{text-align:left}"
                "figure.hist{display:inline-block;margin:0 1em 1em 0}figcaption{font-size:12px}"
                ".bad{color:#b00}</style></head><body>\n<h1>Quantization error</h1>\n<p id=\"what\">");
-    esc(f, str(doc, "quantized"));
+    html_escape(f, str(doc, "quantized"));
     fprintf(f, " vs reference ");
-    esc(f, str(doc, "reference"));
+    html_escape(f, str(doc, "reference"));
     fprintf(f, "</p>\n<p id=\"overall\">%.0f of %.0f quantized weights paired. Overall: SQNR ", num(s, "paired"),
             num(s, "quantized_weights"));
     metric(f, "%.3f dB", num(o, "sqnr_db"));
@@ -222,16 +220,16 @@ int quant_html_write(const cJSON *doc, const char *path)
                "<th>SQNR dB</th><th>rel RMSE</th><th>cosine</th><th>max |e|</th><th>matmul SQNR dB</th></tr>\n");
     cJSON_ArrayForEach(t, ts) {
         fprintf(f, "<tr><td class=\"l\">");
-        esc(f, str(t, "name"));
+        html_escape(f, str(t, "name"));
         const cJSON *rows = cJSON_GetObjectItem(t, "rows");
         if (rows)
             fprintf(f, "[%.0f:%.0f]", cJSON_GetArrayItem(rows, 0)->valuedouble, cJSON_GetArrayItem(rows, 1)->valuedouble);
         fprintf(f, "</td><td class=\"l\">");
-        esc(f, str(t, "ref"));
+        html_escape(f, str(t, "ref"));
         fprintf(f, "</td><td class=\"l\">");
-        esc(f, str(t, "pairing"));
+        html_escape(f, str(t, "pairing"));
         fprintf(f, "</td><td>");
-        esc(f, str(t, "format"));
+        html_escape(f, str(t, "format"));
         fprintf(f, "</td><td>%.0f</td><td>%.0f</td><td>", num(t, "K"), num(t, "N"));
         metric(f, "%.3f", num(t, "sqnr_db"));
         fprintf(f, "</td><td>");
@@ -250,7 +248,7 @@ int quant_html_write(const cJSON *doc, const char *path)
         fprintf(f, "<h2>Unpaired quantized weights</h2>\n<ul id=\"unpaired\">");
         cJSON_ArrayForEach(x, u) {
             fprintf(f, "<li>");
-            esc(f, x->valuestring);
+            html_escape(f, x->valuestring);
             fprintf(f, "</li>");
         }
         fprintf(f, "</ul>\n");
@@ -260,11 +258,11 @@ int quant_html_write(const cJSON *doc, const char *path)
         fprintf(f, "<h2>Findings</h2>\n<ul id=\"findings\">");
         cJSON_ArrayForEach(x, fs) {
             fprintf(f, "<li class=\"%s\">", strcmp(str(x, "severity"), "error") == 0 ? "bad" : "");
-            esc(f, str(x, "rule"));
+            html_escape(f, str(x, "rule"));
             fprintf(f, " ");
-            esc(f, str(x, "severity"));
+            html_escape(f, str(x, "severity"));
             fprintf(f, ": ");
-            esc(f, str(x, "message"));
+            html_escape(f, str(x, "message"));
             fprintf(f, "</li>\n");
         }
         fprintf(f, "</ul>\n");
