@@ -1,5 +1,6 @@
 /* Sharded-checkpoint manifests (slm/hfindex.h). */
 #include "slm/hfindex.h"
+#include "slm/pointer.h"
 #include "slm/json.h"
 
 #include <dirent.h>
@@ -146,7 +147,13 @@ int slm_hfindex_open(slm_hfindex *x, const char *path, const char *display, slm_
     if (e)
         return e;
     char *dir = dir_of(path);
-    slm_hfindex_parse(x, x->map.data, x->map.size, display ? display : path, dir, d);
+    if (slm_pointer_check(&x->map, display ? display : path, d)) { /* an empty index, and nothing more to say */
+        slm_diag none;
+        slm_diag_init(&none);
+        slm_hfindex_parse(x, NULL, 0, display ? display : path, dir, &none);
+        slm_diag_free(&none);
+    } else
+        slm_hfindex_parse(x, x->map.data, x->map.size, display ? display : path, dir, d);
     free(dir);
     return 0;
 }
@@ -262,6 +269,8 @@ void slm_hfindex_load_shards(slm_hfindex *x, slm_diag *d)
                        slm_printable(buf, sizeof buf, x->shards[i], strlen(x->shards[i])));
             free(path);
             slm_map_close(&x->st[i].map);
+        } else if (slm_pointer_check(&x->st[i].map, p, d)) {
+            slm_map_close(&x->st[i].map); /* not the shard: its tensors are not looked for */
         } else {
             slm_st_parse(&x->st[i], x->st[i].map.data, x->st[i].map.size, p, d);
             x->shard_ok[i] = true;

@@ -19,6 +19,7 @@
  * mlc-chat-config.json (mlc_llm gen_config, web-llm ChatConfig): the fields
  * the runtimes read must have their types (MLC-020). */
 #include "slm/mlc.h"
+#include "slm/pointer.h"
 #include "slm/tensor.h"
 
 #include <dirent.h>
@@ -517,7 +518,9 @@ void slm_mlc_load_shards(slm_mlc *x, slm_diag *d)
         char *path = slm_jptr_idx("/records", i);
         if (s->path) {
             int e = slm_map_open(&s->map, s->path);
-            if (e) {
+            if (!e && slm_pointer_check(&s->map, s->path, d)) {
+                slm_map_close(&s->map); /* not the shard: its records are not read */
+            } else if (e) {
                 slm_report(d, SLM_R_MLC_003, x->file, (int64_t)s->json_off, path, "shard '%s' cannot be read: %s",
                            s->data_path, strerror(e));
             } else {
@@ -610,7 +613,13 @@ int slm_mlc_open(slm_mlc *x, const char *path, slm_diag *d)
         return e;
     }
     char *dir = dir_of(cache);
-    slm_mlc_parse(x, x->map.data, x->map.size, cache, dir, d);
+    if (slm_pointer_check(&x->map, cache, d)) { /* an empty cache, and nothing more to say */
+        slm_diag none;
+        slm_diag_init(&none);
+        slm_mlc_parse(x, NULL, 0, cache, dir, &none);
+        slm_diag_free(&none);
+    } else
+        slm_mlc_parse(x, x->map.data, x->map.size, cache, dir, d);
     slm_mlc_load_shards(x, d);
     char *cfg = slm_strdupf("%s/mlc-chat-config.json", dir);
     if (cfg && stat(cfg, &st) == 0) {
@@ -805,7 +814,13 @@ int slm_mlc_config_open(slm_mlc_config *c, const char *path, slm_diag *d)
     int e = slm_map_open(&c->map, path);
     if (e)
         return e;
-    slm_mlc_config_parse(c, c->map.data, c->map.size, path, d);
+    if (slm_pointer_check(&c->map, path, d)) { /* an empty config, and nothing more to say */
+        slm_diag none;
+        slm_diag_init(&none);
+        slm_mlc_config_parse(c, NULL, 0, path, &none);
+        slm_diag_free(&none);
+    } else
+        slm_mlc_config_parse(c, c->map.data, c->map.size, path, d);
     return 0;
 }
 

@@ -17,6 +17,7 @@
  * as offsets.  protobuf-c unpacks ValueInfoProto (after a bounded depth check
  * of its TypeProto), OperatorSetIdProto and StringStringEntryProto. */
 #include "slm/onnx.h"
+#include "slm/pointer.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -26,6 +27,7 @@
 #include <unistd.h>
 
 #include "onnx.pb-c.h"
+#include "onnx_type.h"
 
 enum { WT_VARINT = 0, WT_I64 = 1, WT_LEN = 2, WT_SGROUP = 3, WT_EGROUP = 4, WT_I32 = 5 };
 
@@ -727,23 +729,20 @@ static bool parse_value(ctx *c, slm_onnx_value *v, uint64_t off, uint64_t len, i
         return false;
     }
     v->name = p->name ? strdup(p->name) : NULL;
-    if (p->type && p->type->value_case == ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE) {
-        const Onnx__TypeProto__Tensor *tt = p->type->tensor_type;
+    v->type = slm_onnx_type_from_pb(p->type);
+    if (v->type && v->type->kind == SLM_ONNX_TYPE_TENSOR) {
+        const slm_onnx_type *t = v->type;
         v->is_tensor = true;
-        v->elem_type = tt->has_elem_type ? tt->elem_type : 0;
-        if (tt->shape) {
-            v->has_shape = true;
-            v->ndim = tt->shape->n_dim;
-            v->dim = calloc(v->ndim ? v->ndim : 1, sizeof *v->dim);
-            v->dim_param = calloc(v->ndim ? v->ndim : 1, sizeof *v->dim_param);
-            for (size_t i = 0; v->dim && v->dim_param && i < v->ndim; i++) {
-                const Onnx__TensorShapeProto__Dimension *dm = tt->shape->dim[i];
-                v->dim[i] = dm->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE ? dm->dim_value : -1;
-                if (dm->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_PARAM && dm->dim_param)
-                    v->dim_param[i] = strdup(dm->dim_param);
+        v->elem_type = t->has_elem_type ? t->elem_type : 0;
+        v->has_shape = t->has_shape;
+        if (t->has_shape) {
+            v->dim = calloc(t->ndim ? t->ndim : 1, sizeof *v->dim);
+            v->dim_param = calloc(t->ndim ? t->ndim : 1, sizeof *v->dim_param);
+            for (size_t i = 0; v->dim && v->dim_param && i < t->ndim; i++) {
+                v->dim[i] = t->dim[i];
+                v->dim_param[i] = t->dim_param[i] ? strdup(t->dim_param[i]) : NULL;
             }
-            if (!v->dim || !v->dim_param)
-                v->ndim = 0;
+            v->ndim = v->dim && v->dim_param ? t->ndim : 0;
         }
     }
     onnx__value_info_proto__free_unpacked(p, NULL);
@@ -842,6 +841,12 @@ static bool parse_function(ctx *c, slm_onnx_function *fn, uint64_t off, uint64_t
             break;
         }
         case 9: if (!parse_opset(c, &fn->opset, &fn->nopset, &f)) return false; break;
+        case 12: {
+            slm_onnx_value *e = grow((void **)&fn->vi, &fn->nvi, sizeof *fn->vi);
+            if (!e || !parse_value(c, e, f.off, f.len, depth + 1))
+                return false;
+            break;
+        }
         case 10: set_str(c, &fn->domain, &f); break;
         case 13: set_str(c, &fn->overload, &f); break;
         default: break;
@@ -1040,6 +1045,8 @@ int slm_onnx_open(slm_onnx *o, const char *path, const char *display, slm_diag *
         return e;
     const char *slash = strrchr(path, '/');
     o->dir = slash ? slm_strndup(path, slash == path ? 1 : (size_t)(slash - path)) : strdup(".");
+    if (slm_pointer_check(&o->map, display ? display : path, d))
+        return 0; /* not parsed: nothing more to say about a pointer */
     slm_onnx_parse(o, o->map.data, o->map.size, display ? display : path, NULL, d);
     return 0;
 }
@@ -1095,6 +1102,7 @@ static void free_values(slm_onnx_value *v, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         free(v[i].name);
+        slm_onnx_type_free(v[i].type);
         free(v[i].dim);
         if (v[i].dim_param)
             free_strs(v[i].dim_param, v[i].ndim);
@@ -1141,6 +1149,7 @@ void slm_onnx_close(slm_onnx *o)
         free_strs(f->attr, f->nattr);
         free_nodes(f->node, f->nnode);
         free_opsets(f->opset, f->nopset);
+        free_values(f->vi, f->nvi);
     }
     free(o->func);
     free_strs(o->meta_key, o->nmeta);
@@ -1225,6 +1234,6 @@ int64_t slm_onnx_max_opset_for_ir(int64_t ir)
 slm_tensor slm_onnx_tensor_view(const slm_onnx_tensor *t)
 {
     slm_tensor v = {t->name ? t->name : "", t->dtype, t->ndim, t->shape, t->nelem, t->nbytes,
-                    t->data, t->file, t->data_off};
+                    t->data, t->file, t->data_off, NULL};
     return v;
 }

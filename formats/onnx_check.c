@@ -10,6 +10,8 @@
  * operators get the shape rules of their runtime besides. */
 #include "slm/onnx.h"
 
+#include "onnx_type.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -480,6 +482,12 @@ static const struct onnx_op_schema *schema_find(const char *dom, const char *op,
     return best;
 }
 
+bool slm_onnx_schema_exists(const char *dom, const char *op, int64_t v)
+{
+    int first;
+    return v >= INT32_MIN && v <= INT32_MAX && schema_find(dom, op, v, &first) != NULL;
+}
+
 /* The opset version the checker resolves for a node's domain: the last
  * import of that exact domain, "" falling back to "ai.onnx". */
 static bool domain_version(const chk *c, const char *dom, int64_t *v)
@@ -686,6 +694,47 @@ static void check_nodes(chk *c, const slm_onnx_node *v, size_t nn, scope *sc, bo
     }
 }
 
+/* What checker.cc check_value_info requires of a main-graph input or output
+ * and TYPE lacks, or NULL.  Only the top level is checked: the element type
+ * of a sequence or optional may itself be partial. */
+static const char *main_type_missing(const slm_onnx_type *t)
+{
+    if (!t)
+        return "value needs a type";
+    switch (t->kind) {
+    case SLM_ONNX_TYPE_TENSOR:
+    case SLM_ONNX_TYPE_SPARSE:
+        if (!t->has_elem_type)
+            return "tensor needs an elem_type";
+        return t->has_shape ? NULL : "tensor needs a shape";
+    case SLM_ONNX_TYPE_SEQUENCE:
+        return t->inner ? NULL : "sequence needs an elem_type";
+    case SLM_ONNX_TYPE_OPTIONAL:
+        return t->inner ? NULL : "optional needs an elem_type";
+    case SLM_ONNX_TYPE_MAP:
+        if (!t->has_elem_type)
+            return "map needs a key_type";
+        return t->inner ? NULL : "map needs a value_type";
+    case SLM_ONNX_TYPE_OPAQUE:
+        return NULL;
+    default:
+        return "type needs a value case (tensor_type, sequence_type, map_type, optional_type, sparse_tensor_type or opaque_type)";
+    }
+}
+
+/* ONNX-029: what onnxruntime's loader refuses in a value's type, wherever it
+ * reads one (graph inputs and outputs, value_info of the graph's values). */
+static void check_ort_type(chk *c, const slm_onnx_value *v, const char *what)
+{
+    char b[120], ts[160];
+    const char *why = slm_onnx_type_ort_problem(v->type, true);
+    if (!why)
+        return;
+    slm_onnx_type_str(ts, sizeof ts, v->type);
+    slm_report(c->d, SLM_R_ONNX_029, c->file, (int64_t)v->off, NULL,
+               "%s '%s' has type %s, with %s: onnxruntime refuses the model", what, nm(b, sizeof b, v->name), ts, why);
+}
+
 static void check_value(chk *c, const slm_onnx_value *v, const char *what, bool main)
 {
     char b[120];
@@ -693,10 +742,15 @@ static void check_value(chk *c, const slm_onnx_value *v, const char *what, bool 
         slm_report(c->d, SLM_R_ONNX_021, c->file, (int64_t)v->off, NULL, "%s without a name", what);
         return;
     }
-    if (main && (!v->is_tensor || !v->elem_type || !v->has_shape))
+    const char *missing = main ? main_type_missing(v->type) : NULL; /* the checker relaxes subgraphs */
+    if (missing) {
+        char ts[160];
+        slm_onnx_type_str(ts, sizeof ts, v->type);
         slm_report(c->d, SLM_R_ONNX_021, c->file, (int64_t)v->off, NULL,
-                   "%s '%s': a main-graph value needs a tensor type with elem_type and shape", what,
-                   nm(b, sizeof b, v->name));
+                   "%s '%s' has type %s: a main-graph %s", what, nm(b, sizeof b, v->name), ts, missing);
+        return;
+    }
+    check_ort_type(c, v, what);
 }
 
 static void check_graph(chk *c, const slm_onnx_graph *g, const scope *parent, bool main)
@@ -751,6 +805,9 @@ static void check_graph(chk *c, const slm_onnx_graph *g, const scope *parent, bo
         scope_add(&sc, name);
     }
     check_nodes(c, g->node, g->nnode, &sc, main, false);
+    for (size_t i = 0; i < g->nvi; i++) /* onnxruntime types the values its nodes use */
+        if (g->vi[i].name && scope_has_here(&sc, g->vi[i].name))
+            check_ort_type(c, &g->vi[i], "value_info");
     for (size_t i = 0; i < g->nout; i++)
         if (g->out[i].name && g->out[i].name[0] && !scope_has_here(&sc, g->out[i].name))
             slm_report(c->d, SLM_R_ONNX_028, c->file, (int64_t)g->out[i].off, NULL,

@@ -18,13 +18,24 @@ static void help(void)
            "Compares two artifacts -- safetensors files or checkpoint folders, ONNX models\n"
            "(embedded or external data), MLC weight folders, and one format against another --\n"
            "and prints what differs, the differences that matter first.\n\n"
-           "Tensors are paired by name, then by name behind a module prefix (m.model.x and\n"
-           "model.x), then by identical bytes (a rename), then by shape (or the transposed\n"
+           "When one side has quantized weights (MatMulNBits, blocked DequantizeLinear, MLC\n"
+           "q4f16_1/q4f32_1) and the other none, each is paired with its original as\n"
+           "'slminspect quant' pairs them (by name, a fused weight's parts, content) and\n"
+           "reported as quantized with its format and error (SQNR, rel RMSE).  Then tensors\n"
+           "are paired by name, then by name behind a module prefix (m.model.x and\n"
+           "model.x), then as parts of a fused tensor (c_attn.bias and q/k/v_proj.bias),\n"
+           "then by identical bytes (a rename), then by shape (or the transposed\n"
            "shape) and correlated values (an exporter's val_89).  For each pair: re-typed,\n"
            "re-shaped, transposed, renamed; content identical (XXH3-128 of the bytes, so no\n"
            "byte compare) or changed, with the numeric difference e = B - A over every\n"
            "element in float64: max_abs_err, rel_rmse = sqrt(sum e^2 / sum A^2), cosine.\n"
-           "Tensors only in A are removed, only in B added.  Facts compared key by key:\n"
+           "A tensor left on one side whose bytes equal a paired tensor of its side is\n"
+           "shared (the other side keeps one for both).  Tensors only in A are removed,\n"
+           "only in B added.  A GGUF against its checkpoint pairs first by llama.cpp's\n"
+           "names (blk.0.attn_q.weight <-> model.layers.0.self_attn.q_proj.weight); llama's\n"
+           "Q/K row permutation and Gemma's norm + 1 are undone before the values are\n"
+           "compared (ggml's types dequantized) and named as transformations, as is a tied\n"
+           "lm_head the converter drops.  Facts compared key by key:\n"
            "/format, /storage (shards, embedded or external data), /metadata (safetensors\n"
            "__metadata__, index totals, ONNX producer and metadata_props), /config (config.json\n"
            "or mlc-chat-config.json, every leaf), /graph (ONNX IR, opsets, operator counts,\n"
@@ -36,7 +47,8 @@ static void help(void)
            "                       PATH, its facts and tensors (name, dtype, shape, XXH3-128),\n"
            "                       one per line, sorted; with A and B, the lines of A's listing\n"
            "                       missing from B's ('- ') and of B's missing from A's ('+ ')\n"
-           "  --all                list identical tensors too\n"
+           "  --all                list every tensor and fact that differs (text: the first 20\n"
+           "                       of each), identical tensors too, and every finding\n"
            "  --top N              tensors in the \"largest value changes\" list (default 10)\n"
            "  --fail-on SEVERITY   findings on opening A or B (error, the default, warning or\n"
            "                       info) that make the exit status 1 too\n"
@@ -67,6 +79,10 @@ static void add_ab(cJSON *o, const char *key, cJSON *a, cJSON *b)
 
 static const char *content_of(const slm_tdiff *t)
 {
+    if (t->quantized)
+        return "quantized";
+    if (t->shared_with)
+        return "shared";
     if (!t->a || !t->b)
         return "none";
     if (t->identical)
@@ -77,8 +93,49 @@ static const char *content_of(const slm_tdiff *t)
 }
 
 typedef struct counts {
-    size_t paired, how[4], identical, equal, changed, unknown, renamed, retyped, reshaped, transposed, added, removed;
+    size_t paired, how[SLM_TP__COUNT], identical, equal, changed, unknown, renamed, retyped, reshaped, transposed, added, removed;
+    size_t quantized, shared;
+    double q_ref2, q_err2; /* sums over the quantized pairs: reference^2, e^2 */
 } counts;
+
+/* The quantized weight of T: its format, the rows paired, the error. */
+static cJSON *quant_json(const slm_tdiff *t, counts *c)
+{
+    const slm_tquant *q = &t->q;
+    const slm_qweight *w = q->w;
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "side", q->side == 'a' ? "a" : "b");
+    cJSON_AddStringToObject(o, "weight", w->name);
+    cJSON_AddStringToObject(o, "node", w->op ? w->op : "");
+    cJSON_AddStringToObject(o, "format", slm_qweight_format(w));
+    cJSON_AddNumberToObject(o, "bits", w->bits);
+    cJSON_AddNumberToObject(o, "block_size", (double)w->block_size);
+    cJSON_AddBoolToObject(o, "symmetric", w->symmetric);
+    cJSON_AddStringToObject(o, "scale_dtype", w->scales ? slm_dtype_name(w->scales->dtype) : "?");
+    cJSON_AddNumberToObject(o, "K", (double)w->K);
+    cJSON_AddNumberToObject(o, "N", (double)w->N);
+    cJSON_AddBoolToObject(o, "paired", q->paired);
+    if (!q->paired)
+        return o;
+    cJSON_AddStringToObject(o, "pairing", slm_qpair_how_name(q->how));
+    cJSON *rows = cJSON_AddArrayToObject(o, "rows");
+    cJSON_AddItemToArray(rows, cJSON_CreateNumber((double)q->row0));
+    cJSON_AddItemToArray(rows, cJSON_CreateNumber((double)(q->row0 + q->rows)));
+    cJSON_AddBoolToObject(o, "original_transposed", q->ref_transposed);
+    if (q->xform != SLM_LX_NONE) /* llama.cpp's converter: undone before comparing */
+        cJSON_AddStringToObject(o, "transform", slm_llama_xform_name(q->xform));
+    out_add_metric(o, "sqnr_db", q->m.sqnr_db);
+    out_add_metric(o, "rel_rmse", q->m.rel_rmse);
+    out_add_metric(o, "cosine", q->m.cosine);
+    out_add_metric(o, "max_abs_err", q->m.max_abs_err);
+    out_add_metric(o, "mean_abs_err", q->m.mean_abs_err);
+    double n = (double)q->m.n;
+    if (isfinite(q->m.ref_rms) && isfinite(q->m.rmse)) {
+        c->q_ref2 += q->m.ref_rms * q->m.ref_rms * n;
+        c->q_err2 += q->m.rmse * q->m.rmse * n;
+    }
+    return o;
+}
 
 static cJSON *tensor_json(const slm_tdiff *t, counts *c)
 {
@@ -90,14 +147,35 @@ static cJSON *tensor_json(const slm_tdiff *t, counts *c)
     const char *content = content_of(t);
     cJSON_AddStringToObject(o, "content", content);
     cJSON *ch = cJSON_CreateArray();
-    if (!a || !b) {
+    if (t->quantized)
+        cJSON_AddItemToObject(o, "quantization", quant_json(t, c));
+    if (t->quantized && a && b) {
+        cJSON_AddItemToArray(ch, cJSON_CreateString("quantized"));
+        c->quantized++;
+    } else if (t->shared_with) {
+        cJSON_AddItemToArray(ch, cJSON_CreateString("shared"));
+        cJSON_AddStringToObject(o, "shared_with", t->shared_with->name);
+        cJSON_AddStringToObject(o, "shared_side", t->shared_side == 'a' ? "a" : "b");
+        c->shared++;
+    } else if (!a || !b) {
+        if (t->quantized)
+            cJSON_AddItemToArray(ch, cJSON_CreateString("quantized"));
         cJSON_AddItemToArray(ch, cJSON_CreateString(a ? "removed" : "added"));
         (*(a ? &c->removed : &c->added))++;
     } else {
         c->paired++;
         c->how[t->how]++;
-        bool renamed = strcmp(a->name, b->name) != 0, retyped = a->dtype != b->dtype,
-             reshaped = !slm_tensor_same_shape(a, b) && !t->transposed;
+        bool fused = t->how == SLM_TP_FUSED;
+        bool renamed = strcmp(a->name, b->name) != 0 && !fused, retyped = !slm_tensor_same_type(a, b),
+             reshaped = !slm_tensor_same_shape(a, b) && !t->transposed && !fused;
+        if (fused) {
+            /* a part and its rows of the fused tensor on the other side */
+            const slm_tensor *part = a->nelem < b->nelem ? a : b;
+            cJSON_AddItemToArray(ch, cJSON_CreateString("fused"));
+            cJSON *r = cJSON_AddArrayToObject(o, "fused_rows");
+            cJSON_AddItemToArray(r, cJSON_CreateNumber((double)t->fused_row0));
+            cJSON_AddItemToArray(r, cJSON_CreateNumber((double)(t->fused_row0 + (part->ndim ? part->shape[0] : 0))));
+        }
         if (renamed)
             cJSON_AddItemToArray(ch, cJSON_CreateString("renamed")), c->renamed++;
         if (retyped)
@@ -119,10 +197,14 @@ static cJSON *tensor_json(const slm_tdiff *t, counts *c)
         cJSON_AddStringToObject(o, "pairing", slm_tpair_how_name(t->how));
         if (t->how == SLM_TP_CONTENT)
             out_add_metric(o, "pairing_correlation", t->score);
+        if (t->xform != SLM_LX_NONE) /* llama.cpp's converter: undone before comparing, not a difference */
+            cJSON_AddStringToObject(o, "transform", slm_llama_xform_name(t->xform));
     }
+    if (t->note)
+        cJSON_AddStringToObject(o, "transform", t->note);
     cJSON_AddItemToObject(o, "changes", ch);
-    add_ab(o, "dtype", a ? cJSON_CreateString(slm_dtype_name(a->dtype)) : NULL,
-           b ? cJSON_CreateString(slm_dtype_name(b->dtype)) : NULL);
+    add_ab(o, "dtype", a ? cJSON_CreateString(slm_tensor_type_name(a)) : NULL,
+           b ? cJSON_CreateString(slm_tensor_type_name(b)) : NULL);
     add_ab(o, "shape", a ? shape_json(a) : NULL, b ? shape_json(b) : NULL);
     if (t->hashed_a)
         slm_xxh128_fmt(t->ha, ha);
@@ -199,6 +281,29 @@ static int tdiff_cmp(const void *x, const void *y)
     return strcmp(na, nb);
 }
 
+/* Tensors of M that no entry of TD takes, by what they are: FLOATS float
+ * tensors, the rest constants (integer, bool, ...); bytes of each. */
+static cJSON *one_side_json(const slm_tdiffs *td, bool side_a)
+{
+    size_t nf = 0, nc = 0;
+    uint64_t bf = 0, bc = 0;
+    for (size_t i = 0; i < td->n; i++) {
+        const slm_tdiff *t = &td->v[i];
+        const slm_tensor *x = side_a ? t->a : t->b, *y = side_a ? t->b : t->a;
+        if (!x || y || t->shared_with)
+            continue;
+        bool fl = slm_dtype_info_of(x->dtype)->kind == SLM_KIND_FLOAT && !t->quantized;
+        (*(fl ? &nf : &nc))++;
+        *(fl ? &bf : &bc) += x->nbytes;
+    }
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "float_tensors", (double)nf);
+    cJSON_AddNumberToObject(o, "float_bytes", (double)bf);
+    cJSON_AddNumberToObject(o, "other_tensors", (double)nc);
+    cJSON_AddNumberToObject(o, "other_bytes", (double)bc);
+    return o;
+}
+
 static cJSON *build(const char *pa, const slm_model *a, const char *pb, const slm_model *b, const slm_tdiffs *td,
                     const slm_facts *fa, const slm_facts *fb, bool all)
 {
@@ -219,7 +324,7 @@ static cJSON *build(const char *pa, const slm_model *a, const char *pb, const sl
     cJSON *facts = facts_json(fa, fb, &fc, &fadd, &frm);
     cJSON *s = cJSON_CreateObject();
     cJSON_AddNumberToObject(s, "paired", (double)c.paired);
-    for (int h = 0; h < 4; h++) {
+    for (int h = 0; h < SLM_TP__COUNT; h++) {
         char k[32];
         snprintf(k, sizeof k, "by_%s", slm_tpair_how_name((slm_tpair_how)h));
         cJSON_AddNumberToObject(s, k, (double)c.how[h]);
@@ -231,10 +336,26 @@ static cJSON *build(const char *pa, const slm_model *a, const char *pb, const sl
                 {"unknown", c.unknown},     {"renamed", c.renamed},   {"retyped", c.retyped},
                 {"reshaped", c.reshaped},   {"transposed", c.transposed}, {"added", c.added},
                 {"removed", c.removed},     {"facts_changed", fc},    {"facts_added", fadd},
-                {"facts_removed", frm}};
+                {"facts_removed", frm},     {"shared", c.shared},     {"quantized", c.quantized}};
     for (size_t i = 0; i < sizeof nums / sizeof nums[0]; i++)
         cJSON_AddNumberToObject(s, nums[i].k, (double)nums[i].v);
-    bool same = c.identical == c.paired && !c.added && !c.removed && !c.renamed && !fc && !fadd && !frm;
+    cJSON *q = cJSON_AddObjectToObject(s, "quantization");
+    if (td->qside)
+        cJSON_AddStringToObject(q, "side", td->qside == 'a' ? "a" : "b");
+    else
+        cJSON_AddNullToObject(q, "side");
+    cJSON_AddNumberToObject(q, "weights", (double)td->nq);
+    cJSON_AddNumberToObject(q, "weights_paired", (double)td->nq_paired);
+    cJSON_AddNumberToObject(q, "originals", (double)c.quantized);
+    cJSON_AddNumberToObject(q, "kept", (double)c.paired);
+    if (c.quantized)
+        out_add_metric(q, "sqnr_db", c.q_err2 > 0 ? 10 * log10(c.q_ref2 / c.q_err2) : INFINITY);
+    if (c.quantized)
+        out_add_metric(q, "rel_rmse", c.q_ref2 > 0 ? sqrt(c.q_err2 / c.q_ref2) : NAN);
+    cJSON_AddItemToObject(s, "only_in_a", one_side_json(td, true));
+    cJSON_AddItemToObject(s, "only_in_b", one_side_json(td, false));
+    bool same = c.identical == c.paired && !c.how[SLM_TP_FUSED] && !c.added && !c.removed && !c.renamed && !c.quantized && !c.shared && !fc &&
+                !fadd && !frm;
     cJSON_AddBoolToObject(doc, "same", same);
     cJSON_AddItemToObject(doc, "summary", s);
     cJSON_AddItemToObject(doc, "tensors", arr);
@@ -243,6 +364,9 @@ static cJSON *build(const char *pa, const slm_model *a, const char *pb, const sl
 }
 
 /* ---- text ------------------------------------------------------------------------- */
+
+/* Tensors and facts listed in text before "N more (--all, or --json)". */
+enum { DIFF_SHOW = 20 };
 
 static void print_side(const char *mark, const cJSON *s)
 {
@@ -289,20 +413,67 @@ static void print_values(const cJSON *v)
     printf("max|e| %.3g  rel RMSE %.3g  cosine %.8f", out_jnum(v, "max_abs_err"), out_jnum(v, "rel_rmse"), out_jnum(v, "cosine"));
 }
 
+/* "MatMulNBits 4-bit, block 32" */
+static void print_qformat(const cJSON *q)
+{
+    printf("%s %.0f-bit, block %.0f", out_jstr(q, "format"), out_jnum(q, "bits"), out_jnum(q, "block_size"));
+}
+
+static void print_quantized(const cJSON *t, int w)
+{
+    const cJSON *q = cJSON_GetObjectItemCaseSensitive(t, "quantization");
+    const char *a = out_jstr(t, "a"), *b = out_jstr(t, "b");
+    bool qa = strcmp(out_jstr(q, "side"), "a") == 0;
+    if (!a || !b) {
+        printf("  %s %-*s  quantized (", a ? "-" : "+", w, a ? a : b);
+        print_qformat(q);
+        printf("), no original on the other side\n");
+        return;
+    }
+    const cJSON *rows = cJSON_GetObjectItemCaseSensitive(q, "rows");
+    char part[64] = "";
+    if (out_jnum(q, "N") != cJSON_GetArrayItem(rows, 1)->valuedouble - cJSON_GetArrayItem(rows, 0)->valuedouble)
+        snprintf(part, sizeof part, "[%.0f:%.0f]", cJSON_GetArrayItem(rows, 0)->valuedouble,
+                 cJSON_GetArrayItem(rows, 1)->valuedouble);
+    /* the original first: A -> B reads "quantized into" or "quantized from" */
+    printf("  q %s -> %s%s (", qa ? b : a, qa ? a : b, part);
+    print_qformat(q);
+    const cJSON *xf = cJSON_GetObjectItemCaseSensitive(q, "transform");
+    printf(", paired by %s%s%s)  SQNR %.2f dB  rel RMSE %.4g  cosine %.6f\n", out_jstr(q, "pairing"), xf ? "; " : "",
+           xf ? out_jstr(q, "transform") : "", out_jnum(q, "sqnr_db"), out_jnum(q, "rel_rmse"), out_jnum(q, "cosine"));
+}
+
 static void print_tensor(const cJSON *t, int w)
 {
     char s1[128], s2[128];
     const char *a = out_jstr(t, "a"), *b = out_jstr(t, "b");
+    if (cJSON_GetObjectItemCaseSensitive(t, "quantization")) {
+        print_quantized(t, w);
+        return;
+    }
+    if (out_jstr(t, "shared_with")) {
+        bool in_a = out_jstr(t, "shared_side") && strcmp(out_jstr(t, "shared_side"), "a") == 0;
+        printf("  = %s -> %s (same bytes as %s's %s, paired with it: %s keeps one tensor for both)\n", a, b,
+               in_a ? "A" : "B", out_jstr(t, "shared_with"), in_a ? "B" : "A");
+        return;
+    }
     if (!b) {
-        printf("  - %-*s  %s %s\n", w, a, ab_str(t, "dtype", "a", s1, sizeof s1), ab_str(t, "shape", "a", s2, sizeof s2));
+        printf("  - %-*s  %s %s%s%s\n", w, a, ab_str(t, "dtype", "a", s1, sizeof s1), ab_str(t, "shape", "a", s2, sizeof s2),
+               cJSON_GetObjectItemCaseSensitive(t, "transform") ? "  " : "",
+               cJSON_GetObjectItemCaseSensitive(t, "transform") ? out_jstr(t, "transform") : "");
         return;
     }
     if (!a) {
         printf("  + %-*s  %s %s\n", w, b, ab_str(t, "dtype", "b", s1, sizeof s1), ab_str(t, "shape", "b", s2, sizeof s2));
         return;
     }
-    if (has_change(t, "renamed"))
-        printf("  ~ %s -> %s (paired by %s)", a, b, out_jstr(t, "pairing"));
+    const cJSON *fr = cJSON_GetObjectItemCaseSensitive(t, "fused_rows");
+    const char *xf = cJSON_GetObjectItemCaseSensitive(t, "transform") ? out_jstr(t, "transform") : NULL;
+    if (fr)
+        printf("  ~ %s -> %s[%.0f:%.0f] (a part of a fused tensor)", a, b, cJSON_GetArrayItem(fr, 0)->valuedouble,
+               cJSON_GetArrayItem(fr, 1)->valuedouble);
+    else if (has_change(t, "renamed"))
+        printf("  ~ %s -> %s (paired by %s%s%s)", a, b, out_jstr(t, "pairing"), xf ? "; " : "", xf ? xf : "");
     else
         printf("  ~ %-*s", w, a);
     if (has_change(t, "retyped"))
@@ -345,13 +516,41 @@ static void print_text(const cJSON *doc, int top)
     print_side("+++", cJSON_GetObjectItemCaseSensitive(doc, "b"));
     const cJSON *s = cJSON_GetObjectItemCaseSensitive(doc, "summary");
     printf("\ntensors: %.0f paired (%.0f by name, %.0f by name behind a prefix, %.0f by identical bytes, %.0f by "
-           "content), %.0f removed, %.0f added\n",
-           out_jnum(s, "paired"), out_jnum(s, "by_name"), out_jnum(s, "by_suffix"), out_jnum(s, "by_hash"), out_jnum(s, "by_content"),
-           out_jnum(s, "removed"), out_jnum(s, "added"));
+           "content",
+           out_jnum(s, "paired"), out_jnum(s, "by_name"), out_jnum(s, "by_suffix"), out_jnum(s, "by_hash"), out_jnum(s, "by_content"));
+    if (out_jnum(s, "by_fused"))
+        printf(", %.0f as parts of a fused tensor", out_jnum(s, "by_fused"));
+    if (out_jnum(s, "by_llama"))
+        printf(", %.0f by llama.cpp's names", out_jnum(s, "by_llama"));
+    printf("), %.0f removed, %.0f added\n", out_jnum(s, "removed"), out_jnum(s, "added"));
     printf("content: %.0f identical, %.0f equal values in other bytes, %.0f changed, %.0f not comparable; "
            "%.0f renamed, %.0f re-typed, %.0f re-shaped, %.0f transposed\n",
            out_jnum(s, "identical"), out_jnum(s, "equal"), out_jnum(s, "changed"), out_jnum(s, "unknown"), out_jnum(s, "renamed"),
            out_jnum(s, "retyped"), out_jnum(s, "reshaped"), out_jnum(s, "transposed"));
+    const cJSON *q = cJSON_GetObjectItemCaseSensitive(s, "quantization");
+    const char *qs = out_jstr(q, "side");
+    if (qs) {
+        bool qa = strcmp(qs, "a") == 0;
+        printf("quantization: %.0f tensors of %s quantized in %s (%.0f of %s's %.0f quantized weights paired with their "
+               "originals)",
+               out_jnum(q, "originals"), qa ? "B" : "A", qa ? "A" : "B", out_jnum(q, "weights_paired"), qa ? "A" : "B",
+               out_jnum(q, "weights"));
+        if (out_jnum(q, "originals") > 0)
+            printf(", SQNR %.2f dB, rel RMSE %.4g", out_jnum(q, "sqnr_db"), out_jnum(q, "rel_rmse"));
+        printf("; %.0f kept\n", out_jnum(q, "kept"));
+    }
+    if (out_jnum(s, "shared"))
+        printf("shared: %.0f tensors hold the same bytes as a paired tensor of their side; the other side keeps one for "
+               "both\n", out_jnum(s, "shared"));
+    for (int side = 0; side < 2; side++) {
+        const cJSON *o = cJSON_GetObjectItemCaseSensitive(s, side ? "only_in_b" : "only_in_a");
+        char b1[32], b2[32];
+        if (out_jnum(o, "float_tensors") + out_jnum(o, "other_tensors") > 0)
+            printf("only in %s: %.0f float tensors (%s), %.0f other (%s: integer and bool constants, quantized weights "
+                   "without an original)\n", side ? "B" : "A", out_jnum(o, "float_tensors"),
+                   slm_fmt_bytes(b1, sizeof b1, (uint64_t)out_jnum(o, "float_bytes")), out_jnum(o, "other_tensors"),
+                   slm_fmt_bytes(b2, sizeof b2, (uint64_t)out_jnum(o, "other_bytes")));
+    }
     printf("facts: %.0f changed, %.0f only in A, %.0f only in B\n", out_jnum(s, "facts_changed"),
            out_jnum(s, "facts_removed"), out_jnum(s, "facts_added"));
 
@@ -374,19 +573,31 @@ static void print_text(const cJSON *doc, int top)
     }
     free(worst);
     if (cJSON_GetArraySize(tensors)) {
-        printf("\ntensors (- only in A, + only in B, ~ changed):\n");
+        printf("\ntensors (- only in A, + only in B, ~ changed, q quantized, = shared):\n");
         int w = 0;
         cJSON_ArrayForEach(t, tensors) {
             const char *nm = out_jstr(t, "a") ? out_jstr(t, "a") : out_jstr(t, "b");
             if ((int)strlen(nm) > w)
                 w = (int)strlen(nm) > 48 ? 48 : (int)strlen(nm);
         }
-        cJSON_ArrayForEach(t, tensors) print_tensor(t, w);
+        int shown = 0, all = cJSON_GetArraySize(tensors);
+        cJSON_ArrayForEach(t, tensors) {
+            if (shown++ == DIFF_SHOW && !out_show_all())
+                break;
+            print_tensor(t, w);
+        }
+        if (all > DIFF_SHOW && !out_show_all())
+            printf("  ... %d more (--all, or --json)\n", all - DIFF_SHOW);
     }
     const cJSON *facts = cJSON_GetObjectItemCaseSensitive(doc, "facts"), *f;
     if (cJSON_GetArraySize(facts)) {
         printf("\nfacts:\n");
+        int shown = 0, all = cJSON_GetArraySize(facts);
         cJSON_ArrayForEach(f, facts) {
+            if (shown++ == DIFF_SHOW && !out_show_all()) {
+                printf("  ... %d more (--all, or --json)\n", all - DIFF_SHOW);
+                break;
+            }
             const cJSON *a = cJSON_GetObjectItemCaseSensitive(f, "a"), *b = cJSON_GetObjectItemCaseSensitive(f, "b");
             char *sa = cJSON_PrintUnformatted(a), *sb = cJSON_PrintUnformatted(b);
             const char *in = out_jstr(f, "in");
@@ -442,7 +653,7 @@ static void listing(const slm_model *m, const slm_facts *f, lines *l)
         XXH128_hash_t h;
         if (slm_tensor_hash(t, &h))
             slm_xxh128_fmt(h, hx);
-        line_add(l, slm_strdupf("tensor %s %s %s xxh3:%s", t->name, slm_dtype_name(t->dtype),
+        line_add(l, slm_strdupf("tensor %s %s %s xxh3:%s", t->name, slm_tensor_type_name(t),
                                 slm_fmt_shape(sh, sizeof sh, t->shape, t->ndim), hx));
     }
     qsort(l->v, l->n, sizeof *l->v, line_cmp);
@@ -520,7 +731,8 @@ int cmd_diff(int argc, char **argv)
     while ((c = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
         switch (c) {
         case O_DIFFABLE: diffable = true; break;
-        case O_ALL: all = true; break;
+        case O_ALL:
+        case OUT_O_ALL: all = true; out_set_show_all(true); break;
         case O_TOP:
             if (!out_parse_long(optarg, 0, 1000000, &top))
                 return usage_error("diff", "--top takes a count, not '%s'", optarg);
@@ -586,7 +798,8 @@ int cmd_diff(int argc, char **argv)
         fprintf(stderr, "slminspect diff: out of memory\n");
         goto out_b;
     }
-    qsort(td.v, td.n, sizeof *td.v, tdiff_cmp);
+    if (td.n)
+        qsort(td.v, td.n, sizeof *td.v, tdiff_cmp);
     cJSON *doc = build(pa, &a, pb, &b, &td, &fa, &fb, all);
     slm_tdiffs_free(&td);
     bool same = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(doc, "same"));

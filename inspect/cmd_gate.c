@@ -43,9 +43,10 @@ static void help(void)
            "  --json               same as --format json\n"
            "  --strict             warnings fail too (same as --fail-on warning)\n"
            "  --fail-on SEVERITY   error (default), warning or info\n"
+           "  --all                list every finding (text folds repeated ones and counts infos)\n"
            "  -q, --quiet          print nothing; the exit status tells\n\n"
            "Exit status: 0 the gate passes, 1 it fails (a finding at the failing severity),\n"
-           "2 usage error or unreadable input.\n",
+           "2 usage error, unreadable input or nothing to check.\n",
            GATE_MAX_QUANT);
 }
 
@@ -199,6 +200,10 @@ int cmd_gate(int argc, char **argv)
     progress_end(&pg);
     if (e) {
         fprintf(stderr, "slminspect gate: %s: %s\n", path, out_unreadable(e));
+        rc = EXIT_USAGE;
+    } else if (out_nothing_to_check(files, &s.d)) {
+        fprintf(stderr, "slminspect gate: %s: nothing to check: no file slminspect reads (safetensors, ONNX, MLC, "
+                        "wasm, config.json ...)\n", path);
         rc = EXIT_USAGE;
     }
     cJSON_AddNumberToObject(s.o, "files", (double)files);

@@ -51,12 +51,14 @@ static void help(void)
            "  --strict             warnings fail too (same as --fail-on warning)\n"
            "  --fail-on SEVERITY   error (default), warning or info: the least severe finding\n"
            "                       that makes the exit status 1\n"
+           "  --all                list every finding (text folds repeated ones and counts infos)\n"
            "  -q, --quiet          print no findings and no progress; the exit status tells\n\n"
            "Rules: HS-001..HS-005 (the manifest), HS-010..HS-014 (the copy), HS-020 and\n"
            "HS-021 (making), HS-030..HS-035 (model_signing); IO-001 for a file that cannot be read.  'slminspect rules HS'\n"
            "lists them.  Progress goes to standard error when it is a terminal.\n\n"
            "Exit status: 0 clean, 1 findings at or above the failing severity (a copy\n"
-           "that differs), 2 usage error, or a PATH or MANIFEST that cannot be read.\n\n"
+           "that differs), 2 usage error, a PATH or MANIFEST that cannot be read, or nothing\n"
+           "to hash or check (no file slminspect reads; a manifest that lists no file).\n\n"
            "Examples:\n"
            "  slminspect hash -o manifest.json models/qwen2\n"
            "  slminspect hash --check models/qwen2/manifest.json\n"
@@ -141,6 +143,16 @@ static int do_check(const char *manifest, const char *root, slm_manifest_opts *m
         slm_diag_free(&d);
         return EXIT_USAGE;
     }
+    if (st.files == 0 && out_nothing_to_check(0, &d)) {
+        fprintf(stderr, "slminspect hash: %s: nothing to check: the manifest lists no file\n", manifest);
+        if (fmt == OUT_SARIF) {
+            cJSON *log = out_sarif(&d);
+            out_sarif_unsuccessful(log, "nothing to check: the manifest lists no file");
+            out_print_json(log);
+        }
+        slm_diag_free(&d);
+        return EXIT_USAGE;
+    }
     if (fmt == OUT_SARIF) {
         out_print_json(out_sarif(&d));
     } else if (fmt == OUT_JSON) {
@@ -162,6 +174,19 @@ static int do_check(const char *manifest, const char *root, slm_manifest_opts *m
     int rc = out_exit_code(&d, fail_at);
     slm_diag_free(&d);
     return rc;
+}
+
+/* Files of a kind slminspect reads in manifest DOC (not "unknown", not a
+ * JSON document of no known kind). */
+static size_t model_files(const cJSON *doc)
+{
+    size_t n = 0;
+    const cJSON *f;
+    cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(doc, "files")) {
+        const char *k = out_jstr(f, "kind");
+        n += k && strcmp(k, "unknown") != 0 && strcmp(k, "json") != 0;
+    }
+    return n;
 }
 
 static int do_make(char **paths, size_t n, const char *out, slm_manifest_opts *mo, bool quiet, slm_severity fail_at)
@@ -186,6 +211,13 @@ static int do_make(char **paths, size_t n, const char *out, slm_manifest_opts *m
     slm_diag_sort(&d);
     if (!quiet && d.n)
         out_findings_text(stderr, &d);
+    if (!model_files(doc)) {
+        fprintf(stderr, "slminspect hash: nothing to hash: %s no file slminspect reads (safetensors, ONNX, MLC, "
+                        "wasm, config.json ...); no manifest written\n", n > 1 ? "the PATHs hold" : "PATH holds");
+        cJSON_Delete(doc);
+        slm_diag_free(&d);
+        return EXIT_USAGE;
+    }
     e = write_manifest(doc, out);
     cJSON_Delete(doc);
     if (e) {

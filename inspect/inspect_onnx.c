@@ -17,6 +17,9 @@ static cJSON *values_json(const slm_onnx_value *v, size_t n)
     for (size_t i = 0; i < n; i++) {
         cJSON *e = cJSON_CreateObject();
         cJSON_AddStringToObject(e, "name", S(v[i].name));
+        char ts[256];
+        slm_onnx_type_str(ts, sizeof ts, v[i].type);
+        cJSON_AddStringToObject(e, "type", ts);
         if (v[i].is_tensor) {
             slm_dtype t = slm_dtype_from_onnx(v[i].elem_type);
             cJSON_AddStringToObject(e, "dtype", t ? slm_dtype_name(t) : "?");
@@ -32,8 +35,14 @@ static cJSON *values_json(const slm_onnx_value *v, size_t n)
 
 typedef struct opcount {
     const char *op, *domain;
-    size_t n;
+    size_t n, inside; /* nodes, and how many of them are in subgraphs */
 } opcount;
+
+typedef struct ophist {
+    opcount *v;
+    size_t n, cap;
+    bool failed;
+} ophist;
 
 static int opcount_cmp(const void *a, const void *b)
 {
@@ -44,14 +53,52 @@ static int opcount_cmp(const void *a, const void *b)
     return c ? c : strcmp(x->domain, y->domain);
 }
 
-static size_t subgraph_nodes(const slm_onnx_graph *g)
+/* Counts the nodes of G and of every subgraph its nodes hold (If, Loop, Scan
+ * attributes), recursively; INSIDE: G is itself a subgraph. */
+static void ophist_add(ophist *h, const slm_onnx_graph *g, bool inside)
 {
-    size_t n = 0;
+    for (size_t i = 0; i < g->nnode && !h->failed; i++) {
+        const slm_onnx_node *nd = &g->node[i];
+        const char *op = S(nd->op_type), *dom = S(nd->domain);
+        size_t k = 0;
+        while (k < h->n && !(strcmp(h->v[k].op, op) == 0 && strcmp(h->v[k].domain, dom) == 0))
+            k++;
+        if (k == h->n) {
+            if (h->n == h->cap) {
+                size_t cap = h->cap ? 2 * h->cap : 16;
+                opcount *nv = realloc(h->v, cap * sizeof *nv);
+                if (!nv) {
+                    h->failed = true;
+                    return;
+                }
+                h->v = nv;
+                h->cap = cap;
+            }
+            h->v[h->n++] = (opcount){op, dom, 0, 0};
+        }
+        h->v[k].n++;
+        h->v[k].inside += inside;
+        for (size_t a = 0; a < nd->na; a++)
+            for (size_t j = 0; j < nd->a[a].ng; j++)
+                ophist_add(h, nd->a[a].g[j], true);
+    }
+}
+
+/* Initializers of the subgraphs under G (not G's own): count and bytes. */
+static void subgraph_inits(const slm_onnx_graph *g, bool inside, uint64_t *count, uint64_t *bytes, uint64_t *ext)
+{
+    if (inside) {
+        *count += g->ninit;
+        for (size_t i = 0; i < g->ninit; i++) {
+            *bytes += g->init[i].nbytes;
+            if (g->init[i].data_location == 1)
+                *ext += g->init[i].nbytes;
+        }
+    }
     for (size_t i = 0; i < g->nnode; i++)
-        for (size_t k = 0; k < g->node[i].na; k++)
-            for (size_t j = 0; j < g->node[i].a[k].ng; j++)
-                n += g->node[i].a[k].g[j]->nnode + subgraph_nodes(g->node[i].a[k].g[j]);
-    return n;
+        for (size_t a = 0; a < g->node[i].na; a++)
+            for (size_t j = 0; j < g->node[i].a[a].ng; j++)
+                subgraph_inits(g->node[i].a[a].g[j], true, count, bytes, ext);
 }
 
 static const char *layout_name(slm_qlayout l)
@@ -89,41 +136,48 @@ cJSON *inspect_onnx(const char *path, const inspect_opts *io, slm_diag *d, int *
     cJSON *gr = cJSON_AddObjectToObject(doc, "graph");
     cJSON_AddStringToObject(gr, "name", S(g->name));
     cJSON_AddNumberToObject(gr, "nodes", (double)g->nnode);
-    cJSON_AddNumberToObject(gr, "subgraph_nodes", (double)subgraph_nodes(g));
+    /* Operator histogram: the main graph and every subgraph. */
+    ophist h = {0};
+    ophist_add(&h, g, false);
+    size_t inside = 0;
+    for (size_t k = 0; k < h.n; k++)
+        inside += h.v[k].inside;
+    if (h.n)
+        qsort(h.v, h.n, sizeof *h.v, opcount_cmp);
+    cJSON_AddNumberToObject(gr, "subgraph_nodes", (double)inside);
     cJSON_AddNumberToObject(gr, "functions", (double)o->nfunc);
     cJSON_AddItemToObject(gr, "inputs", values_json(g->in, g->nin));
     cJSON_AddItemToObject(gr, "outputs", values_json(g->out, g->nout));
-    /* Operator histogram of the main graph. */
-    opcount *oc = calloc(g->nnode ? g->nnode : 1, sizeof *oc);
-    size_t noc = 0;
-    for (size_t i = 0; oc && i < g->nnode; i++) {
-        const char *op = S(g->node[i].op_type), *dom = S(g->node[i].domain);
-        size_t k = 0;
-        while (k < noc && !(strcmp(oc[k].op, op) == 0 && strcmp(oc[k].domain, dom) == 0))
-            k++;
-        if (k == noc)
-            oc[noc++] = (opcount){op, dom, 0};
-        oc[k].n++;
-    }
-    if (oc)
-        qsort(oc, noc, sizeof *oc, opcount_cmp);
     cJSON *hist = cJSON_AddArrayToObject(doc, "operators");
-    for (size_t k = 0; k < noc; k++) {
+    for (size_t k = 0; k < h.n; k++) {
         cJSON *e = cJSON_CreateObject();
-        cJSON_AddStringToObject(e, "op_type", oc[k].op);
-        cJSON_AddStringToObject(e, "domain", oc[k].domain);
-        cJSON_AddNumberToObject(e, "count", (double)oc[k].n);
+        cJSON_AddStringToObject(e, "op_type", h.v[k].op);
+        cJSON_AddStringToObject(e, "domain", h.v[k].domain);
+        cJSON_AddNumberToObject(e, "count", (double)(h.v[k].n - h.v[k].inside));
+        cJSON_AddNumberToObject(e, "in_subgraphs", (double)h.v[k].inside);
+        cJSON_AddNumberToObject(e, "total", (double)h.v[k].n);
         cJSON_AddItemToArray(hist, e);
     }
-    free(oc);
+    free(h.v);
     /* Initializers. */
     cJSON *in = cJSON_AddObjectToObject(doc, "initializers");
     cJSON_AddNumberToObject(in, "count", (double)g->ninit);
     cJSON_AddNumberToObject(in, "sparse", (double)g->nsparse);
     cJSON_AddNumberToObject(in, "parameters", (double)slm_model_params(&m));
-    cJSON_AddNumberToObject(in, "bytes", (double)slm_model_bytes(&m));
-    cJSON_AddNumberToObject(in, "embedded_bytes", (double)o->embedded_bytes);
-    cJSON_AddNumberToObject(in, "external_bytes", (double)o->external_bytes);
+    /* Totals that add up: main graph + subgraphs = embedded + external. */
+    uint64_t main_bytes = 0, main_ext = 0, sub_count = 0, sub_bytes = 0, sub_ext = 0;
+    for (size_t i = 0; i < g->ninit; i++) {
+        main_bytes += g->init[i].nbytes;
+        if (g->init[i].data_location == 1)
+            main_ext += g->init[i].nbytes;
+    }
+    subgraph_inits(g, false, &sub_count, &sub_bytes, &sub_ext);
+    cJSON_AddNumberToObject(in, "bytes", (double)main_bytes);
+    cJSON_AddNumberToObject(in, "subgraph_count", (double)sub_count);
+    cJSON_AddNumberToObject(in, "subgraph_bytes", (double)sub_bytes);
+    cJSON_AddNumberToObject(in, "total_bytes", (double)(main_bytes + sub_bytes));
+    cJSON_AddNumberToObject(in, "embedded_bytes", (double)(main_bytes + sub_bytes - main_ext - sub_ext));
+    cJSON_AddNumberToObject(in, "external_bytes", (double)(main_ext + sub_ext));
     cJSON *bd = cJSON_AddArrayToObject(in, "by_dtype");
     for (int t = 1; t < SLM_DT__COUNT; t++) {
         uint64_t n = 0, p = 0, b = 0, ext = 0;
@@ -211,6 +265,7 @@ cJSON *inspect_onnx(const char *path, const inspect_opts *io, slm_diag *d, int *
         cJSON_SetNumberValue(cnt, cnt->valuedouble + 1);
     }
     cJSON_AddItemToObject(q, "weights", ws);
+    inspect_ort(o, io, doc);
     if (io->tensors) {
         cJSON *ts = cJSON_AddArrayToObject(doc, "tensors");
         for (size_t i = 0; i < m.n; i++)
@@ -241,21 +296,11 @@ static const cJSON *obj(const cJSON *o, const char *k)
 
 static void print_values(const char *label, const cJSON *a)
 {
-    const cJSON *e, *d;
+    const cJSON *e;
     bool first = true;
     cJSON_ArrayForEach(e, a)
     {
-        printf("  %-11s %s %s [", first ? label : "", str(e, "name"), str(e, "dtype"));
-        bool f2 = true;
-        cJSON_ArrayForEach(d, obj(e, "shape"))
-        {
-            if (cJSON_IsNumber(d))
-                printf("%s%.0f", f2 ? "" : ", ", d->valuedouble);
-            else
-                printf("%s%s", f2 ? "" : ", ", d->valuestring);
-            f2 = false;
-        }
-        printf("]\n");
+        printf("  %-11s %s %s\n", first ? label : "", str(e, "name"), str(e, "type"));
         first = false;
     }
 }
@@ -278,7 +323,7 @@ void inspect_print_onnx(const cJSON *doc, const inspect_opts *io)
     const cJSON *g = obj(doc, "graph");
     printf("  graph       '%s': %.0f nodes", str(g, "name"), num(g, "nodes"));
     if (num(g, "subgraph_nodes"))
-        printf(" (+%.0f in subgraphs)", num(g, "subgraph_nodes"));
+        printf(" (+%.0f in subgraphs, counted in the operators)", num(g, "subgraph_nodes"));
     if (num(g, "functions"))
         printf(", %.0f local functions", num(g, "functions"));
     printf("\n");
@@ -289,8 +334,11 @@ void inspect_print_onnx(const cJSON *doc, const inspect_opts *io)
     cJSON_ArrayForEach(e, obj(doc, "operators"))
     {
         char item[96];
-        snprintf(item, sizeof item, "%s%s%s %.0f", str(e, "domain")[0] ? str(e, "domain") : "",
-                 str(e, "domain")[0] ? "." : "", str(e, "op_type"), num(e, "count"));
+        char inside[40] = "";
+        if (num(e, "in_subgraphs"))
+            snprintf(inside, sizeof inside, " (%.0f in subgraphs)", num(e, "in_subgraphs"));
+        snprintf(item, sizeof item, "%s%s%s %.0f%s", str(e, "domain")[0] ? str(e, "domain") : "",
+                 str(e, "domain")[0] ? "." : "", str(e, "op_type"), num(e, "total"), inside);
         if (col && col + (int)strlen(item) > 64) {
             printf(",\n              ");
             col = 0;
@@ -302,9 +350,13 @@ void inspect_print_onnx(const cJSON *doc, const inspect_opts *io)
         col += (int)strlen(item);
     }
     const cJSON *in = obj(doc, "initializers");
-    printf("\n  initializers %.0f, %s parameters, %s (embedded %s, external %s)\n", num(in, "count"),
-           inspect_commas(a, sizeof a, num(in, "parameters")), slm_fmt_bytes(b, sizeof b, (uint64_t)num(in, "bytes")),
-           slm_fmt_bytes(c, sizeof c, (uint64_t)num(in, "embedded_bytes")),
+    printf("\n  initializers %.0f, %s parameters, %s", num(in, "count"), inspect_commas(a, sizeof a, num(in, "parameters")),
+           slm_fmt_bytes(b, sizeof b, (uint64_t)num(in, "bytes")));
+    if (num(in, "subgraph_count"))
+        printf(" + %.0f in subgraphs, %s = %s", num(in, "subgraph_count"),
+               slm_fmt_bytes(a, sizeof a, (uint64_t)num(in, "subgraph_bytes")),
+               slm_fmt_bytes(b, sizeof b, (uint64_t)num(in, "total_bytes")));
+    printf(" (embedded %s, external %s)\n", slm_fmt_bytes(c, sizeof c, (uint64_t)num(in, "embedded_bytes")),
            slm_fmt_bytes(d, sizeof d, (uint64_t)num(in, "external_bytes")));
     first = true;
     cJSON_ArrayForEach(e, obj(in, "by_dtype"))
@@ -326,6 +378,7 @@ void inspect_print_onnx(const cJSON *doc, const inspect_opts *io)
                    str(e, "layout"), num(e, "bits"), num(e, "block_size"),
                    cJSON_IsTrue(obj(e, "symmetric")) ? "symmetric" : "with zero points", str(e, "scale_dtype"));
     }
+    inspect_print_ort(doc);
     if (io->tensors) {
         printf("  tensors\n");
         cJSON_ArrayForEach(e, obj(doc, "tensors"))

@@ -9,30 +9,6 @@
 #include <time.h>
 #include <unistd.h>
 
-void out_findings_text(FILE *f, const slm_diag *d)
-{
-    const char *file = NULL;
-    for (size_t i = 0; i < d->n; i++) {
-        const slm_finding *x = &d->v[i];
-        const slm_rule *r = slm_rule_get(x->rule);
-        const char *xf = x->file ? x->file : "-";
-        if (!file || strcmp(file, xf) != 0) {
-            fprintf(f, "%s%s\n", file ? "\n" : "", xf);
-            file = xf;
-        }
-        fprintf(f, "  %-7s %s", slm_severity_name(x->severity), r->id);
-        if (x->offset >= 0)
-            fprintf(f, " @%lld", (long long)x->offset);
-        if (x->path)
-            fprintf(f, " %s", x->path);
-        fprintf(f, ": %s\n", x->message ? x->message : r->title);
-        fprintf(f, "          %s; fix: %s\n", r->title, r->help);
-    }
-    if (d->dropped)
-        fprintf(f, "\n(%zu more findings not shown: at most %d per rule are kept)\n", d->dropped,
-                SLM_DIAG_MAX_KEEP);
-}
-
 cJSON *out_doc(const char *command)
 {
     cJSON *doc = cJSON_CreateObject();
@@ -109,6 +85,9 @@ int out_parse_opt(out_opts *o, int c, const char *arg, const char *cmd)
     case 'q':
         o->quiet = true;
         return 0;
+    case OUT_O_ALL:
+        out_set_show_all(true);
+        return 0;
     }
     return -1;
 }
@@ -150,6 +129,16 @@ const char *out_jstr(const cJSON *o, const char *k)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
     return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+bool out_nothing_to_check(size_t nfiles, const slm_diag *d)
+{
+    if (nfiles)
+        return false;
+    for (size_t i = 0; i < d->n; i++)
+        if (d->v[i].rule != SLM_R_IO_001)
+            return false;
+    return d->dropped == 0;
 }
 
 const char *out_unreadable(int e)

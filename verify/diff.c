@@ -11,8 +11,8 @@
 
 const char *slm_tpair_how_name(slm_tpair_how h)
 {
-    static const char *const names[] = {"name", "suffix", "hash", "content"};
-    return (unsigned)h < 4 ? names[h] : "?";
+    static const char *const names[SLM_TP__COUNT] = {"name", "suffix", "hash", "content", "fused", "llama"};
+    return (unsigned)h < SLM_TP__COUNT ? names[h] : "?";
 }
 
 bool slm_tensor_hash(const slm_tensor *t, XXH128_hash_t *h)
@@ -59,9 +59,10 @@ static void load(const slm_tensor *t, uint64_t first, uint64_t stride, uint64_t 
     }
 }
 
-/* e = B - A over every element (B read as A's transpose when TR). */
-static uint64_t compare_values(const slm_tensor *a, const slm_tensor *b, bool tr, slm_qerr *acc, double *va,
-                               double *vb, float *tmp)
+/* e = B - A over every element (B read as A's transpose when TR; else from
+ * element BOFF on: a part of a fused tensor). */
+static uint64_t compare_values(const slm_tensor *a, const slm_tensor *b, bool tr, uint64_t boff, slm_qerr *acc,
+                               double *va, double *vb, float *tmp)
 {
     uint64_t differ = 0;
     uint64_t rows = tr ? a->shape[0] : 1, cols = tr ? a->shape[1] : a->nelem;
@@ -72,7 +73,7 @@ static uint64_t compare_values(const slm_tensor *a, const slm_tensor *b, bool tr
             if (tr) /* row r of A is column r of B */
                 load(b, c0 * rows + r, rows, n, vb, tmp);
             else
-                load(b, c0, 1, n, vb, tmp);
+                load(b, boff + c0, 1, n, vb, tmp);
             slm_qerr_add_f64(acc, vb, va, n);
             for (uint64_t i = 0; i < n; i++)
                 differ += !(va[i] == vb[i] || (isnan(va[i]) && isnan(vb[i])));
@@ -186,9 +187,254 @@ static long find_suffix(const side *s, const char *name)
     return hit;
 }
 
+/* The tensor of S's side whose bytes equal those of S's free tensor I and
+ * that is paired (same dtype and shape), or -1. */
+static long same_bytes_paired(const side *s, size_t i)
+{
+    const slm_tensor *t = &s->m->t[i];
+    if (!s->hashed[i] || t->nbytes == 0)
+        return -1;
+    for (size_t j = 0; j < s->m->n; j++)
+        if (j != i && s->used[j] && s->hashed[j] && s->m->t[j].dtype == t->dtype &&
+            slm_tensor_same_shape(&s->m->t[j], t) && XXH128_isEqual(s->h[j], s->h[i]))
+            return (long)j;
+    return -1;
+}
+
+/* Tensors left on one side whose bytes equal a paired tensor of that side:
+ * shared with that tensor's partner (the other side kept one for both). */
+static int pair_shared(pairing *P, bool side_a)
+{
+    side *s = side_a ? &P->A : &P->B;
+    for (size_t i = 0; i < s->m->n; i++) {
+        if (s->used[i])
+            continue;
+        long j = same_bytes_paired(s, i);
+        if (j < 0)
+            continue;
+        const slm_tensor *twin = &s->m->t[j], *partner = NULL;
+        for (size_t k = 0; k < P->out->n && !partner; k++) {
+            const slm_tdiff *t = &P->out->v[k];
+            if (t->a && t->b && !t->shared_with && (side_a ? t->a : t->b) == twin)
+                partner = side_a ? t->b : t->a;
+            /* a pair of tensors that hold the same values (as many), or a
+             * quantized weight and its original: not a reshaped guess */
+            if (partner && !t->quantized && partner->nelem != twin->nelem)
+                partner = NULL;
+        }
+        if (!partner)
+            continue;
+        slm_tdiff t;
+        memset(&t, 0, sizeof t);
+        t.a = side_a ? &s->m->t[i] : partner;
+        t.b = side_a ? partner : &s->m->t[i];
+        t.shared_with = twin;
+        t.shared_side = side_a ? 'a' : 'b';
+        t.score = NAN;
+        if (!push(P, &t))
+            return ENOMEM;
+    }
+    /* marked after the pass: a shared tensor is never another's twin */
+    for (size_t k = 0; k < P->out->n; k++) {
+        const slm_tdiff *t = &P->out->v[k];
+        if (t->shared_with && (side_a ? t->a : t->b))
+            s->used[(side_a ? t->a : t->b) - s->m->t] = true;
+    }
+    return 0;
+}
+
+/* Rows (extent of axis 0) of a tensor, 0 for a scalar. */
+static uint64_t rows_of(const slm_tensor *t)
+{
+    return t->ndim ? t->shape[0] : 0;
+}
+
+/* Does PART fit as rows of FUSED: same dtype kind, same extents past axis 0? */
+static bool part_fits(const slm_tensor *part, const slm_tensor *fused)
+{
+    if (part->ndim != fused->ndim || !part->ndim || !numeric(part) || !numeric(fused))
+        return false;
+    for (size_t d = 1; d < part->ndim; d++)
+        if (part->shape[d] != fused->shape[d])
+            return false;
+    return true;
+}
+
+/* Free tensors of one side (FUSED_A: of A) named as a fused module's, whose
+ * parts are free on the other side and add up to their rows: one pair per
+ * part, at its rows. */
+static int pair_fused(pairing *P, bool fused_a)
+{
+    side *fs = fused_a ? &P->A : &P->B, *ps = fused_a ? &P->B : &P->A;
+    for (size_t i = 0; i < fs->m->n; i++) {
+        const slm_tensor *f = &fs->m->t[i];
+        char *names[3];
+        size_t np = fs->used[i] ? 0 : slm_fused_part_names(f->name, names);
+        if (!np)
+            continue;
+        const slm_tensor *parts[3] = {0};
+        uint64_t total = 0;
+        bool ok = true;
+        for (size_t k = 0; k < np; k++) {
+            parts[k] = slm_model_find(ps->m, names[k]);
+            ok = ok && parts[k] && !ps->used[parts[k] - ps->m->t] && part_fits(parts[k], f);
+            if (ok)
+                total += rows_of(parts[k]);
+            free(names[k]);
+        }
+        if (!ok || total != rows_of(f))
+            continue;
+        uint64_t row = 0;
+        for (size_t k = 0; k < np; k++) {
+            size_t ip = (size_t)(parts[k] - ps->m->t);
+            if (!pair(P, fused_a ? i : ip, fused_a ? ip : i, SLM_TP_FUSED, NAN, false))
+                return ENOMEM;
+            P->out->v[P->out->n - 1].fused_row0 = row;
+            row += rows_of(parts[k]);
+        }
+    }
+    return 0;
+}
+
+/* ---- a GGUF against its checkpoint: llama.cpp's names ------------------------------- */
+
+static const char *gguf_arch(const slm_model *m, char *buf, size_t n)
+{
+    slm_gguf_str v;
+    if (!m->gguf || !slm_gguf_kv_str(slm_gguf_find(m->gguf, "general.architecture"), &v) || v.n >= n)
+        return NULL;
+    memcpy(buf, v.p, v.n);
+    buf[v.n] = 0;
+    return buf;
+}
+
+static int pair_llama(pairing *P)
+{
+    bool ga = P->A.m->gguf && !P->B.m->gguf, gb = P->B.m->gguf && !P->A.m->gguf;
+    const side *G = ga ? &P->A : &P->B, *H = ga ? &P->B : &P->A;
+    char arch[64], hf[512];
+    if ((!ga && !gb) || !gguf_arch(G->m, arch, sizeof arch))
+        return 0;
+    bool has_output = slm_model_find(G->m, "output.weight") != NULL;
+    for (size_t i = 0; i < G->m->n; i++) {
+        slm_llama_xform x;
+        if (!slm_llama_to_hf(arch, G->m->t[i].name, hf, sizeof hf, &x))
+            continue;
+        const slm_tensor *t = slm_model_find(H->m, hf);
+        size_t j = t ? (size_t)(t - H->m->t) : 0;
+        if (!t || H->used[j] || t->nelem != G->m->t[i].nelem)
+            continue;
+        if (!pair(P, ga ? i : j, ga ? j : i, SLM_TP_LLAMA, NAN, false))
+            return ENOMEM;
+        P->out->v[P->out->n - 1].xform = x;
+    }
+    /* a tied output saved by the checkpoint, dropped by the converter */
+    const slm_tensor *lm = slm_model_find(H->m, "lm_head.weight"), *emb = slm_model_find(H->m, "model.embed_tokens.weight");
+    if (!has_output && lm && emb && lm->nbytes == emb->nbytes && lm->data && emb->data &&
+        memcmp(lm->data, emb->data, (size_t)lm->nbytes) == 0) {
+        size_t j = (size_t)(lm - H->m->t);
+        slm_tdiff t;
+        memset(&t, 0, sizeof t);
+        *(ga ? &t.b : &t.a) = lm;
+        t.score = NAN;
+        t.note = "tied to model.embed_tokens.weight: llama.cpp's converter writes no output.weight";
+        ((side *)H)->used[j] = true;
+        if (!push(P, &t))
+            return ENOMEM;
+    }
+    return 0;
+}
+
+/* The ggml type of T when its model is a GGUF, else -1. */
+static long ggml_type_of(const slm_model *m, const slm_tensor *t)
+{
+    const slm_gguf_tensor *g = m->gguf ? slm_gguf_tensor_find(m->gguf, t->name) : NULL;
+    return g ? (long)g->type : -1;
+}
+
+/* Row R (COLS values) of T as floats: ggml's types dequantized. */
+static bool load_row(const slm_tensor *t, long ggml, uint64_t r, uint64_t cols, float *out)
+{
+    if (ggml >= 0 && slm_ggml_decodes((uint32_t)ggml)) {
+        uint64_t nb;
+        if (!slm_ggml_nbytes((uint32_t)ggml, cols, &nb) || (r + 1) * nb > t->nbytes)
+            return false;
+        slm_ggml_dequant((uint32_t)ggml, t->data + r * nb, cols, out);
+        return true;
+    }
+    if (!numeric(t))
+        return false;
+    slm_q_load_row(t->dtype, t->data, r * cols, 1, cols, out);
+    return true;
+}
+
+/* A llama-name pair's values, the transformation undone: e = B - A. */
+static bool compare_rows(const pairing *P, slm_tdiff *t, slm_qerr *acc, double *va, double *vb, float *fa, float *fb);
+
+static bool compare_llama(const pairing *P, slm_tdiff *t, slm_qerr *acc)
+{
+    const slm_tensor *g = P->A.m->gguf ? t->a : t->b;
+    uint64_t cols = g->ndim >= 1 ? g->shape[g->ndim - 1] : 1;
+    if (cols == 0 || cols > SIZE_MAX / sizeof(double))
+        return false;
+    double *va = malloc(cols * sizeof *va), *vb = malloc(cols * sizeof *vb);
+    float *fa = malloc(cols * sizeof *fa), *fb = malloc(cols * sizeof *fb);
+    bool ok = va && vb && fa && fb && compare_rows(P, t, acc, va, vb, fa, fb);
+    free(va);
+    free(vb);
+    free(fa);
+    free(fb);
+    return ok;
+}
+
+/* Row by row in the GGUF's order, each checkpoint row (or element) found
+ * through the permutation. */
+static bool compare_rows(const pairing *P, slm_tdiff *t, slm_qerr *acc, double *va, double *vb, float *fa, float *fb)
+{
+    bool ga = P->A.m->gguf != NULL;
+    const slm_tensor *g = ga ? t->a : t->b, *h = ga ? t->b : t->a;
+    long gt = ggml_type_of(ga ? P->A.m : P->B.m, g);
+    uint64_t cols = g->ndim >= 1 ? g->shape[g->ndim - 1] : 1, rows = cols ? g->nelem / cols : 0, heads = 0;
+    if (!g->data || !h->data || h->nelem != rows * cols)
+        return false;
+    if (t->xform == SLM_LX_PERMUTE_Q || t->xform == SLM_LX_PERMUTE_K) {
+        char arch[64], k[96];
+        gguf_arch(ga ? P->A.m : P->B.m, arch, sizeof arch);
+        snprintf(k, sizeof k, "%s.attention.head_count%s", arch, t->xform == SLM_LX_PERMUTE_K ? "_kv" : "");
+        if (!slm_gguf_kv_u64(slm_gguf_find((ga ? P->A.m : P->B.m)->gguf, k), &heads))
+            return false;
+    }
+    bool one_d = rows == 1 && heads; /* a permuted bias: its elements are the rows */
+    t->differing = 0;
+    for (uint64_t r = 0; r < rows; r++) {
+        if (!load_row(g, gt, r, cols, fa))
+            return false;
+        uint64_t hr = heads && !one_d ? slm_llama_hf_row(r, rows, heads) : r;
+        if (!load_row(h, -1, hr, cols, fb))
+            return false;
+        for (uint64_t c = 0; c < cols; c++) {
+            /* GGUF element c of a permuted bias came from the checkpoint's element hf_row(c) */
+            double gv = fa[c], hv = fb[one_d ? slm_llama_hf_row(c, cols, heads) : c];
+            if (t->xform == SLM_LX_NORM_PLUS_ONE)
+                gv -= 1.0;
+            (ga ? va : vb)[c] = gv;
+            (ga ? vb : va)[c] = hv;
+        }
+        slm_qerr_add_f64(acc, vb, va, cols);
+        for (uint64_t c = 0; c < cols; c++)
+            t->differing += !(va[c] == vb[c] || (isnan(va[c]) && isnan(vb[c])));
+    }
+    return true;
+}
+
 static int pair_all(pairing *P)
 {
     const slm_model *a = P->A.m, *b = P->B.m;
+    int qe = slm_diff_quant(a, b, P->A.used, P->B.used, P->out, &P->cap);
+    if (qe)
+        return qe;
+    if ((qe = pair_llama(P)) != 0) /* a GGUF's other tensors (norms, biases, exact copies) */
+        return qe;
     for (size_t i = 0; i < a->n; i++) {
         const slm_tensor *tb = slm_model_find(b, a->t[i].name);
         size_t j = tb ? (size_t)(tb - b->t) : 0;
@@ -204,11 +450,13 @@ static int pair_all(pairing *P)
             !pair(P, i, (size_t)j, SLM_TP_SUFFIX, NAN, false))
             return ENOMEM;
     }
+    if (pair_fused(P, true) || pair_fused(P, false))
+        return ENOMEM;
     for (size_t i = 0; i < a->n; i++) {
         if (P->A.used[i] || !P->A.hashed[i] || a->t[i].nbytes == 0)
             continue;
         for (size_t j = 0; j < b->n; j++)
-            if (!P->B.used[j] && P->B.hashed[j] && a->t[i].dtype == b->t[j].dtype &&
+            if (!P->B.used[j] && P->B.hashed[j] && slm_tensor_same_type(&a->t[i], &b->t[j]) &&
                 slm_tensor_same_shape(&a->t[i], &b->t[j]) && XXH128_isEqual(P->A.h[i], P->B.h[j])) {
                 if (!pair(P, i, j, SLM_TP_HASH, NAN, false))
                     return ENOMEM;
@@ -244,6 +492,8 @@ static int pair_all(pairing *P)
         if (bj >= 0 && best >= 0.9 && next < best - 0.05 && !pair(P, i, (size_t)bj, SLM_TP_CONTENT, best, btr))
             return ENOMEM;
     }
+    if (pair_shared(P, true) || pair_shared(P, false))
+        return ENOMEM;
     for (size_t i = 0; i < a->n; i++) {
         slm_tdiff t;
         memset(&t, 0, sizeof t);
@@ -304,9 +554,37 @@ int slm_diff_tensors(const slm_model *a, const slm_model *b, slm_progress_fn fn,
             t->hashed_b = P.B.hashed[ib];
             t->hb = P.B.h[ib];
         }
-        if (!t->a || !t->b)
+        if (!t->a || !t->b || t->quantized || t->shared_with)
             continue;
-        t->identical = t->hashed_a && t->hashed_b && t->a->dtype == t->b->dtype && slm_tensor_same_shape(t->a, t->b) &&
+        if (t->how == SLM_TP_LLAMA) {
+            slm_qerr acc;
+            slm_qerr_init(&acc);
+            t->identical = t->xform == SLM_LX_NONE && t->hashed_a && t->hashed_b && slm_tensor_same_type(t->a, t->b) &&
+                           t->a->nbytes == t->b->nbytes && XXH128_isEqual(t->ha, t->hb);
+            if (!t->identical && compare_llama(&P, t, &acc)) {
+                t->m = slm_qerr_metrics(&acc);
+                t->compared = t->floats = true;
+            }
+            continue;
+        }
+        if (t->how == SLM_TP_FUSED) { /* the part (A's or B's) against its rows of the fused tensor */
+            bool part_a = t->a->nelem < t->b->nelem;
+            const slm_tensor *part = part_a ? t->a : t->b, *whole = part_a ? t->b : t->a;
+            uint64_t off = t->fused_row0 * (part->nelem / rows_of(part));
+            uint64_t esz = slm_dtype_info_of(whole->dtype)->bits / 8;
+            t->identical = part->dtype == whole->dtype && esz && part->data && whole->data &&
+                           memcmp(part->data, whole->data + off * esz, (size_t)part->nbytes) == 0;
+            slm_qerr acc;
+            slm_qerr_init(&acc);
+            /* e = B - A: with B the fused tensor, B's part; with A the fused one, the sign flips */
+            t->differing = compare_values(part, whole, false, off, &acc, va, vb, tmp);
+            t->m = slm_qerr_metrics(&acc);
+            t->compared = true;
+            t->floats = slm_dtype_info_of(part->dtype)->kind == SLM_KIND_FLOAT &&
+                        slm_dtype_info_of(whole->dtype)->kind == SLM_KIND_FLOAT;
+            continue;
+        }
+        t->identical = t->hashed_a && t->hashed_b && slm_tensor_same_type(t->a, t->b) && slm_tensor_same_shape(t->a, t->b) &&
                        t->a->nbytes == t->b->nbytes && XXH128_isEqual(t->ha, t->hb);
         if (t->identical || !numeric(t->a) || !numeric(t->b) || t->a->nelem != t->b->nelem)
             continue;
@@ -316,7 +594,7 @@ int slm_diff_tensors(const slm_model *a, const slm_model *b, slm_progress_fn fn,
             t->transposed = sampled_corr(t->a, t->b, true) > sampled_corr(t->a, t->b, false);
         slm_qerr acc;
         slm_qerr_init(&acc);
-        t->differing = compare_values(t->a, t->b, t->transposed, &acc, va, vb, tmp);
+        t->differing = compare_values(t->a, t->b, t->transposed, 0, &acc, va, vb, tmp);
         t->m = slm_qerr_metrics(&acc);
         t->compared = true;
         t->floats = slm_dtype_info_of(t->a->dtype)->kind == SLM_KIND_FLOAT &&
@@ -417,24 +695,11 @@ static const char *onnx_domain(const char *d)
     return d && *d ? d : "ai.onnx";
 }
 
+/* The whole type (sequence, optional, map, ...), as inspect prints it. */
 static char *value_type(const slm_onnx_value *v)
 {
     char buf[512];
-    size_t n = (size_t)snprintf(buf, sizeof buf, "%s",
-                                v->is_tensor ? slm_dtype_name(slm_dtype_from_onnx(v->elem_type)) : "non-tensor");
-    if (v->has_shape) {
-        n += (size_t)snprintf(buf + n, n < sizeof buf ? sizeof buf - n : 0, " [");
-        for (size_t i = 0; i < v->ndim && n < sizeof buf; i++) {
-            if (v->dim_param && v->dim_param[i])
-                n += (size_t)snprintf(buf + n, sizeof buf - n, "%s%s", i ? ", " : "", v->dim_param[i]);
-            else if (v->dim[i] >= 0)
-                n += (size_t)snprintf(buf + n, sizeof buf - n, "%s%lld", i ? ", " : "", (long long)v->dim[i]);
-            else
-                n += (size_t)snprintf(buf + n, sizeof buf - n, "%s?", i ? ", " : "");
-        }
-        if (n < sizeof buf)
-            snprintf(buf + n, sizeof buf - n, "]");
-    }
+    slm_onnx_type_str(buf, sizeof buf, v->type);
     return strdup(buf);
 }
 

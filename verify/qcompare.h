@@ -8,6 +8,8 @@
  *   3. split: a fused weight (MLC c_attn/qkv_proj -> q/k/v, gate_up_proj ->
  *      gate/up) cut into row ranges from the config's head counts, or from
  *      the reference parts' own rows when there is no config;
+ *      A GGUF's tensors go by llama.cpp's name map for the file's
+ *      architecture (slm/llama_names.h), llama's Q/K row permutation undone;
  *   4. by content: among the reference matrices still free whose shape is
  *      [N, K] or [K, N], the one whose sampled rows correlate best with the
  *      dequantized rows (cosine), if that is >= 0.5 and clearly ahead. */
@@ -15,6 +17,18 @@
 #define SLM_QCOMPARE_H
 
 #include "verify.h"
+
+/* The weight's format as people name it: MatMulNBits, DequantizeLinear,
+ * q4f16_1, q4f32_1. */
+const char *slm_qweight_format(const slm_qweight *q);
+
+/* When NAME holds a fused module's token (c_attn or qkv_proj -> q_proj,
+ * k_proj, v_proj; gate_up_proj -> gate_proj, up_proj): the names of its
+ * parts in order (NAME with the token replaced, malloc'd, into PARTS[3]) and
+ * their count; 0 when NAME is not fused or memory runs out.  The pairing of
+ * quantized weights splits by the same table; diff splits unquantized fused
+ * tensors (an MLC c_attn.bias) by it. */
+size_t slm_fused_part_names(const char *name, char *parts[3]);
 
 typedef enum slm_qpair_how { SLM_QP_MAP, SLM_QP_NAME, SLM_QP_SPLIT, SLM_QP_CONTENT } slm_qpair_how;
 const char *slm_qpair_how_name(slm_qpair_how h);
@@ -26,6 +40,8 @@ typedef struct slm_qpair {
     bool ref_transposed;    /* the reference is [K, N] (an ONNX MatMul weight) */
     slm_qpair_how how;
     double score, runner_up; /* content pairing: sampled cosine of the pick and of the next best (NaN otherwise) */
+    slm_llama_xform xform;  /* what llama.cpp's converter did to the reference (GGUF pairs) */
+    uint64_t perm_heads;    /* rows permuted with this head count (slm_llama_hf_row), 0 when not */
 } slm_qpair;
 
 typedef struct slm_qpairing {
@@ -35,7 +51,12 @@ typedef struct slm_qpairing {
     size_t nq_unpaired;
     size_t *ref_unpaired;   /* 2-D reference tensors nothing was paired with (indices into t[]) */
     size_t nref_unpaired;
+    size_t lossless;        /* GGUF F16 tensors of an F16 reference: exact copies, not listed */
+    size_t *lossless_q;     /* their indices into q[] */
 } slm_qpairing;
+
+/* Is quantized weight QI one of P's lossless copies? */
+bool slm_qpairing_lossless(const slm_qpairing *p, size_t qi);
 
 /* Pairs QM's quantized weights with RM's tensors.  MAP is a parsed --map
  * object or NULL.  Findings (QT-008 unpaired, QT-009 shapes, QT-001 layout)

@@ -107,9 +107,35 @@ typedef struct slm_onnx_node {
     size_t na;
 } slm_onnx_node;
 
+/* A TypeProto, as onnx.checker knows it: the value case is the field number
+ * of the oneof member present (UNSET: none). */
+typedef enum slm_onnx_type_kind {
+    SLM_ONNX_TYPE_UNSET = 0,
+    SLM_ONNX_TYPE_TENSOR = 1,
+    SLM_ONNX_TYPE_SEQUENCE = 4,
+    SLM_ONNX_TYPE_MAP = 5,
+    SLM_ONNX_TYPE_OPAQUE = 7,   /* onnx-ml */
+    SLM_ONNX_TYPE_SPARSE = 8,
+    SLM_ONNX_TYPE_OPTIONAL = 9
+} slm_onnx_type_kind;
+
+typedef struct slm_onnx_type {
+    slm_onnx_type_kind kind;
+    bool has_elem_type;       /* tensor, sparse_tensor: elem_type; map: key_type */
+    int32_t elem_type;        /* ... its TensorProto.DataType code */
+    bool has_shape;           /* tensor, sparse_tensor */
+    size_t ndim;
+    int64_t *dim;             /* -1 for a symbolic or unknown dimension */
+    char **dim_param;         /* the symbol, or NULL */
+    struct slm_onnx_type *inner; /* sequence, optional: elem_type; map: value_type; NULL when absent */
+    char *domain, *name;      /* opaque */
+} slm_onnx_type;
+
 typedef struct slm_onnx_value {
     char *name;
     uint64_t off;
+    slm_onnx_type *type;      /* the whole TypeProto; NULL when the value has none */
+    /* The top-level tensor type, when the value is a tensor (a copy of TYPE's fields). */
     int32_t elem_type;        /* tensor types; 0 otherwise */
     bool is_tensor, has_shape;
     size_t ndim;
@@ -146,6 +172,8 @@ typedef struct slm_onnx_function {
     size_t nnode;
     slm_onnx_opset *opset;
     size_t nopset;
+    slm_onnx_value *vi;       /* value_info (IR 10): the types of its values */
+    size_t nvi;
 } slm_onnx_function;
 
 typedef struct slm_onnx_ext {
@@ -206,6 +234,17 @@ const slm_onnx_attr *slm_onnx_attr_find(const slm_onnx_node *n, const char *name
 /* The highest default-domain opset an IR version allows (spec/onnx_versions.tsv),
  * or -1 for an unknown IR version. */
 int64_t slm_onnx_max_opset_for_ir(int64_t ir);
+/* TYPE written for people into BUF (always NUL-terminated): "F32 [N, 3]",
+ * "seq(F32 [N])", "optional(seq(I64))", "map(STRING, F32 [])",
+ * "sparse(F32 [3, 4])", "opaque(domain.name)"; a tensor without a shape has
+ * no brackets, an absent part is "?", NULL is "(no type)".  Returns the
+ * length it needed (as snprintf). */
+size_t slm_onnx_type_str(char *buf, size_t cap, const slm_onnx_type *type);
+/* The name of a TensorProto.DataType code: the slm dtype name, or STRING,
+ * COMPLEX64, ..., or "?" for an unknown code. */
+const char *slm_onnx_elem_name(int32_t code);
+/* Does onnx's registry (spec/onnx_ops.tsv) have OP of DOM ("" default) at opset V? */
+bool slm_onnx_schema_exists(const char *dom, const char *op, int64_t v);
 /* A format-neutral view of an ONNX tensor (data NULL when not resolved). */
 slm_tensor slm_onnx_tensor_view(const slm_onnx_tensor *t);
 
