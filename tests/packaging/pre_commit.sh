@@ -22,7 +22,7 @@ git init -q "$R"
 mkdir -p "$R/good" "$R/bad"
 cp "$CORPUS/qwen2/hf_fp32_single/model.safetensors" "$CORPUS/qwen2/hf_fp32_single/config.json" "$R/good/"
 head -c 5000 "$CORPUS/qwen2/hf_fp32_single/model.safetensors" >"$R/bad/model.safetensors"
-cp "$CORPUS/gguf/qwen2-q4_0.gguf" "$R/good/model.gguf"
+cp "$CORPUS/gguf/qwen2-q4_k_m.gguf" "$R/good/model.gguf" # a whole model (the others hold a few tensors)
 printf 'GGUF' >"$R/bad/model.gguf"
 printf 'not checked\n' >"$R/README.md"
 git -C "$R" add -A
