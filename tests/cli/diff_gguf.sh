@@ -55,7 +55,7 @@ h = json.dumps(out).encode()
 h += b" " * (-len(h) % 8)
 open(sys.argv[2], "wb").write(struct.pack("<Q", len(h)) + h + data + data)
 PY
-expect_rc 1 "$BIN" diff "$TMP/tied.safetensors" "$G/qwen2-q4_k_m.gguf"
+expect_rc 1 "$BIN" diff --all "$TMP/tied.safetensors" "$G/qwen2-q4_k_m.gguf"
 expect_grep "^  - lm_head.weight .*tied to model.embed_tokens.weight" "$TMP/out"
 expect_grep "^  q model.embed_tokens.weight -> token_embd.weight (Q6_K" "$TMP/out"
 finish

@@ -134,12 +134,12 @@ PY
 ok
 
 # The README example: 14 quantized, all paired, in both directions.
-expect_rc 1 "$BIN" diff "$EX" "$EX/onnx/model_q4.onnx"
+expect_rc 1 "$BIN" diff --all "$EX" "$EX/onnx/model_q4.onnx"
 expect_grep "^quantization: 14 tensors of A quantized in B (14 of B's 14 quantized weights paired with their originals)" "$TMP/out"
 expect_grep "^tensors: .*, 0 removed, " "$TMP/out"
 expect_grep "^  q model.layers.0.self_attn.q_proj.weight -> .*_Q4 (MatMulNBits 4-bit, block 32, paired by " "$TMP/out"
 expect_grep "^  = model.norm.weight -> .* (same bytes as A's model.layers.0.input_layernorm.weight, paired with it: B keeps one tensor for both)" "$TMP/out"
-expect_rc 1 "$BIN" diff "$EX/onnx/model_q4.onnx" "$EX"
+expect_rc 1 "$BIN" diff --all "$EX/onnx/model_q4.onnx" "$EX"
 expect_grep "^quantization: 14 tensors of B quantized in A (14 of A's 14 quantized weights paired with their originals)" "$TMP/out"
 ok
 ! grep -q "^  + model\." "$TMP/out" || fail "checkpoint tensors reported added against the quantized model"
@@ -171,7 +171,7 @@ q = doc["summary"]["quantization"]
 assert (q["weights"], q["weights_paired"], q["originals"]) == (14, 13, 13), q
 PY
 ok
-expect_rc 1 "$BIN" diff "$TMP/drop.safetensors" "$Q/onnx/model_q4.onnx"
+expect_rc 1 "$BIN" diff --all "$TMP/drop.safetensors" "$Q/onnx/model_q4.onnx"
 expect_grep "13 of B's 14 quantized weights paired" "$TMP/out"
 expect_grep "quantized (MatMulNBits 4-bit, block 32), no original on the other side" "$TMP/out"
 

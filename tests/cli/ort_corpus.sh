@@ -30,7 +30,7 @@ done
 ok
 grep -q $'^tiny_qwen2_q4_ort_extended\tfail\tUnrecognized attribute: weight_prepacked' "$TMP/ort123.tsv" ||
     fail "onnxruntime 1.23.2 no longer refuses weight_prepacked: $(cat "$TMP/ort123.tsv")"
-expect_rc 1 "$BIN" verify --runtime @huggingface/transformers@3.5.0 "$M/tiny_qwen2_q4_ort_extended.onnx"
+expect_rc 1 "$BIN" verify --all --runtime @huggingface/transformers@3.5.0 "$M/tiny_qwen2_q4_ort_extended.onnx"
 expect_grep "error   ONNX-304 .*onnxruntime 1.22.0: .*MatMulNBits has no attribute 'weight_prepacked'" "$TMP/out"
 
 # A Transformers.js folder of them: clean (no error) under --target transformers.js.
@@ -42,7 +42,7 @@ echo '{}' >"$D/tokenizer_config.json"
 cp "$M/tiny_qwen2_ort_extended.onnx" "$D/onnx/model.onnx"
 cp "$M/tiny_qwen2_q4_ort_extended.onnx" "$D/onnx/model_q4.onnx"
 expect_rc 0 "$BIN" verify --target transformers.js "$D"
-expect_rc 0 "$BIN" verify --target transformers.js --device webgpu "$D"
+expect_rc 0 "$BIN" verify --all --target transformers.js --device webgpu "$D"
 expect_grep "warning TGT-401 .*com.microsoft:FusedMatMul (opset 1) has no WebGPU kernel in onnxruntime-web 1.30.0" "$TMP/out"
 # inspect: the runtime-only operators; with the target, what falls back from WebGPU
 expect_rc 0 "$BIN" inspect --target transformers.js "$M/tiny_qwen2_q4_ort_extended.onnx"

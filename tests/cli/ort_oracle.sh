@@ -82,9 +82,9 @@ done
 expect_rc 1 "$BIN" verify --runtime onnxruntime@1.22.0 "$TMP/cases/mnb_no_bits.onnx"
 expect_grep "error   ONNX-303 .*requires attribute 'bits'" "$TMP/out"
 # GroupQueryAttention's num_heads % kv_num_heads: the session loads, the first run fails (a warning)
-expect_rc 0 "$BIN" verify --runtime onnxruntime@1.30.0 "$TMP/cases/gqa_heads_not_multiple.onnx"
+expect_rc 0 "$BIN" verify --all --runtime onnxruntime@1.30.0 "$TMP/cases/gqa_heads_not_multiple.onnx"
 expect_grep "warning ONNX-311 .*not a multiple of kv_num_heads" "$TMP/out"
-expect_rc 0 "$BIN" verify --runtime onnxruntime@1.30.0 "$TMP/cases/gqa_hidden_not_multiple.onnx"
+expect_rc 0 "$BIN" verify --all --runtime onnxruntime@1.30.0 "$TMP/cases/gqa_hidden_not_multiple.onnx"
 expect_grep "warning ONNX-311 .*query hidden size 64 is not a multiple of num_heads 5" "$TMP/out"
 # 4. Transformers.js 3.5 pins onnxruntime-web 1.22.0-dev: GatherBlockQuantized's bits is unrecognized there,
 #    8-bit MatMulNBits loads; 3.1 pins 1.20.1, where it does not.

@@ -97,6 +97,6 @@ for t in m.graph.initializer:
 onnx.save(m, sys.argv[1])
 PY
 cfg ', "use_external_data_format": true'
-expect_rc 1 "$BIN" verify --target transformers.js "$D"
+expect_rc 1 "$BIN" verify --all --target transformers.js "$D"
 expect_grep "error   TGT-410: .*location 'weights.bin' is none of the chunk names" "$TMP/out"
 finish
