@@ -7,7 +7,8 @@
 #              the Debian/Ubuntu build packages that are missing; puts it on $GITHUB_PATH
 #   gate       runs `slminspect gate` with the SLM_ACTION_* inputs, writes the JSON report
 #              and the SARIF log, the findings to the log and $GITHUB_STEP_SUMMARY, the
-#              outputs exit-code, sarif, report, errors, warnings to $GITHUB_OUTPUT, and
+#              outputs exit-code, sarif, report, errors, warnings to $GITHUB_OUTPUT, workflow
+#              annotations (::error file=...) for the first findings, and
 #              exits with the gate's status.
 #
 # Inputs come through the environment only (SLM_ACTION_*); nothing is evaluated.
@@ -59,6 +60,27 @@ build() {
     output slminspect "$BIN"
 }
 
+# Workflow annotations (::error / ::warning on the file) for the first findings
+# of REPORT, where python3 is at hand (GitHub's runners have it).
+annotate() {
+    command -v python3 >/dev/null || return 0
+    python3 - "$1" "${GITHUB_WORKSPACE:-$PWD}" "${SLM_ACTION_ANNOTATIONS:-50}" <<'PY' || true
+import json, os, sys
+doc, root, limit = json.load(open(sys.argv[1])), sys.argv[2], int(sys.argv[3])
+esc = lambda s, extra="": "".join({"%": "%25", "\r": "%0D", "\n": "%0A", ":": "%3A" if extra else ":",
+                                   ",": "%2C" if extra else ","}.get(c, c) for c in str(s))
+for f in doc.get("findings", [])[:limit]:
+    level = {"error": "error", "warning": "warning"}.get(f.get("severity"), "notice")
+    path = f.get("file") or ""
+    rel = os.path.relpath(path, root) if os.path.isabs(path) else path
+    where = f"file={esc(rel, 1)}," if path and not rel.startswith("..") else ""
+    msg = f.get("message", "")
+    if f.get("path"):
+        msg = f"{f['path']}: {msg}"
+    print(f"::{level} {where}title={esc('slminspect ' + f.get('rule', ''), 1)}::{esc(msg)}")
+PY
+}
+
 gate() {
     local path=${SLM_ACTION_PATH:-}
     local sarif=${SLM_ACTION_SARIF:-slminspect.sarif} report=${SLM_ACTION_REPORT:-slminspect-report.json}
@@ -108,6 +130,7 @@ gate() {
     output warnings "${warnings:-0}"
     "$BIN" merge "$report" >"$report.txt" 2>&1
     cat "$report.txt"
+    annotate "$report"
     if [ -n "${GITHUB_STEP_SUMMARY:-}" ]; then
         {
             echo "### slminspect gate: $([ "$rc" = 0 ] && echo PASS || echo FAIL) (${errors:-0} error(s), ${warnings:-0} warning(s))"

@@ -1,7 +1,6 @@
 #!/usr/bin/env bash
 # pre-commit hook (.pre-commit-hooks.yaml): slminspect verify [OPTIONS] on the
-# files pre-commit passes.  GGUF files match the hook's pattern but slminspect
-# does not read GGUF yet: they are named and left out, never failed.
+# files pre-commit passes, with a clear message when slminspect is missing.
 # SLMINSPECT: the slminspect to run (default: the one on PATH).
 set -uo pipefail
 BIN=${SLMINSPECT:-slminspect}
@@ -14,7 +13,6 @@ opts=() files=()
 for a in "$@"; do
     case "$a" in
     --*) opts+=("$a") ;;
-    *.gguf) echo "slminspect-verify: $a: GGUF is not read by slminspect yet (not checked)" ;;
     *) files+=("$a") ;;
     esac
 done

@@ -64,13 +64,15 @@ expect_grep "PASS" "$TMP/ws/summary"
 
 # Quantization thresholds it cannot meet: exit 1, QT-101 in SARIF, FAIL in the summary.
 gate_run 1 SLM_ACTION_PATH="$Q" SLM_ACTION_REFERENCE="$HF" SLM_ACTION_MIN_SQNR=200 SLM_ACTION_SARIF=out/q.sarif \
-    SLM_ACTION_REPORT=q.json
+    SLM_ACTION_REPORT=q.json GITHUB_WORKSPACE="$CORPUS"
 out_is exit-code 1
 out_is sarif out/q.sarif
 sarif_has "$TMP/ws/out/q.sarif" QT-101
 ok; [ -f "$TMP/ws/q.json" ] || fail "the report input is not where the report went"
 expect_grep "FAIL" "$TMP/ws/summary"
 ok; ! grep -qx "errors=0" "$TMP/ws/output" || fail "errors=0 on a failing gate"
+# annotations on the file, relative to the workspace
+expect_grep "^::error file=qwen2/onnx/$(basename "$Q"),title=slminspect QT-101::" "$TMP/out"
 
 # Several quantized models, one per line (blank lines and spaces around ignored).
 gate_run 0 SLM_ACTION_PATH="$HF" SLM_ACTION_REFERENCE="$HF" SLM_ACTION_QUANTIZED="

@@ -13,4 +13,15 @@ fi
 ok
 SLMINSPECT_LIBRARY=$LIB PYTHONPATH=$SRC/python PYTHONDONTWRITEBYTECODE=1 \
     /usr/bin/python3 "$SRC/tests/python/test_slminspect.py" || fail "python tests failed"
+# The package installs with Debian's pip, offline (pyproject.toml, setuptools), and works installed.
+cp -r "$SRC/python" "$TMP/pysrc"
+ok
+if /usr/bin/python3 -m pip install --quiet --no-build-isolation --no-deps --no-index --target "$TMP/site" "$TMP/pysrc" \
+    >"$TMP/pip.log" 2>&1; then
+    ok; [ -f "$TMP/site/slminspect/py.typed" ] || fail "py.typed is not installed"
+    ok; [ "$(cd "$TMP" && SLMINSPECT_LIBRARY=$LIB PYTHONPATH=$TMP/site /usr/bin/python3 -c 'import slminspect; print(slminspect.version())')" = \
+        "$("$BIN" --version | cut -d' ' -f2)" ] || fail "the installed package does not load the library"
+else
+    fail "pip install of python/: $(tail -5 "$TMP/pip.log")"
+fi
 finish

@@ -22,7 +22,8 @@ git init -q "$R"
 mkdir -p "$R/good" "$R/bad"
 cp "$CORPUS/qwen2/hf_fp32_single/model.safetensors" "$CORPUS/qwen2/hf_fp32_single/config.json" "$R/good/"
 head -c 5000 "$CORPUS/qwen2/hf_fp32_single/model.safetensors" >"$R/bad/model.safetensors"
-printf 'GGUF' >"$R/good/model.gguf"
+cp "$CORPUS/gguf/qwen2-q4_k_m.gguf" "$R/good/model.gguf" # a whole model (the others hold a few tensors)
+printf 'GGUF' >"$R/bad/model.gguf"
 printf 'not checked\n' >"$R/README.md"
 git -C "$R" add -A
 
@@ -39,6 +40,8 @@ try 1 slminspect-verify good/model.safetensors bad/model.safetensors
 expect_grep "Failed" "$TMP/out"
 expect_grep "bad/model.safetensors" "$TMP/out"
 expect_grep "ST-0" "$TMP/out"
+try 1 slminspect-verify bad/model.gguf
+expect_grep "GGUF-001" "$TMP/out"
 try 1 slminspect-verify-system bad/model.safetensors
 try 0 slminspect-verify-system good/model.safetensors
 # files outside the pattern are not passed: the hook is skipped
