@@ -1,5 +1,6 @@
 /* Sharded-checkpoint manifests (slm/hfindex.h). */
 #include "slm/hfindex.h"
+#include "slm/pointer.h"
 #include "slm/json.h"
 
 #include <dirent.h>
@@ -262,6 +263,8 @@ void slm_hfindex_load_shards(slm_hfindex *x, slm_diag *d)
                        slm_printable(buf, sizeof buf, x->shards[i], strlen(x->shards[i])));
             free(path);
             slm_map_close(&x->st[i].map);
+        } else if (slm_pointer_check(&x->st[i].map, p, d)) {
+            slm_map_close(&x->st[i].map); /* not the shard: its tensors are not looked for */
         } else {
             slm_st_parse(&x->st[i], x->st[i].map.data, x->st[i].map.size, p, d);
             x->shard_ok[i] = true;

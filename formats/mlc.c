@@ -19,6 +19,7 @@
  * mlc-chat-config.json (mlc_llm gen_config, web-llm ChatConfig): the fields
  * the runtimes read must have their types (MLC-020). */
 #include "slm/mlc.h"
+#include "slm/pointer.h"
 #include "slm/tensor.h"
 
 #include <dirent.h>
@@ -517,7 +518,9 @@ void slm_mlc_load_shards(slm_mlc *x, slm_diag *d)
         char *path = slm_jptr_idx("/records", i);
         if (s->path) {
             int e = slm_map_open(&s->map, s->path);
-            if (e) {
+            if (!e && slm_pointer_check(&s->map, s->path, d)) {
+                slm_map_close(&s->map); /* not the shard: its records are not read */
+            } else if (e) {
                 slm_report(d, SLM_R_MLC_003, x->file, (int64_t)s->json_off, path, "shard '%s' cannot be read: %s",
                            s->data_path, strerror(e));
             } else {

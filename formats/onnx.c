@@ -17,6 +17,7 @@
  * as offsets.  protobuf-c unpacks ValueInfoProto (after a bounded depth check
  * of its TypeProto), OperatorSetIdProto and StringStringEntryProto. */
 #include "slm/onnx.h"
+#include "slm/pointer.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -1044,6 +1045,8 @@ int slm_onnx_open(slm_onnx *o, const char *path, const char *display, slm_diag *
         return e;
     const char *slash = strrchr(path, '/');
     o->dir = slash ? slm_strndup(path, slash == path ? 1 : (size_t)(slash - path)) : strdup(".");
+    if (slm_pointer_check(&o->map, display ? display : path, d))
+        return 0; /* not parsed: nothing more to say about a pointer */
     slm_onnx_parse(o, o->map.data, o->map.size, display ? display : path, NULL, d);
     return 0;
 }
@@ -1231,6 +1234,6 @@ int64_t slm_onnx_max_opset_for_ir(int64_t ir)
 slm_tensor slm_onnx_tensor_view(const slm_onnx_tensor *t)
 {
     slm_tensor v = {t->name ? t->name : "", t->dtype, t->ndim, t->shape, t->nelem, t->nbytes,
-                    t->data, t->file, t->data_off};
+                    t->data, t->file, t->data_off, NULL};
     return v;
 }

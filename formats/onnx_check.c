@@ -482,6 +482,12 @@ static const struct onnx_op_schema *schema_find(const char *dom, const char *op,
     return best;
 }
 
+bool slm_onnx_schema_exists(const char *dom, const char *op, int64_t v)
+{
+    int first;
+    return v >= INT32_MIN && v <= INT32_MAX && schema_find(dom, op, v, &first) != NULL;
+}
+
 /* The opset version the checker resolves for a node's domain: the last
  * import of that exact domain, "" falling back to "ai.onnx". */
 static bool domain_version(const chk *c, const char *dom, int64_t *v)

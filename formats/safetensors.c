@@ -23,6 +23,7 @@
  *   7. 8 + N + last end == buffer length, else MetadataIncompleteBuffer       ST-016
  */
 #include "slm/safetensors.h"
+#include "slm/pointer.h"
 #include "slm/json.h"
 
 #include <errno.h>
@@ -493,6 +494,10 @@ int slm_st_open(slm_st *st, const char *path, const char *display, slm_diag *d)
     int e = slm_map_open(&st->map, path);
     if (e)
         return e;
+    if (slm_pointer_check(&st->map, display ? display : path, d)) {
+        st->file = strdup(display ? display : path);
+        return 0; /* not valid: nothing more to say about a pointer */
+    }
     slm_st_parse(st, st->map.data, st->map.size, display ? display : path, d);
     return 0;
 }

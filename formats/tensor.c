@@ -1,9 +1,20 @@
 /* Value statistics and formatting helpers (slm/tensor.h). */
 #include "slm/tensor.h"
+#include "stats_fast.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+
+const char *slm_tensor_type_name(const slm_tensor *t)
+{
+    return t->type_name ? t->type_name : slm_dtype_name(t->dtype);
+}
+
+bool slm_tensor_same_type(const slm_tensor *a, const slm_tensor *b)
+{
+    return a->dtype == b->dtype && strcmp(slm_tensor_type_name(a), slm_tensor_type_name(b)) == 0;
+}
 
 bool slm_tensor_same_shape(const slm_tensor *a, const slm_tensor *b)
 {
@@ -48,7 +59,33 @@ static inline void add_value(slm_stats *s, double v)
     s->sumsq += v * v;
 }
 
+/* Integer elements, typed: the same values (and order) as the decoder's. */
+#define ADD_INTS(T, SZ)                                                                                              \
+    for (uint64_t i = first; i < first + count; i++) {                                                               \
+        T v;                                                                                                         \
+        memcpy(&v, data + (SZ) * i, SZ);                                                                             \
+        add_value(s, (double)v);                                                                                     \
+    }                                                                                                                \
+    return
+
 void slm_stats_add(slm_stats *s, slm_dtype t, const uint8_t *data, uint64_t first, uint64_t count)
+{
+    if (!slm_dtype_info_of(t)->decodes || slm_stats_add_fast(s, t, data, first, count))
+        return;
+    switch (t) {
+    case SLM_DT_U8: ADD_INTS(uint8_t, 1);
+    case SLM_DT_I8: ADD_INTS(int8_t, 1);
+    case SLM_DT_U16: ADD_INTS(uint16_t, 2);
+    case SLM_DT_I16: ADD_INTS(int16_t, 2);
+    case SLM_DT_U32: ADD_INTS(uint32_t, 4);
+    case SLM_DT_I32: ADD_INTS(int32_t, 4);
+    case SLM_DT_U64: ADD_INTS(uint64_t, 8);
+    case SLM_DT_I64: ADD_INTS(int64_t, 8);
+    default: slm_stats_add_ref(s, t, data, first, count);
+    }
+}
+
+void slm_stats_add_ref(slm_stats *s, slm_dtype t, const uint8_t *data, uint64_t first, uint64_t count)
 {
     if (!slm_dtype_info_of(t)->decodes)
         return;

@@ -18,6 +18,7 @@
  *   little-endian length followed by the text, in a data segment; the
  *   text is the first object of that shape with "params" or "model_type"  WASM-021, WASM-022 */
 #include "slm/wasm.h"
+#include "slm/pointer.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -541,6 +542,8 @@ int slm_wasm_open(slm_wasm *w, const char *path, slm_diag *d)
     int e = slm_map_open(&w->map, path);
     if (e)
         return e;
+    if (slm_pointer_check(&w->map, path, d))
+        return 0; /* not valid: nothing more to say about a pointer */
     slm_wasm_parse(w, w->map.data, w->map.size, path, d);
     return 0;
 }

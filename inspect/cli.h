@@ -14,16 +14,26 @@ enum { EXIT_CLEAN = 0, EXIT_FINDINGS = 1, EXIT_USAGE = 2 };
 /* Output formats shared by the commands that report findings. */
 typedef enum { OUT_TEXT, OUT_JSON, OUT_SARIF } out_format;
 
-/* Prints findings grouped by file, for people. */
+/* Prints findings grouped by file, for people: root causes first, repeated
+ * findings folded, infos counted (out_fold.c); every finding one by one
+ * after out_set_show_all(true) (--all). */
 void out_findings_text(FILE *f, const slm_diag *d);
+void out_set_show_all(bool all);
+bool out_show_all(void);
 /* A --json document of COMMAND: {"command": COMMAND, "version": "0.1.0"}, to
  * which the command adds its members (readers such as merge tell reports
  * apart by them). */
 cJSON *out_doc(const char *command);
-/* Prints a cJSON document and a newline to stdout; frees it. */
+/* Prints a cJSON document and a newline to stdout; frees it.  While this
+ * thread captures (the binding API, api/), the document is kept instead. */
 void out_print_json(cJSON *doc);
+/* Capture for the binding API: between begin and end, on this thread,
+ * out_print_json keeps its document (the last one) and usage_error its
+ * message, progress is off; end hands both over (malloc'd, or NULL). */
+void out_capture_begin(void);
+void out_capture_end(char **json, char **error);
 /* The options every reporting command takes: --json, --format FORMAT,
- * --strict, --fail-on SEVERITY, -q/--quiet.  Put OUT_LONG_OPTIONS in the
+ * --strict, --fail-on SEVERITY, -q/--quiet, --all (every finding in text).  Put OUT_LONG_OPTIONS in the
  * command's option table and hand what getopt_long returns to out_parse_opt. */
 typedef struct out_opts {
     int format;      /* out_format */
@@ -31,11 +41,11 @@ typedef struct out_opts {
     int fail_at;     /* slm_severity */
     bool quiet;
 } out_opts;
-enum { OUT_O_JSON = 1000, OUT_O_FORMAT, OUT_O_STRICT, OUT_O_FAIL_ON };
+enum { OUT_O_JSON = 1000, OUT_O_FORMAT, OUT_O_STRICT, OUT_O_FAIL_ON, OUT_O_ALL };
 #define OUT_LONG_OPTIONS                                                                                             \
     {"json", no_argument, 0, OUT_O_JSON}, {"format", required_argument, 0, OUT_O_FORMAT},                            \
         {"strict", no_argument, 0, OUT_O_STRICT}, {"fail-on", required_argument, 0, OUT_O_FAIL_ON},                  \
-        {"quiet", no_argument, 0, 'q'}
+        {"quiet", no_argument, 0, 'q'}, {"all", no_argument, 0, OUT_O_ALL}
 void out_opts_init(out_opts *o);
 /* 0 when C is one of those options (taken), -1 when it is not, EXIT_USAGE
  * (after a message naming CMD) for a bad value. */
@@ -48,6 +58,10 @@ void out_add_metric(cJSON *o, const char *key, double v);
  * wrote: "inf"/"-inf" as infinities), NaN otherwise; a string, or NULL. */
 double out_jnum(const cJSON *o, const char *k);
 const char *out_jstr(const cJSON *o, const char *k);
+/* Nothing to check: no file the rules read (NFILES 0) and no finding but
+ * IO-001 (entries that cannot be read: dangling links, link loops).  A
+ * mistyped path in a release gate must not pass: the commands exit 2. */
+bool out_nothing_to_check(size_t nfiles, const slm_diag *d);
 /* Why a PATH given could not be read (slm_verify_path's errno value). */
 const char *out_unreadable(int e);
 
@@ -97,6 +111,8 @@ int quant_parse_opt(quant_opts *o, int key, const char *arg, const char *cmd);
 /* Pairs and compares; findings to D, the --json document to *DOC.  Returns
  * 0, or EXIT_USAGE (after a message) when an input cannot be read. */
 int quant_run(const quant_opts *o, slm_diag *d, cJSON **doc, progress *pg);
+/* quant A B C --ref R: the N artifacts side by side (quant_compare.c); returns the exit status. */
+int quant_compare(const quant_opts *o, char **paths, int n, const out_opts *oo, const char *html);
 
 int cmd_inspect(int argc, char **argv);
 int cmd_verify(int argc, char **argv);

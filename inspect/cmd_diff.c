@@ -31,7 +31,11 @@ static void help(void)
            "element in float64: max_abs_err, rel_rmse = sqrt(sum e^2 / sum A^2), cosine.\n"
            "A tensor left on one side whose bytes equal a paired tensor of its side is\n"
            "shared (the other side keeps one for both).  Tensors only in A are removed,\n"
-           "only in B added.  Facts compared key by key:\n"
+           "only in B added.  A GGUF against its checkpoint\n"
+           "pairs first by llama.cpp's names (blk.0.attn_q.weight <-> model.layers.0.self_attn.\n"
+           "q_proj.weight); llama's Q/K row permutation and Gemma's norm + 1 are undone before\n"
+           "the values are compared (ggml's types dequantized) and named as transformations, as\n"
+           "is a tied lm_head the converter drops.  Facts compared key by key:\n"
            "/format, /storage (shards, embedded or external data), /metadata (safetensors\n"
            "__metadata__, index totals, ONNX producer and metadata_props), /config (config.json\n"
            "or mlc-chat-config.json, every leaf), /graph (ONNX IR, opsets, operator counts,\n"
@@ -43,7 +47,7 @@ static void help(void)
            "                       PATH, its facts and tensors (name, dtype, shape, XXH3-128),\n"
            "                       one per line, sorted; with A and B, the lines of A's listing\n"
            "                       missing from B's ('- ') and of B's missing from A's ('+ ')\n"
-           "  --all                list identical tensors too\n"
+           "  --all                list identical tensors too, and every finding\n"
            "  --top N              tensors in the \"largest value changes\" list (default 10)\n"
            "  --fail-on SEVERITY   findings on opening A or B (error, the default, warning or\n"
            "                       info) that make the exit status 1 too\n"
@@ -159,7 +163,7 @@ static cJSON *tensor_json(const slm_tdiff *t, counts *c)
         c->paired++;
         c->how[t->how]++;
         bool fused = t->how == SLM_TP_FUSED;
-        bool renamed = strcmp(a->name, b->name) != 0 && !fused, retyped = a->dtype != b->dtype,
+        bool renamed = strcmp(a->name, b->name) != 0 && !fused, retyped = !slm_tensor_same_type(a, b),
              reshaped = !slm_tensor_same_shape(a, b) && !t->transposed && !fused;
         if (fused) {
             /* a part and its rows of the fused tensor on the other side */
@@ -190,10 +194,14 @@ static cJSON *tensor_json(const slm_tdiff *t, counts *c)
         cJSON_AddStringToObject(o, "pairing", slm_tpair_how_name(t->how));
         if (t->how == SLM_TP_CONTENT)
             out_add_metric(o, "pairing_correlation", t->score);
+        if (t->xform != SLM_LX_NONE) /* llama.cpp's converter: undone before comparing, not a difference */
+            cJSON_AddStringToObject(o, "transform", slm_llama_xform_name(t->xform));
     }
+    if (t->note)
+        cJSON_AddStringToObject(o, "transform", t->note);
     cJSON_AddItemToObject(o, "changes", ch);
-    add_ab(o, "dtype", a ? cJSON_CreateString(slm_dtype_name(a->dtype)) : NULL,
-           b ? cJSON_CreateString(slm_dtype_name(b->dtype)) : NULL);
+    add_ab(o, "dtype", a ? cJSON_CreateString(slm_tensor_type_name(a)) : NULL,
+           b ? cJSON_CreateString(slm_tensor_type_name(b)) : NULL);
     add_ab(o, "shape", a ? shape_json(a) : NULL, b ? shape_json(b) : NULL);
     if (t->hashed_a)
         slm_xxh128_fmt(t->ha, ha);
@@ -443,19 +451,22 @@ static void print_tensor(const cJSON *t, int w)
         return;
     }
     if (!b) {
-        printf("  - %-*s  %s %s\n", w, a, ab_str(t, "dtype", "a", s1, sizeof s1), ab_str(t, "shape", "a", s2, sizeof s2));
+        printf("  - %-*s  %s %s%s%s\n", w, a, ab_str(t, "dtype", "a", s1, sizeof s1), ab_str(t, "shape", "a", s2, sizeof s2),
+               cJSON_GetObjectItemCaseSensitive(t, "transform") ? "  " : "",
+               cJSON_GetObjectItemCaseSensitive(t, "transform") ? out_jstr(t, "transform") : "");
         return;
     }
     if (!a) {
         printf("  + %-*s  %s %s\n", w, b, ab_str(t, "dtype", "b", s1, sizeof s1), ab_str(t, "shape", "b", s2, sizeof s2));
         return;
     }
+    const char *xf = cJSON_GetObjectItemCaseSensitive(t, "transform") ? out_jstr(t, "transform") : NULL;
     const cJSON *fr = cJSON_GetObjectItemCaseSensitive(t, "fused_rows");
     if (fr)
         printf("  ~ %s -> %s[%.0f:%.0f] (a part of a fused tensor)", a, b, cJSON_GetArrayItem(fr, 0)->valuedouble,
                cJSON_GetArrayItem(fr, 1)->valuedouble);
     else if (has_change(t, "renamed"))
-        printf("  ~ %s -> %s (paired by %s)", a, b, out_jstr(t, "pairing"));
+        printf("  ~ %s -> %s (paired by %s%s%s)", a, b, out_jstr(t, "pairing"), xf ? "; " : "", xf ? xf : "");
     else
         printf("  ~ %-*s", w, a);
     if (has_change(t, "retyped"))
@@ -502,6 +513,8 @@ static void print_text(const cJSON *doc, int top)
            out_jnum(s, "paired"), out_jnum(s, "by_name"), out_jnum(s, "by_suffix"), out_jnum(s, "by_hash"), out_jnum(s, "by_content"));
     if (out_jnum(s, "by_fused"))
         printf(", %.0f as parts of a fused tensor", out_jnum(s, "by_fused"));
+    if (out_jnum(s, "by_llama"))
+        printf(", %.0f by llama.cpp's names", out_jnum(s, "by_llama"));
     printf("), %.0f removed, %.0f added\n", out_jnum(s, "removed"), out_jnum(s, "added"));
     printf("content: %.0f identical, %.0f equal values in other bytes, %.0f changed, %.0f not comparable; "
            "%.0f renamed, %.0f re-typed, %.0f re-shaped, %.0f transposed\n",
@@ -621,7 +634,7 @@ static void listing(const slm_model *m, const slm_facts *f, lines *l)
         XXH128_hash_t h;
         if (slm_tensor_hash(t, &h))
             slm_xxh128_fmt(h, hx);
-        line_add(l, slm_strdupf("tensor %s %s %s xxh3:%s", t->name, slm_dtype_name(t->dtype),
+        line_add(l, slm_strdupf("tensor %s %s %s xxh3:%s", t->name, slm_tensor_type_name(t),
                                 slm_fmt_shape(sh, sizeof sh, t->shape, t->ndim), hx));
     }
     qsort(l->v, l->n, sizeof *l->v, line_cmp);
@@ -699,7 +712,8 @@ int cmd_diff(int argc, char **argv)
     while ((c = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
         switch (c) {
         case O_DIFFABLE: diffable = true; break;
-        case O_ALL: all = true; break;
+        case O_ALL:
+        case OUT_O_ALL: all = true; out_set_show_all(true); break;
         case O_TOP:
             if (!out_parse_long(optarg, 0, 1000000, &top))
                 return usage_error("diff", "--top takes a count, not '%s'", optarg);

@@ -4,6 +4,7 @@
  * (text, JSON or SARIF). */
 #include "cli.h"
 #include "manifest.h"
+#include "msig.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -34,16 +35,18 @@ static void help(void)
            "                       default: PATH itself)\n"
            "  --min-sqnr DB, --max-rel-rmse X, --min-cosine C, --map FILE, --seed N\n"
            "Integrity:\n"
-           "  --manifest FILE      PATH must match FILE byte for byte, file by file and\n"
+           "  --manifest FILE      PATH must match FILE (an slminspect manifest, or a\n"
+           "                       model_signing bundle) byte for byte, file by file and\n"
            "                       tensor by tensor\n"
            "Output:\n"
            "  --format FORMAT      text (default), json (spec/schema/gate.schema.json) or sarif\n"
            "  --json               same as --format json\n"
            "  --strict             warnings fail too (same as --fail-on warning)\n"
            "  --fail-on SEVERITY   error (default), warning or info\n"
+           "  --all                list every finding (text folds repeated ones and counts infos)\n"
            "  -q, --quiet          print nothing; the exit status tells\n\n"
            "Exit status: 0 the gate passes, 1 it fails (a finding at the failing severity),\n"
-           "2 usage error or unreadable input.\n",
+           "2 usage error, unreadable input or nothing to check.\n",
            GATE_MAX_QUANT);
 }
 
@@ -198,6 +201,10 @@ int cmd_gate(int argc, char **argv)
     if (e) {
         fprintf(stderr, "slminspect gate: %s: %s\n", path, out_unreadable(e));
         rc = EXIT_USAGE;
+    } else if (out_nothing_to_check(files, &s.d)) {
+        fprintf(stderr, "slminspect gate: %s: nothing to check: no file slminspect reads (safetensors, ONNX, MLC, "
+                        "wasm, config.json ...)\n", path);
+        rc = EXIT_USAGE;
     }
     cJSON_AddNumberToObject(s.o, "files", (double)files);
     step_end(&s, steps, &all, (slm_severity)fail_at);
@@ -232,7 +239,8 @@ int cmd_gate(int argc, char **argv)
         mo.stats = &st;
         mo.progress = progress_cb;
         mo.progress_arg = &pg;
-        e = slm_manifest_check(manifest, path, &mo, &s.d);
+        e = slm_msig_is_bundle(manifest) ? slm_msig_check(manifest, path, &mo, &s.d)
+                                         : slm_manifest_check(manifest, path, &mo, &s.d);
         progress_end(&pg);
         if (e) {
             fprintf(stderr, "slminspect gate: --manifest %s: %s\n", manifest, strerror(e));

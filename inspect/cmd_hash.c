@@ -3,6 +3,7 @@
  * verify/manifest.c; this parses options and prints. */
 #include "cli.h"
 #include "manifest.h"
+#include "msig.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -13,6 +14,7 @@
 static void help(void)
 {
     printf("usage: slminspect hash [options] PATH...\n"
+           "       slminspect hash --format in-toto [-o FILE] PATH\n"
            "       slminspect hash --check MANIFEST [options] [PATH]\n\n"
            "Writes an integrity manifest of each PATH -- a file, or a folder whose regular\n"
            "files are all taken, recursively, in name order -- or checks a copy against one.\n\n"
@@ -33,23 +35,34 @@ static void help(void)
            "                       output); FILE itself is never listed\n"
            "  -j, --jobs N         hash N files at a time (default: one per CPU); the\n"
            "                       manifest is the same for every N\n"
-           "  -c, --check MANIFEST check the copy at PATH against MANIFEST\n"
+           "  --format in-toto     write the unsigned in-toto statement OpenSSF model signing\n"
+           "                       (model_signing) signs for PATH: SHA-256 of every file,\n"
+           "                       named and sorted as model_signing does, and the subject\n"
+           "                       digest over them (spec/hash.md, model_signing)\n"
+           "  -c, --check MANIFEST check the copy at PATH against MANIFEST: an slminspect\n"
+           "                       manifest, or a model_signing bundle (model.sig), whose\n"
+           "                       files are recomputed with the serialization it records\n"
+           "                       (integrity only: model_signing verify checks the signature)\n"
            "  --json               with --check: print {\"findings\": [...], \"errors\": N, ...}\n"
            "                       (same as --format json; spec/schema/hash-check.schema.json)\n"
            "  --format FORMAT      with --check: text (default), json, or sarif (SARIF 2.1.0)\n"
            "  --strict             warnings fail too (same as --fail-on warning)\n"
            "  --fail-on SEVERITY   error (default), warning or info: the least severe finding\n"
            "                       that makes the exit status 1\n"
+           "  --all                list every finding (text folds repeated ones and counts infos)\n"
            "  -q, --quiet          print no findings and no progress; the exit status tells\n\n"
            "Rules: HS-001..HS-005 (the manifest), HS-010..HS-014 (the copy), HS-020 and\n"
-           "HS-021 (making); IO-001 for a file that cannot be read.  'slminspect rules HS'\n"
+           "HS-021 (making), HS-030..HS-035 (model_signing); IO-001 for a file that cannot be read.  'slminspect rules HS'\n"
            "lists them.  Progress goes to standard error when it is a terminal.\n\n"
            "Exit status: 0 clean, 1 findings at or above the failing severity (a copy\n"
-           "that differs), 2 usage error, or a PATH or MANIFEST that cannot be read.\n\n"
+           "that differs), 2 usage error, a PATH or MANIFEST that cannot be read, or nothing\n"
+           "to hash or check (no file slminspect reads; a manifest that lists no file).\n\n"
            "Examples:\n"
            "  slminspect hash -o manifest.json models/qwen2\n"
            "  slminspect hash --check models/qwen2/manifest.json\n"
-           "  slminspect hash --check manifest.json /srv/deploy/qwen2 --format sarif\n");
+           "  slminspect hash --check manifest.json /srv/deploy/qwen2 --format sarif\n"
+           "  slminspect hash --format in-toto -o statement.json models/qwen2\n"
+           "  slminspect hash --check models/qwen2/model.sig\n");
 }
 
 /* Writes DOC to PATH (through a temporary file beside it), or to stdout. */
@@ -103,7 +116,8 @@ static int do_check(const char *manifest, const char *root, slm_manifest_opts *m
     slm_diag_init(&d);
     slm_manifest_stats st = {0};
     mo->stats = &st;
-    int e = slm_manifest_check(manifest, root, mo, &d);
+    const bool bundle = slm_msig_is_bundle(manifest);
+    int e = bundle ? slm_msig_check(manifest, root, mo, &d) : slm_manifest_check(manifest, root, mo, &d);
     if (mo->progress_arg)
         progress_end(mo->progress_arg);
     slm_diag_sort(&d);
@@ -119,12 +133,23 @@ static int do_check(const char *manifest, const char *root, slm_manifest_opts *m
         slm_diag_free(&d);
         return EXIT_USAGE;
     }
+    if (st.files == 0 && out_nothing_to_check(0, &d)) {
+        fprintf(stderr, "slminspect hash: %s: nothing to check: the manifest lists no file\n", manifest);
+        if (fmt == OUT_SARIF) {
+            cJSON *log = out_sarif(&d);
+            out_sarif_unsuccessful(log, "nothing to check: the manifest lists no file");
+            out_print_json(log);
+        }
+        slm_diag_free(&d);
+        return EXIT_USAGE;
+    }
     if (fmt == OUT_SARIF) {
         out_print_json(out_sarif(&d));
     } else if (fmt == OUT_JSON) {
         char *dir = root ? strdup(root) : folder_of(manifest);
         cJSON *doc = out_doc("hash");
         cJSON_AddStringToObject(doc, "manifest", manifest);
+        cJSON_AddStringToObject(doc, "manifest_kind", bundle ? "model_signing" : "slminspect");
         cJSON_AddStringToObject(doc, "root", dir ? dir : "");
         cJSON_AddNumberToObject(doc, "files_checked", (double)st.files);
         cJSON_AddNumberToObject(doc, "tensors_listed", (double)st.tensors);
@@ -139,6 +164,19 @@ static int do_check(const char *manifest, const char *root, slm_manifest_opts *m
     int rc = out_exit_code(&d, fail_at);
     slm_diag_free(&d);
     return rc;
+}
+
+/* Files of a kind slminspect reads in manifest DOC (not "unknown", not a
+ * JSON document of no known kind). */
+static size_t model_files(const cJSON *doc)
+{
+    size_t n = 0;
+    const cJSON *f;
+    cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(doc, "files")) {
+        const char *k = out_jstr(f, "kind");
+        n += k && strcmp(k, "unknown") != 0 && strcmp(k, "json") != 0;
+    }
+    return n;
 }
 
 static int do_make(char **paths, size_t n, const char *out, slm_manifest_opts *mo, bool quiet, slm_severity fail_at)
@@ -163,6 +201,13 @@ static int do_make(char **paths, size_t n, const char *out, slm_manifest_opts *m
     slm_diag_sort(&d);
     if (!quiet && d.n)
         out_findings_text(stderr, &d);
+    if (!model_files(doc)) {
+        fprintf(stderr, "slminspect hash: nothing to hash: %s no file slminspect reads (safetensors, ONNX, MLC, "
+                        "wasm, config.json ...); no manifest written\n", n > 1 ? "the PATHs hold" : "PATH holds");
+        cJSON_Delete(doc);
+        slm_diag_free(&d);
+        return EXIT_USAGE;
+    }
     e = write_manifest(doc, out);
     cJSON_Delete(doc);
     if (e) {
@@ -172,6 +217,37 @@ static int do_make(char **paths, size_t n, const char *out, slm_manifest_opts *m
     }
     if (!quiet && out && strcmp(out, "-") != 0)
         summary(stderr, &d, &st, "hashed");
+    int rc = out_exit_code(&d, fail_at);
+    slm_diag_free(&d);
+    return rc;
+}
+
+/* The unsigned in-toto statement model_signing signs for PATH (msig.h). */
+static int do_intoto(const char *path, const char *out, slm_manifest_opts *mo, bool quiet, slm_severity fail_at)
+{
+    slm_diag d;
+    slm_diag_init(&d);
+    slm_manifest_stats st = {0};
+    mo->skip = out;
+    mo->stats = &st;
+    cJSON *doc = NULL;
+    int e = slm_msig_statement(path, mo, &doc, &d);
+    if (mo->progress_arg)
+        progress_end(mo->progress_arg);
+    if (!e)
+        e = write_manifest(doc, out);
+    cJSON_Delete(doc);
+    slm_diag_sort(&d);
+    if (!quiet && d.n)
+        out_findings_text(stderr, &d);
+    if (e) {
+        fprintf(stderr, "slminspect hash: %s: %s\n", e == EINVAL ? path : out ? out : "standard output",
+                e == EINVAL ? "neither a file nor a folder" : strerror(e));
+        slm_diag_free(&d);
+        return EXIT_USAGE;
+    }
+    if (!quiet && out && strcmp(out, "-") != 0)
+        summary(stderr, &d, &st, "hashed (SHA-256)");
     int rc = out_exit_code(&d, fail_at);
     slm_diag_free(&d);
     return rc;
@@ -196,6 +272,7 @@ int cmd_hash(int argc, char **argv)
         {"check", required_argument, 0, 'c'},  {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0}};
     const char *out = NULL, *check = NULL;
+    bool intoto = false;
     out_opts oo;
     out_opts_init(&oo);
     int c, r;
@@ -212,6 +289,12 @@ int cmd_hash(int argc, char **argv)
             mo.jobs = (unsigned)jobs;
             break;
         case 'c': check = optarg; break;
+        case OUT_O_FORMAT:
+            if (strcmp(optarg, "in-toto") == 0)
+                intoto = true;
+            else if ((r = out_parse_opt(&oo, c, optarg, "hash")) != 0)
+                return r;
+            break;
         case 'h': help(); return 0;
         default:
             if ((r = out_parse_opt(&oo, c, optarg, "hash")) != 0)
@@ -225,6 +308,10 @@ int cmd_hash(int argc, char **argv)
         return usage_error("hash", "-o writes a manifest; --check reads one: give one of them");
     if (check && npaths > 1)
         return usage_error("hash", "--check takes one PATH (the copy), not %d", npaths);
+    if (intoto && (check || fmt_set))
+        return usage_error("hash", "--format in-toto writes a statement; it goes with neither --check nor another --format");
+    if (intoto && npaths != 1)
+        return usage_error("hash", "--format in-toto takes one PATH (the model), not %d", npaths);
     if (!check && fmt_set)
         return usage_error("hash", "--json and --format are for --check (the manifest is JSON already)");
     if (!check && npaths < 1)
@@ -237,5 +324,7 @@ int cmd_hash(int argc, char **argv)
         return do_check(check, npaths ? argv[optind] : NULL, &mo, fmt, quiet, (slm_severity)fail_at);
     if (!paths_readable(argv + optind, npaths))
         return EXIT_USAGE;
+    if (intoto)
+        return do_intoto(argv[optind], out, &mo, quiet, (slm_severity)fail_at);
     return do_make(argv + optind, (size_t)npaths, out, &mo, quiet, (slm_severity)fail_at);
 }

@@ -25,7 +25,7 @@ cJSON *inspect_tensor_json(const slm_tensor *t, bool with_stats)
 {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "name", t->name);
-    cJSON_AddStringToObject(o, "dtype", slm_dtype_name(t->dtype));
+    cJSON_AddStringToObject(o, "dtype", slm_tensor_type_name(t));
     cJSON_AddItemToObject(o, "shape", shape_json(t->shape, t->ndim));
     cJSON_AddNumberToObject(o, "parameters", (double)t->nelem);
     cJSON_AddNumberToObject(o, "bytes", (double)t->nbytes);
@@ -281,9 +281,13 @@ static void help(void)
            "  MLC weight folders: the tensor cache, shards, quantization, mlc-chat-config;\n"
            "  WebAssembly model libraries: ABI generation, imports, exports, the embedded\n"
            "    metadata (model type, quantization, context, params);\n"
+           "  GGUF files: architecture, name, file type (Q4_K_M...), quantization version,\n"
+           "    alignment, the model's key facts, tokenizer and vocabulary size, parameters\n"
+           "    and bytes by ggml type, the quantization mix, the largest tensors;\n"
            "  config.json and mlc-chat-config.json.\n\n"
            "Options:\n"
-           "  --tensors   list every tensor (name, dtype, shape, bytes)\n"
+           "  --tensors   list every tensor (name, dtype, shape, bytes; GGUF: ggml type,\n"
+           "              shape, absolute file offset, bytes)\n"
            "  --stats     read tensor values: min, max, mean, NaN/Inf counts\n"
            "  --json      print everything as JSON: {\"artifacts\": [...], \"findings\": [...]}\n"
            "              (spec/schema/inspect.schema.json)\n\n"

@@ -39,6 +39,7 @@ static void help(void)
            "  --strict             warnings fail too (same as --fail-on warning)\n"
            "  --fail-on SEVERITY   error (default), warning or info: the least severe finding\n"
            "                       that makes the exit status 1\n"
+           "  --all                list every finding (text folds repeated ones and counts infos)\n"
            "  -q, --quiet          print nothing; the exit status tells\n\n"
            "Exit status: 0 clean, 1 findings at or above the failing severity (those of the\n"
            "reports and the problems with them), 2 usage error or a REPORT that cannot be read\n"
@@ -152,6 +153,21 @@ int cmd_merge(int argc, char **argv)
         }
         out_print_json(doc);
     } else if (!quiet) {
+        if (argc - optind > 1) { /* a verdict per report first, then the details */
+            printf("reports:\n");
+            const cJSON *in;
+            cJSON_ArrayForEach(in, m.inputs) {
+                const char *st = out_jstr(in, "status");
+                printf("  %s (%s): ", out_jstr(in, "file"), out_jstr(in, "command") ? out_jstr(in, "command") : "?");
+                if (st && strcmp(st, "merged") != 0)
+                    printf("%s\n", st);
+                else
+                    printf("%.0f error(s), %.0f warning(s), %.0f info(s)\n", out_jnum(in, "errors"),
+                           out_jnum(in, "warnings"), out_jnum(in, "infos"));
+            }
+            if (m.d.n)
+                printf("\n");
+        }
         out_findings_text(stdout, &m.d);
         printf("%s%zu error(s), %zu warning(s), %zu info(s) from %d report(s)", m.d.n ? "\n" : "",
                m.d.count[SLM_ERROR], m.d.count[SLM_WARNING], m.d.count[SLM_INFO], argc - optind);

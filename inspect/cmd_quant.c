@@ -16,9 +16,10 @@ int quant_html_write(const cJSON *doc, const char *path);
 
 static void help(void)
 {
-    printf("usage: slminspect quant QUANTIZED --ref REFERENCE [options]\n\n"
+    printf("usage: slminspect quant QUANTIZED... --ref REFERENCE [options]\n\n"
            "Measures what quantization cost: pairs every quantized weight of QUANTIZED (an ONNX\n"
-           "model with MatMulNBits or blocked DequantizeLinear weights, or an MLC weight folder)\n"
+           "model with MatMulNBits or blocked DequantizeLinear weights, an MLC weight folder, or a\n"
+           "GGUF file: ggml's block types, BF16, F16)\n"
            "with its tensor in REFERENCE (a safetensors file, a sharded checkpoint or its folder),\n"
            "dequantizes it row by row and reports, per tensor, e = dequantized - reference over\n"
            "its K*N elements (float64): max_abs_err, mean_abs_err, rmse, ref_rms,\n"
@@ -28,7 +29,12 @@ static void help(void)
            "and per-kind (attention, mlp, embedding) summaries.\n\n"
            "Pairing: --map, then by name, then fused weights split into their parts (c_attn ->\n"
            "q/k/v by the config's head counts, gate_up_proj -> gate/up), then by shape ([N, K] or\n"
-           "[K, N]) and content (the best-correlated candidate).  Unpaired weights are listed.\n\n"
+           "[K, N]) and content (the best-correlated candidate).  Unpaired weights are listed.\n"
+           "A GGUF pairs through llama.cpp's name map for its architecture (blk.N.attn_q.weight ->\n"
+           "model.layers.N.self_attn.q_proj.weight), llama's Q/K row permutation undone.\n\n"
+           "Several QUANTIZED artifacts of one checkpoint (any mix of GGUF, ONNX and MLC): one\n"
+           "table with a column per artifact (each tensor's SQNR) and each artifact's verdict;\n"
+           "--html draws one series per artifact.\n\n"
            "Options:\n"
            "  --ref PATH           the reference checkpoint (required)\n"
            "  --map FILE           JSON {\"quantized name\": \"reference name\" | [\"part\", ...]}\n"
@@ -41,6 +47,7 @@ static void help(void)
            "  --html FILE          write a self-contained HTML report (charts, table) to FILE\n"
            "  --strict             warnings fail too (same as --fail-on warning)\n"
            "  --fail-on SEVERITY   error (default), warning or info\n"
+           "  --all                list every finding (text folds repeated ones and counts infos)\n"
            "  -q, --quiet          print nothing; the exit status tells\n\n"
            "Exit status: 0 clean, 1 findings at or above the failing severity (a gate missed),\n"
            "2 usage error or unreadable input.\n",
@@ -84,6 +91,7 @@ static const char *format_of(const slm_qweight *q)
     case SLM_QL_MATMULNBITS: return "MatMulNBits";
     case SLM_QL_DQL_BLOCKED: return "DequantizeLinear";
     case SLM_QL_MLC_GROUP: return q->scales && q->scales->dtype == SLM_DT_F32 ? "q4f32_1" : "q4f16_1";
+    case SLM_QL_GGML: return slm_ggml_type_get(q->ggml_type) ? slm_ggml_type_get(q->ggml_type)->name : "ggml";
     }
     return "?";
 }
@@ -243,15 +251,20 @@ static void print_text(const cJSON *doc)
                cJSON_GetObjectItem(g, "worst")->valuestring);
     }
     const cJSON *o = cJSON_GetObjectItem(s, "overall");
-    printf("  overall: %.0f tensors, SQNR %.3f dB, rel RMSE %.5f, cosine %.6f; matmul SQNR %.3f dB\n",
-           out_jnum(s, "paired"), out_jnum(o, "sqnr_db"), out_jnum(o, "rel_rmse"), out_jnum(o, "cosine"),
-           out_jnum(cJSON_GetObjectItem(o, "matmul"), "sqnr_db"));
+    if (!(out_jnum(s, "paired") > 0)) /* no metric to print, rather than nan */
+        printf("  overall: no tensor paired\n");
+    else
+        printf("  overall: %.0f tensors, SQNR %.3f dB, rel RMSE %.5f, cosine %.6f; matmul SQNR %.3f dB\n",
+               out_jnum(s, "paired"), out_jnum(o, "sqnr_db"), out_jnum(o, "rel_rmse"), out_jnum(o, "cosine"),
+               out_jnum(cJSON_GetObjectItem(o, "matmul"), "sqnr_db"));
     const cJSON *u = cJSON_GetObjectItem(s, "unpaired_quantized");
     if (cJSON_GetArraySize(u)) {
         printf("  unpaired quantized weights:");
         cJSON_ArrayForEach(g, u) printf(" %s", g->valuestring);
         printf("\n");
     }
+    if (out_jnum(s, "lossless") > 0)
+        printf("  stored losslessly (F16 of an F16 reference), not listed: %.0f\n", out_jnum(s, "lossless"));
     u = cJSON_GetObjectItem(s, "unpaired_reference");
     if (cJSON_GetArraySize(u))
         printf("  reference matrices not quantized: %d\n", cJSON_GetArraySize(u));
@@ -467,7 +480,16 @@ int quant_run(const quant_opts *qo, slm_diag *d, cJSON **docp, progress *pgp)
             cJSON_AddItemToArray(rows, cJSON_CreateNumber((double)(p->row0 + p->rows)));
             cJSON_AddItemToObject(o, "rows", rows);
         }
-        cJSON_AddStringToObject(o, "scales_dtype", slm_dtype_name(q->scales->dtype));
+        if (q->scales)
+            cJSON_AddStringToObject(o, "scales_dtype", slm_dtype_name(q->scales->dtype));
+        else
+            cJSON_AddNullToObject(o, "scales_dtype"); /* ggml: the scales are inside the blocks */
+        if (q->layout == SLM_QL_GGML) {
+            const slm_ggml_type *ty = slm_ggml_type_get(q->ggml_type);
+            cJSON_AddStringToObject(o, "ggml_type", ty->name);
+            cJSON_AddNumberToObject(o, "bits_per_weight", 8.0 * ty->bytes / ty->block);
+            cJSON_AddStringToObject(o, "ref_transform", slm_llama_xform_name(p->xform));
+        }
         cJSON_AddBoolToObject(o, "zero_points", q->zero_points != NULL);
         cJSON_AddBoolToObject(o, "ref_transposed", p->ref_transposed);
         long layer = layer_of(p->ref->name);
@@ -483,7 +505,10 @@ int quant_run(const quant_opts *qo, slm_diag *d, cJSON **docp, progress *pgp)
         out_add_metric(o, "cosine", r.w.cosine);
         out_add_metric(o, "sqnr_db", r.w.sqnr_db);
         cJSON_AddItemToObject(o, "matmul", metrics_json(&r.mm));
-        cJSON_AddNumberToObject(o, "clipped", (double)r.clipped);
+        if (q->layout == SLM_QL_GGML)
+            cJSON_AddNullToObject(o, "clipped"); /* ggml's grids: not measured */
+        else
+            cJSON_AddNumberToObject(o, "clipped", (double)r.clipped);
         cJSON_AddNumberToObject(o, "nonfinite", (double)r.w.nonfinite);
         cJSON *h = cJSON_CreateObject(), *hc = cJSON_CreateArray();
         cJSON_AddNumberToObject(h, "log2_abs_err_from", SLM_QHIST_LO);
@@ -525,13 +550,15 @@ int quant_run(const quant_opts *qo, slm_diag *d, cJSON **docp, progress *pgp)
     cJSON_AddNumberToObject(s, "quantized_weights", (double)qm.nq);
     cJSON_AddNumberToObject(s, "paired", (double)pr.n);
     cJSON_AddNumberToObject(s, "weights_paired", (double)(qm.nq - pr.nq_unpaired));
+    cJSON_AddNumberToObject(s, "lossless", (double)pr.lossless); /* GGUF F16 of an F16 reference */
     slm_qmetrics ow = slm_qerr_metrics(&all_w), om = slm_qerr_metrics(&all_mm);
     cJSON *ov = metrics_json(&ow);
     cJSON_AddItemToObject(ov, "matmul", metrics_json(&om));
     cJSON_AddItemToObject(s, "overall", ov);
     if (pr.n)
         gate(&gt, &ow, qfile, "/summary/overall", "the whole model", d);
-    qsort(layers, nl, sizeof *layers, group_layer_cmp);
+    if (nl)
+        qsort(layers, nl, sizeof *layers, group_layer_cmp);
     cJSON *bl = cJSON_CreateArray(), *bk = cJSON_CreateArray();
     for (size_t i = 0; i < nl; i++)
         cJSON_AddItemToArray(bl, group_json(&layers[i], "layer"));
@@ -558,6 +585,9 @@ int quant_run(const quant_opts *qo, slm_diag *d, cJSON **docp, progress *pgp)
 out_r:
     slm_model_close(&rm);
 out_q:
+    for (size_t i = 0; rc && i < od.n; i++) /* an input that is a pointer file says so */
+        if (od.v[i].rule == SLM_R_IO_002)
+            slm_report(d, SLM_R_IO_002, od.v[i].file, od.v[i].offset, od.v[i].path, "%s", od.v[i].message);
     slm_model_close(&qm);
     slm_json_free(&mj);
     slm_map_close(&mmap_);
@@ -592,10 +622,10 @@ int cmd_quant(int argc, char **argv)
     const int fmt = oo.format, fail_at = oo.fail_at;
     if (optind >= argc)
         return usage_error("quant", "no QUANTIZED path given");
-    if (optind + 1 < argc)
-        return usage_error("quant", "one QUANTIZED path, not %d", argc - optind);
     if (!qo.ref)
         return usage_error("quant", "--ref REFERENCE is required");
+    if (optind + 1 < argc) /* several artifacts side by side */
+        return quant_compare(&qo, argv + optind, argc - optind, &oo, html);
     qo.quantized = argv[optind];
 
     slm_diag d;
@@ -609,6 +639,9 @@ int cmd_quant(int argc, char **argv)
             cJSON *log = out_sarif(&d);
             out_sarif_unsuccessful(log, "an input could not be read (see standard error)");
             out_print_json(log);
+        } else if (!quiet && slm_diag_count_at_least(&d, SLM_ERROR)) { /* why: a pointer file, ... */
+            slm_diag_sort(&d);
+            out_findings_text(stderr, &d);
         }
         slm_diag_free(&d);
         return rc;

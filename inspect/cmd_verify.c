@@ -31,11 +31,14 @@ static void help(void)
            "  --runtime SPEC       the runtime the artifacts will be loaded with, e.g.\n"
            "                       @mlc-ai/web-llm@0.2.79 (default: read from a package.json,\n"
            "                       import map or HTML page beside the artifacts)\n"
-           "  -j, --jobs N         verify N paths at a time (default: the number of CPUs);\n"
+           "  -j, --jobs N         verify N paths at a time (default: the number of CPUs), or\n"
+           "                       with one path, read the tensors of --stats on N threads;\n"
            "                       the output is the same, in argument order, whatever N\n"
+           "  --all                list every finding (text folds repeated ones and counts infos)\n"
            "  -q, --quiet          print nothing; the exit status tells\n\n"
            "Exit status: 0 clean, 1 findings at or above the failing severity, 2 usage\n"
-           "error or unreadable input.  'slminspect rules' lists every rule.\n");
+           "error, unreadable input or nothing to check (no file slminspect reads).\n"
+           "'slminspect rules' lists every rule.\n");
 }
 
 /* The files the rules read, for the summary line and --json. */
@@ -62,6 +65,7 @@ typedef struct job {
     slm_diag d;
     size_t count[3]; /* its findings by severity (d is moved into the whole run's) */
     int err;
+    bool nothing; /* readable, but holds nothing the rules read */
 } job;
 
 typedef struct pool {
@@ -136,6 +140,8 @@ int cmd_verify(int argc, char **argv)
         return usage_error("verify", "out of memory");
     pool P = {jv, n, 0, PTHREAD_MUTEX_INITIALIZER, &pr};
     unsigned threads = slm_parallel_threads((unsigned)jobs, n);
+    /* the threads go to the paths, or, with one path at a time, to its tensors (--stats) */
+    vo.jobs = threads > 1 ? 1 : (unsigned)jobs;
     for (size_t i = 0; i < n; i++) {
         jv[i].path = argv[optind + (int)i];
         jv[i].vo = vo;
@@ -161,6 +167,12 @@ int cmd_verify(int argc, char **argv)
         if (j->err) {
             unreadable++;
             fprintf(stderr, "slminspect verify: %s: %s\n", j->path, out_unreadable(j->err));
+        } else if (out_nothing_to_check(j->cl.n, &j->d)) {
+            unreadable++;
+            j->err = ENOENT;
+            j->nothing = true;
+            fprintf(stderr, "slminspect verify: %s: nothing to check: no file slminspect reads (safetensors, "
+                            "ONNX, MLC, wasm, config.json ...)%s\n", j->path, j->d.n ? ", only entries that cannot be read" : "");
         }
         cJSON *o = cJSON_CreateObject();
         cJSON_AddStringToObject(o, "path", j->path);
@@ -185,7 +197,8 @@ int cmd_verify(int argc, char **argv)
         for (size_t i = 0; i < n; i++)
             if (jv[i].err) {
                 char why[512];
-                snprintf(why, sizeof why, "%s: %s", jv[i].path, out_unreadable(jv[i].err));
+                snprintf(why, sizeof why, "%s: %s", jv[i].path,
+                         jv[i].nothing ? "nothing to check" : out_unreadable(jv[i].err));
                 out_sarif_unsuccessful(log, why);
             }
         out_print_json(log);
@@ -197,13 +210,14 @@ int cmd_verify(int argc, char **argv)
         cl.files = paths = NULL;
         out_print_json(doc);
     } else if (!quiet) {
-        out_findings_text(stdout, &d);
-        if (n > 1) {
-            printf("%spaths:\n", d.n ? "\n" : "");
+        if (n > 1) { /* a verdict per path first, then the details */
+            printf("paths:\n");
             for (size_t i = 0; i < n; i++) {
                 const job *j = &jv[i];
                 size_t e = j->count[SLM_ERROR], w = j->count[SLM_WARNING], in = j->count[SLM_INFO];
-                if (j->err)
+                if (j->nothing)
+                    printf("  %s: nothing to check\n", j->path);
+                else if (j->err)
                     printf("  %s: unreadable\n", j->path);
                 else if (e + w + in == 0)
                     printf("  %s: clean (%zu file(s))\n", j->path, j->cl.n);
@@ -211,7 +225,10 @@ int cmd_verify(int argc, char **argv)
                     printf("  %s: %zu error(s), %zu warning(s), %zu info(s) in %zu file(s)\n", j->path, e, w, in,
                            j->cl.n);
             }
+            if (d.n)
+                printf("\n");
         }
+        out_findings_text(stdout, &d);
         printf("%s%zu error(s), %zu warning(s), %zu info(s) in %zu file(s) checked\n", d.n || n > 1 ? "\n" : "",
                d.count[SLM_ERROR], d.count[SLM_WARNING], d.count[SLM_INFO], cl.n);
     }

@@ -38,6 +38,10 @@ void inspect_print_mlc(const cJSON *doc, const inspect_opts *o);
 cJSON *inspect_wasm(const char *path, const inspect_opts *o, slm_diag *d, int *err);
 void inspect_print_wasm(const cJSON *doc, const inspect_opts *o);
 
+/* GGUF files (inspect_gguf.c). */
+cJSON *inspect_gguf(const char *path, const inspect_opts *o, slm_diag *d, int *err);
+void inspect_print_gguf(const cJSON *doc, const inspect_opts *o);
+
 /* config.json beside weights: the facts a person wants in one line. */
 cJSON *inspect_config_json(const char *path);
 void inspect_print_config_line(const cJSON *cfg);

@@ -29,6 +29,7 @@ static const inspector INSPECTORS[] = {
     {SLM_KIND_ONNX, inspect_onnx, inspect_print_onnx},
     {SLM_KIND_MLC_CACHE, inspect_mlc, inspect_print_mlc},
     {SLM_KIND_WASM, inspect_wasm, inspect_print_wasm},
+    {SLM_KIND_GGUF, inspect_gguf, inspect_print_gguf},
 };
 #define N_INSPECTORS (sizeof INSPECTORS / sizeof INSPECTORS[0])
 

@@ -9,30 +9,6 @@
 #include <time.h>
 #include <unistd.h>
 
-void out_findings_text(FILE *f, const slm_diag *d)
-{
-    const char *file = NULL;
-    for (size_t i = 0; i < d->n; i++) {
-        const slm_finding *x = &d->v[i];
-        const slm_rule *r = slm_rule_get(x->rule);
-        const char *xf = x->file ? x->file : "-";
-        if (!file || strcmp(file, xf) != 0) {
-            fprintf(f, "%s%s\n", file ? "\n" : "", xf);
-            file = xf;
-        }
-        fprintf(f, "  %-7s %s", slm_severity_name(x->severity), r->id);
-        if (x->offset >= 0)
-            fprintf(f, " @%lld", (long long)x->offset);
-        if (x->path)
-            fprintf(f, " %s", x->path);
-        fprintf(f, ": %s\n", x->message ? x->message : r->title);
-        fprintf(f, "          %s; fix: %s\n", r->title, r->help);
-    }
-    if (d->dropped)
-        fprintf(f, "\n(%zu more findings not shown: at most %d per rule are kept)\n", d->dropped,
-                SLM_DIAG_MAX_KEEP);
-}
-
 cJSON *out_doc(const char *command)
 {
     cJSON *doc = cJSON_CreateObject();
@@ -41,10 +17,32 @@ cJSON *out_doc(const char *command)
     return doc;
 }
 
+static _Thread_local struct capture {
+    bool on;
+    char *json, *error;
+} capture;
+
+void out_capture_begin(void)
+{
+    capture.on = true;
+    capture.json = capture.error = NULL;
+}
+
+void out_capture_end(char **json, char **error)
+{
+    *json = capture.json;
+    *error = capture.error;
+    capture.on = false;
+    capture.json = capture.error = NULL;
+}
+
 void out_print_json(cJSON *doc)
 {
     char *s = cJSON_Print(doc);
-    if (s) {
+    if (capture.on) {
+        free(capture.json);
+        capture.json = s;
+    } else if (s) {
         fputs(s, stdout);
         fputc('\n', stdout);
         free(s);
@@ -86,6 +84,9 @@ int out_parse_opt(out_opts *o, int c, const char *arg, const char *cmd)
         return 0;
     case 'q':
         o->quiet = true;
+        return 0;
+    case OUT_O_ALL:
+        out_set_show_all(true);
         return 0;
     }
     return -1;
@@ -130,6 +131,16 @@ const char *out_jstr(const cJSON *o, const char *k)
     return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
+bool out_nothing_to_check(size_t nfiles, const slm_diag *d)
+{
+    if (nfiles)
+        return false;
+    for (size_t i = 0; i < d->n; i++)
+        if (d->v[i].rule != SLM_R_IO_001)
+            return false;
+    return d->dropped == 0;
+}
+
 const char *out_unreadable(int e)
 {
     return e == ENOTSUP ? "not a file kind slminspect reads" : strerror(e);
@@ -155,7 +166,7 @@ static double now(void)
 
 void progress_init(progress *p, bool allowed)
 {
-    p->on = allowed && isatty(2);
+    p->on = allowed && !capture.on && isatty(2);
     p->start = now();
     p->last = 0;
 }
@@ -186,6 +197,15 @@ void progress_end(progress *p)
 int usage_error(const char *cmd, const char *fmt, ...)
 {
     va_list ap;
+    if (capture.on) {
+        char msg[512];
+        va_start(ap, fmt);
+        vsnprintf(msg, sizeof msg, fmt, ap);
+        va_end(ap);
+        free(capture.error);
+        capture.error = slm_strdupf("slminspect %s: %s", cmd, msg);
+        return EXIT_USAGE;
+    }
     fprintf(stderr, "slminspect %s: ", cmd);
     va_start(ap, fmt);
     vfprintf(stderr, fmt, ap);

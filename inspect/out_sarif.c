@@ -40,7 +40,7 @@ static const struct {
     {"IO", "core.md"},     {"JS", "core.md"},   {"ST", "safetensors.md"}, {"IX", "hf-index.md"},
     {"QT", "quant.md"},    {"ONNX", "onnx.md"}, {"MLC", "mlc.md"},        {"WASM", "wasm.md"},
     {"WEBLLM", "webllm.md"}, {"CF", "config.md"}, {"TGT", "target.md"},   {"HS", "hash.md"},
-    {"CI", "ci.md"},
+    {"CI", "ci.md"},       {"GGUF", "gguf.md"},
 };
 
 static const char *spec_doc(const char *id)

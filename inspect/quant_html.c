@@ -1,6 +1,9 @@
 /* slminspect quant --html: one self-contained page (inline SVG and CSS, no
  * script, nothing fetched) rendered from the --json document: the per-layer
- * error chart, the error histograms of the worst tensors, the table. */
+ * error chart, the error histograms of the worst tensors, the table.  Every
+ * number comes from the document (a metric it has none of reads "n/a", never
+ * "nan"); tests/cli/quant_html.sh renders it in headless Chromium and checks
+ * the counts, the legends and that no label leaves its chart. */
 #include "cli.h"
 
 #include <math.h>
@@ -37,7 +40,39 @@ static const char *str(const cJSON *o, const char *k)
     return cJSON_IsString(v) ? v->valuestring : "";
 }
 
-/* Per layer: SQNR of the weights (bars) and of the matmul (dots). */
+/* A count of the report: the number (slm_report_add writes counts as raw
+ * integers), else the findings of SEVERITY in the report's list. */
+static double count_of(const cJSON *doc, const char *key, const char *severity)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(doc, key);
+    if (cJSON_IsNumber(v))
+        return v->valuedouble;
+    if (cJSON_IsRaw(v) && v->valuestring)
+        return strtod(v->valuestring, NULL);
+    double n = 0;
+    const cJSON *x;
+    cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(doc, "findings"))
+        n += strcmp(str(x, "severity"), severity) == 0;
+    return n;
+}
+
+/* A metric for people: "n/a" where the report has none (null: NaN). */
+static void metric(FILE *f, const char *fmt, double v)
+{
+    if (isnan(v))
+        fputs("n/a", f);
+    else if (isinf(v))
+        fputs(v > 0 ? "inf" : "-inf", f);
+    else
+        fprintf(f, fmt, v);
+}
+
+/* Per layer: SQNR of the weights (bars) and of the matmul output (dots).
+ * At most CHART_W pixels wide: the step per layer shrinks with the count
+ * (28 px for a few layers, 10 px for 80) and the axis labels thin out to
+ * every 2nd, 5th or 10th layer; the legend sits above the plot, inside it. */
+enum { CHART_W = 960, CHART_LEFT = 56 };
+
 static void layer_chart(FILE *f, const cJSON *by_layer)
 {
     int n = cJSON_GetArraySize(by_layer);
@@ -52,44 +87,56 @@ static void layer_chart(FILE *f, const cJSON *by_layer)
             hi = b;
     }
     hi = hi > 0 ? ceil(hi / 5) * 5 : 5;
-    int W = 60 + (n ? n : 1) * 28, H = 240, top = 20, bottom = 200;
+    int slots = n ? n : 1;
+    double stepx = (CHART_W - CHART_LEFT - 20) / (double)slots;
+    stepx = stepx > 28 ? 28 : stepx < 8 ? 8 : stepx;
+    double barw = stepx * 0.65;
+    int every = stepx >= 20 ? 1 : stepx >= 12 ? 2 : stepx >= 6 ? 5 : 10;
+    int W = CHART_LEFT + (int)ceil(slots * stepx) + 20, H = 260, top = 40, bottom = 210;
+    if (W < 320)
+        W = 320; /* room for the legend */
     fprintf(f, "<svg id=\"layer-chart\" xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
-               "role=\"img\" aria-label=\"SQNR per layer\">\n", W + 20, H);
+               "viewBox=\"0 0 %d %d\" role=\"img\" aria-label=\"SQNR per layer\">\n", W, H, W, H);
     for (double t = 0; t <= hi + 1e-9; t += hi / 5) {
         double y = bottom - (bottom - top) * t / hi;
         fprintf(f, "<line x1=\"50\" x2=\"%d\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#ddd\"/>"
                    "<text x=\"45\" y=\"%.1f\" text-anchor=\"end\" font-size=\"10\">%.0f</text>\n",
-                W, y, y, y + 3, t);
+                W - 10, y, y, y + 3, t);
     }
-    fprintf(f, "<text x=\"12\" y=\"%d\" font-size=\"11\" transform=\"rotate(-90 12 %d)\">SQNR (dB)</text>\n",
-            (top + bottom) / 2, (top + bottom) / 2);
+    fprintf(f, "<text x=\"12\" y=\"%d\" font-size=\"11\" text-anchor=\"middle\" transform=\"rotate(-90 12 %d)\">"
+               "SQNR (dB)</text>\n", (top + bottom) / 2, (top + bottom) / 2);
     int i = 0;
     cJSON_ArrayForEach(g, by_layer) {
         const cJSON *m = cJSON_GetObjectItem(g, "metrics");
-        double a = num(m, "sqnr_db"), b = num(cJSON_GetObjectItem(m, "matmul"), "sqnr_db"), x = 56 + i * 28;
-        double l = num(g, "layer");
-        if (!isfinite(a) || a < 0)
-            a = a > 0 ? hi : 0;
-        double y = bottom - (bottom - top) * fmin(a, hi) / hi;
-        fprintf(f, "<rect class=\"bar\" x=\"%.0f\" y=\"%.1f\" width=\"18\" height=\"%.1f\" fill=\"#4a7ab5\">"
-                   "<title>layer %.0f: weights SQNR %.2f dB</title></rect>\n",
-                x, y, bottom - y, l, num(m, "sqnr_db"));
+        double a = num(m, "sqnr_db"), b = num(cJSON_GetObjectItem(m, "matmul"), "sqnr_db");
+        double x = CHART_LEFT + i * stepx, l = num(g, "layer");
+        double av = isfinite(a) ? fmax(a, 0) : (a > 0 ? hi : 0);
+        double y = bottom - (bottom - top) * fmin(av, hi) / hi;
+        fprintf(f, "<rect class=\"bar\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"#4a7ab5\">"
+                   "<title>layer %.0f: weights SQNR ", x, y, barw, bottom - y, isfinite(l) ? l : -1);
+        metric(f, "%.2f dB", a);
+        fprintf(f, "</title></rect>\n");
         if (isfinite(b) && b > 0)
-            fprintf(f, "<circle cx=\"%.0f\" cy=\"%.1f\" r=\"3\" fill=\"#d9822b\"><title>layer %.0f: matmul SQNR "
-                       "%.2f dB</title></circle>\n",
-                    x + 9, bottom - (bottom - top) * fmin(b, hi) / hi, l, b);
-        fprintf(f, "<text x=\"%.0f\" y=\"%d\" font-size=\"10\" text-anchor=\"middle\">%s</text>\n", x + 9,
-                bottom + 14, l >= 0 ? "" : "-");
-        if (l >= 0)
-            fprintf(f, "<text x=\"%.0f\" y=\"%d\" font-size=\"10\" text-anchor=\"middle\">%.0f</text>\n", x + 9,
-                    bottom + 26, l);
+            fprintf(f, "<circle class=\"dot\" cx=\"%.1f\" cy=\"%.1f\" r=\"3\" fill=\"#d9822b\"><title>layer %.0f: "
+                       "matmul output SQNR %.2f dB</title></circle>\n",
+                    x + barw / 2, bottom - (bottom - top) * fmin(b, hi) / hi, isfinite(l) ? l : -1, b);
+        if (i % every == 0 || i == n - 1) {
+            fprintf(f, "<text class=\"tick\" x=\"%.1f\" y=\"%d\" font-size=\"10\" text-anchor=\"middle\">", x + barw / 2,
+                    bottom + 14);
+            if (isfinite(l) && l >= 0)
+                fprintf(f, "%.0f", l);
+            else
+                fputs("-", f);
+            fputs("</text>\n", f);
+        }
         i++;
     }
-    fprintf(f, "<text x=\"%d\" y=\"%d\" font-size=\"11\" text-anchor=\"middle\">layer</text>\n"
-               "<rect x=\"60\" y=\"4\" width=\"10\" height=\"10\" fill=\"#4a7ab5\"/><text x=\"74\" y=\"13\" "
-               "font-size=\"10\">weights</text><circle cx=\"135\" cy=\"9\" r=\"4\" fill=\"#d9822b\"/>"
-               "<text x=\"142\" y=\"13\" font-size=\"10\">matmul output</text>\n</svg>\n",
-            W / 2 + 25, H - 2);
+    fprintf(f, "<text x=\"%.0f\" y=\"%d\" font-size=\"11\" text-anchor=\"middle\">layer</text>\n",
+            CHART_LEFT + slots * stepx / 2, bottom + 34);
+    fprintf(f, "<g class=\"legend\"><rect x=\"60\" y=\"8\" width=\"10\" height=\"10\" fill=\"#4a7ab5\"/>"
+               "<text x=\"75\" y=\"17\" font-size=\"11\">weights SQNR</text>"
+               "<circle cx=\"175\" cy=\"13\" r=\"4\" fill=\"#d9822b\"/>"
+               "<text x=\"183\" y=\"17\" font-size=\"11\">matmul output SQNR</text></g>\n</svg>\n");
 }
 
 /* Histogram of |e| by octave for one tensor. */
@@ -108,12 +155,16 @@ static void histogram(FILE *f, const cJSON *t, int idx)
     }
     fprintf(f, "<figure class=\"hist\"><figcaption>");
     esc(f, str(t, "ref"));
-    fprintf(f, " &mdash; SQNR %.2f dB</figcaption>\n", num(t, "sqnr_db"));
+    fprintf(f, " &mdash; SQNR ");
+    metric(f, "%.2f dB", num(t, "sqnr_db"));
+    fprintf(f, "</figcaption>\n");
     if (hi < 0) {
         fprintf(f, "<p>no error</p></figure>\n");
         return;
     }
     int W = 40 + (hi - lo + 1) * 16;
+    if (W < 160)
+        W = 160; /* room for the axis label */
     fprintf(f, "<svg id=\"hist-%d\" xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"150\" role=\"img\" "
                "aria-label=\"error histogram\">\n", idx, W);
     for (int i = lo; i <= hi; i++) {
@@ -125,8 +176,9 @@ static void histogram(FILE *f, const cJSON *t, int idx)
             fprintf(f, "<text x=\"%.0f\" y=\"134\" font-size=\"9\" text-anchor=\"middle\">%.0f</text>\n", x + 7,
                     from + i);
     }
-    fprintf(f, "<text x=\"%d\" y=\"147\" font-size=\"10\" text-anchor=\"middle\">log2 |e|</text>\n</svg></figure>\n",
-            W / 2);
+    fprintf(f, "<text x=\"%d\" y=\"147\" font-size=\"10\" text-anchor=\"middle\">log2 |e|</text>"
+               "<text x=\"10\" y=\"65\" font-size=\"10\" text-anchor=\"middle\" transform=\"rotate(-90 10 65)\">"
+               "values</text>\n</svg></figure>\n", W / 2);
 }
 
 int quant_html_write(const cJSON *doc, const char *path)
@@ -145,12 +197,17 @@ int quant_html_write(const cJSON *doc, const char *path)
     esc(f, str(doc, "quantized"));
     fprintf(f, " vs reference ");
     esc(f, str(doc, "reference"));
-    fprintf(f, "</p>\n<p id=\"overall\">%.0f of %.0f quantized weights paired. Overall: SQNR %.3f dB, relative RMSE "
-               "%.5f, cosine %.6f; matmul output SQNR %.3f dB. Findings: %.0f error(s), %.0f warning(s), %.0f "
-               "info(s).</p>\n",
-            num(s, "paired"), num(s, "quantized_weights"), num(o, "sqnr_db"), num(o, "rel_rmse"), num(o, "cosine"),
-            num(cJSON_GetObjectItem(o, "matmul"), "sqnr_db"), num(doc, "errors"), num(doc, "warnings"),
-            num(doc, "infos"));
+    fprintf(f, "</p>\n<p id=\"overall\">%.0f of %.0f quantized weights paired. Overall: SQNR ", num(s, "paired"),
+            num(s, "quantized_weights"));
+    metric(f, "%.3f dB", num(o, "sqnr_db"));
+    fprintf(f, ", relative RMSE ");
+    metric(f, "%.5f", num(o, "rel_rmse"));
+    fprintf(f, ", cosine ");
+    metric(f, "%.6f", num(o, "cosine"));
+    fprintf(f, "; matmul output SQNR ");
+    metric(f, "%.3f dB", num(cJSON_GetObjectItem(o, "matmul"), "sqnr_db"));
+    fprintf(f, ".</p>\n<p id=\"counts\">Findings: %.0f error(s), %.0f warning(s), %.0f info(s).</p>\n",
+            count_of(doc, "errors", "error"), count_of(doc, "warnings", "warning"), count_of(doc, "infos", "info"));
     fprintf(f, "<h2>SQNR per layer</h2>\n");
     layer_chart(f, cJSON_GetObjectItem(s, "by_layer"));
     fprintf(f, "<h2>Error histograms of the worst tensors</h2>\n");
@@ -175,10 +232,17 @@ int quant_html_write(const cJSON *doc, const char *path)
         esc(f, str(t, "pairing"));
         fprintf(f, "</td><td>");
         esc(f, str(t, "format"));
-        fprintf(f, "</td><td>%.0f</td><td>%.0f</td><td>%.3f</td><td>%.5f</td><td>%.6f</td><td>%.4g</td><td>%.3f</td>"
-                   "</tr>\n",
-                num(t, "K"), num(t, "N"), num(t, "sqnr_db"), num(t, "rel_rmse"), num(t, "cosine"),
-                num(t, "max_abs_err"), num(cJSON_GetObjectItem(t, "matmul"), "sqnr_db"));
+        fprintf(f, "</td><td>%.0f</td><td>%.0f</td><td>", num(t, "K"), num(t, "N"));
+        metric(f, "%.3f", num(t, "sqnr_db"));
+        fprintf(f, "</td><td>");
+        metric(f, "%.5f", num(t, "rel_rmse"));
+        fprintf(f, "</td><td>");
+        metric(f, "%.6f", num(t, "cosine"));
+        fprintf(f, "</td><td>");
+        metric(f, "%.4g", num(t, "max_abs_err"));
+        fprintf(f, "</td><td>");
+        metric(f, "%.3f", num(cJSON_GetObjectItem(t, "matmul"), "sqnr_db"));
+        fprintf(f, "</td></tr>\n");
     }
     fprintf(f, "</table>\n");
     const cJSON *u = cJSON_GetObjectItem(s, "unpaired_quantized"), *x;

@@ -11,7 +11,8 @@ JOBS=$(nproc)
 
 # Debian packages: the build, the reference tools the tests compare with.
 PKGS="build-essential cmake pkg-config libprotobuf-c-dev protobuf-c-compiler libcjson-dev libxxhash-dev libssl-dev
-      clang libclang-rt-14-dev python3 python3-onnx libonnx-testdata python3-numpy python3-jsonschema xxhash chromium groff-base"
+      clang libclang-rt-14-dev python3 python3-onnx libonnx-testdata python3-numpy python3-jsonschema python3-rfc3987
+      xxhash chromium groff-base python3-yaml pre-commit git dpkg-dev debhelper fakeroot lintian"
 command -v node >/dev/null && command -v npm >/dev/null || PKGS="$PKGS nodejs npm"
 missing=$(for p in $PKGS; do dpkg -s "$p" >/dev/null 2>&1 || echo "$p"; done)
 if [ -n "$missing" ]; then

@@ -326,7 +326,7 @@ static void test_mlc(void)
     slm_tensor tq, ts;
     tensor_set(&tq, SLM_DT_U32, sq, 2, N * kw, (uint8_t *)w);
     tensor_set(&ts, SLM_DT_F16, ss, 2, N * ng, (uint8_t *)s);
-    slm_qweight q = {"m.q_weight", "m", SLM_QL_MLC_GROUP, 4, 32, K, N, true, &tq, &ts, NULL, NULL, NULL, -1, false};
+    slm_qweight q = {"m.q_weight", "m", SLM_QL_MLC_GROUP, 4, 32, K, N, true, &tq, &ts, NULL, NULL, NULL, -1, false, 0};
     CHECK(slm_qweight_check(&q) == NULL);
     float out[40];
     slm_q_dequant_row_ref(&q, 0, out);
@@ -401,7 +401,7 @@ static void test_dql(void)
     slm_tensor tx, ts;
     tensor_set(&tx, SLM_DT_I4, sx, 2, K * N, x);
     tensor_set(&ts, SLM_DT_F16, ss, 2, nb * N, (uint8_t *)s);
-    slm_qweight q = {"x", "dq", SLM_QL_DQL_BLOCKED, 4, bs, K, N, true, &tx, &ts, NULL, NULL, NULL, -1, true};
+    slm_qweight q = {"x", "dq", SLM_QL_DQL_BLOCKED, 4, bs, K, N, true, &tx, &ts, NULL, NULL, NULL, -1, true, 0};
     CHECK(slm_qweight_check(&q) == NULL);
     float w[5];
     slm_q_dequant_row_ref(&q, 0, w);

@@ -10,7 +10,7 @@ static slm_tensor f32_tensor(const float *v, uint64_t n)
 {
     static uint64_t shape[1];
     shape[0] = n;
-    slm_tensor t = {"w", SLM_DT_F32, 1, shape, n, 4 * n, (const uint8_t *)v, "mem", 0};
+    slm_tensor t = {"w", SLM_DT_F32, 1, shape, n, 4 * n, (const uint8_t *)v, "mem", 0, NULL};
     return t;
 }
 

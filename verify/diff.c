@@ -11,7 +11,7 @@
 
 const char *slm_tpair_how_name(slm_tpair_how h)
 {
-    static const char *const names[SLM_TP__COUNT] = {"name", "suffix", "hash", "content", "fused"};
+    static const char *const names[SLM_TP__COUNT] = {"name", "suffix", "hash", "content", "fused", "llama"};
     return (unsigned)h < SLM_TP__COUNT ? names[h] : "?";
 }
 
@@ -296,12 +296,148 @@ static int pair_fused(pairing *P, bool fused_a)
     return 0;
 }
 
+/* ---- a GGUF against its checkpoint: llama.cpp's names ------------------------------- */
+
+static const char *gguf_arch(const slm_model *m, char *buf, size_t n)
+{
+    slm_gguf_str v;
+    if (!m->gguf || !slm_gguf_kv_str(slm_gguf_find(m->gguf, "general.architecture"), &v) || v.n >= n)
+        return NULL;
+    memcpy(buf, v.p, v.n);
+    buf[v.n] = 0;
+    return buf;
+}
+
+static int pair_llama(pairing *P)
+{
+    bool ga = P->A.m->gguf && !P->B.m->gguf, gb = P->B.m->gguf && !P->A.m->gguf;
+    const side *G = ga ? &P->A : &P->B, *H = ga ? &P->B : &P->A;
+    char arch[64], hf[512];
+    if ((!ga && !gb) || !gguf_arch(G->m, arch, sizeof arch))
+        return 0;
+    bool has_output = slm_model_find(G->m, "output.weight") != NULL;
+    for (size_t i = 0; i < G->m->n; i++) {
+        slm_llama_xform x;
+        if (!slm_llama_to_hf(arch, G->m->t[i].name, hf, sizeof hf, &x))
+            continue;
+        const slm_tensor *t = slm_model_find(H->m, hf);
+        size_t j = t ? (size_t)(t - H->m->t) : 0;
+        if (!t || H->used[j] || t->nelem != G->m->t[i].nelem)
+            continue;
+        if (!pair(P, ga ? i : j, ga ? j : i, SLM_TP_LLAMA, NAN, false))
+            return ENOMEM;
+        P->out->v[P->out->n - 1].xform = x;
+    }
+    /* a tied output saved by the checkpoint, dropped by the converter */
+    const slm_tensor *lm = slm_model_find(H->m, "lm_head.weight"), *emb = slm_model_find(H->m, "model.embed_tokens.weight");
+    if (!has_output && lm && emb && lm->nbytes == emb->nbytes && lm->data && emb->data &&
+        memcmp(lm->data, emb->data, (size_t)lm->nbytes) == 0) {
+        size_t j = (size_t)(lm - H->m->t);
+        slm_tdiff t;
+        memset(&t, 0, sizeof t);
+        *(ga ? &t.b : &t.a) = lm;
+        t.score = NAN;
+        t.note = "tied to model.embed_tokens.weight: llama.cpp's converter writes no output.weight";
+        ((side *)H)->used[j] = true;
+        if (!push(P, &t))
+            return ENOMEM;
+    }
+    return 0;
+}
+
+/* The ggml type of T when its model is a GGUF, else -1. */
+static long ggml_type_of(const slm_model *m, const slm_tensor *t)
+{
+    const slm_gguf_tensor *g = m->gguf ? slm_gguf_tensor_find(m->gguf, t->name) : NULL;
+    return g ? (long)g->type : -1;
+}
+
+/* Row R (COLS values) of T as floats: ggml's types dequantized. */
+static bool load_row(const slm_tensor *t, long ggml, uint64_t r, uint64_t cols, float *out)
+{
+    if (ggml >= 0 && slm_ggml_decodes((uint32_t)ggml)) {
+        uint64_t nb;
+        if (!slm_ggml_nbytes((uint32_t)ggml, cols, &nb) || (r + 1) * nb > t->nbytes)
+            return false;
+        slm_ggml_dequant((uint32_t)ggml, t->data + r * nb, cols, out);
+        return true;
+    }
+    if (!numeric(t))
+        return false;
+    slm_q_load_row(t->dtype, t->data, r * cols, 1, cols, out);
+    return true;
+}
+
+/* A llama-name pair's values, the transformation undone: e = B - A. */
+static bool compare_rows(const pairing *P, slm_tdiff *t, slm_qerr *acc, double *va, double *vb, float *fa, float *fb);
+
+static bool compare_llama(const pairing *P, slm_tdiff *t, slm_qerr *acc)
+{
+    const slm_tensor *g = P->A.m->gguf ? t->a : t->b;
+    uint64_t cols = g->ndim >= 1 ? g->shape[g->ndim - 1] : 1;
+    if (cols == 0 || cols > SIZE_MAX / sizeof(double))
+        return false;
+    double *va = malloc(cols * sizeof *va), *vb = malloc(cols * sizeof *vb);
+    float *fa = malloc(cols * sizeof *fa), *fb = malloc(cols * sizeof *fb);
+    bool ok = va && vb && fa && fb && compare_rows(P, t, acc, va, vb, fa, fb);
+    free(va);
+    free(vb);
+    free(fa);
+    free(fb);
+    return ok;
+}
+
+/* Row by row in the GGUF's order, each checkpoint row (or element) found
+ * through the permutation. */
+static bool compare_rows(const pairing *P, slm_tdiff *t, slm_qerr *acc, double *va, double *vb, float *fa, float *fb)
+{
+    bool ga = P->A.m->gguf != NULL;
+    const slm_tensor *g = ga ? t->a : t->b, *h = ga ? t->b : t->a;
+    long gt = ggml_type_of(ga ? P->A.m : P->B.m, g);
+    uint64_t cols = g->ndim >= 1 ? g->shape[g->ndim - 1] : 1, rows = cols ? g->nelem / cols : 0, heads = 0;
+    if (!g->data || !h->data || h->nelem != rows * cols)
+        return false;
+    if (t->xform == SLM_LX_PERMUTE_Q || t->xform == SLM_LX_PERMUTE_K) {
+        char arch[64], k[96];
+        gguf_arch(ga ? P->A.m : P->B.m, arch, sizeof arch);
+        snprintf(k, sizeof k, "%s.attention.head_count%s", arch, t->xform == SLM_LX_PERMUTE_K ? "_kv" : "");
+        if (!slm_gguf_kv_u64(slm_gguf_find((ga ? P->A.m : P->B.m)->gguf, k), &heads))
+            return false;
+    }
+    bool one_d = rows == 1 && heads; /* a permuted bias: its elements are the rows */
+    t->differing = 0;
+    for (uint64_t r = 0; r < rows; r++) {
+        if (!load_row(g, gt, r, cols, fa))
+            return false;
+        uint64_t hr = heads && !one_d ? slm_llama_hf_row(r, rows, heads) : r;
+        if (!load_row(h, -1, hr, cols, fb))
+            return false;
+        for (uint64_t c = 0; c < cols; c++) {
+            /* GGUF element c of a permuted bias came from the checkpoint's element hf_row(c) */
+            double gv = fa[c], hv = fb[one_d ? slm_llama_hf_row(c, cols, heads) : c];
+            if (t->xform == SLM_LX_NORM_PLUS_ONE)
+                gv -= 1.0;
+            (ga ? va : vb)[c] = gv;
+            (ga ? vb : va)[c] = hv;
+        }
+        slm_qerr_add_f64(acc, vb, va, cols);
+        for (uint64_t c = 0; c < cols; c++)
+            t->differing += !(va[c] == vb[c] || (isnan(va[c]) && isnan(vb[c])));
+    }
+    return true;
+}
+
 static int pair_all(pairing *P)
 {
     const slm_model *a = P->A.m, *b = P->B.m;
-    int qe = slm_diff_quant(a, b, P->A.used, P->B.used, P->out, &P->cap);
-    if (qe)
-        return qe;
+    /* a GGUF against its checkpoint: llama.cpp's names first (they undo the
+     * converter's permutations), then quant's pairing for what is left */
+    int e = pair_llama(P);
+    if (e)
+        return e;
+    e = slm_diff_quant(a, b, P->A.used, P->B.used, P->out, &P->cap);
+    if (e)
+        return e;
     for (size_t i = 0; i < a->n; i++) {
         const slm_tensor *tb = slm_model_find(b, a->t[i].name);
         size_t j = tb ? (size_t)(tb - b->t) : 0;
@@ -323,7 +459,7 @@ static int pair_all(pairing *P)
         if (P->A.used[i] || !P->A.hashed[i] || a->t[i].nbytes == 0)
             continue;
         for (size_t j = 0; j < b->n; j++)
-            if (!P->B.used[j] && P->B.hashed[j] && a->t[i].dtype == b->t[j].dtype &&
+            if (!P->B.used[j] && P->B.hashed[j] && slm_tensor_same_type(&a->t[i], &b->t[j]) &&
                 slm_tensor_same_shape(&a->t[i], &b->t[j]) && XXH128_isEqual(P->A.h[i], P->B.h[j])) {
                 if (!pair(P, i, j, SLM_TP_HASH, NAN, false))
                     return ENOMEM;
@@ -423,6 +559,17 @@ int slm_diff_tensors(const slm_model *a, const slm_model *b, slm_progress_fn fn,
         }
         if (!t->a || !t->b || t->quantized || t->shared_with)
             continue;
+        if (t->how == SLM_TP_LLAMA) {
+            slm_qerr acc;
+            slm_qerr_init(&acc);
+            t->identical = t->xform == SLM_LX_NONE && t->hashed_a && t->hashed_b && slm_tensor_same_type(t->a, t->b) &&
+                           t->a->nbytes == t->b->nbytes && XXH128_isEqual(t->ha, t->hb);
+            if (!t->identical && compare_llama(&P, t, &acc)) {
+                t->m = slm_qerr_metrics(&acc);
+                t->compared = t->floats = true;
+            }
+            continue;
+        }
         if (t->how == SLM_TP_FUSED) { /* the part (A's or B's) against its rows of the fused tensor */
             bool part_a = t->a->nelem < t->b->nelem;
             const slm_tensor *part = part_a ? t->a : t->b, *whole = part_a ? t->b : t->a;
@@ -440,7 +587,7 @@ int slm_diff_tensors(const slm_model *a, const slm_model *b, slm_progress_fn fn,
                         slm_dtype_info_of(whole->dtype)->kind == SLM_KIND_FLOAT;
             continue;
         }
-        t->identical = t->hashed_a && t->hashed_b && t->a->dtype == t->b->dtype && slm_tensor_same_shape(t->a, t->b) &&
+        t->identical = t->hashed_a && t->hashed_b && slm_tensor_same_type(t->a, t->b) && slm_tensor_same_shape(t->a, t->b) &&
                        t->a->nbytes == t->b->nbytes && XXH128_isEqual(t->ha, t->hb);
         if (t->identical || !numeric(t->a) || !numeric(t->b) || t->a->nelem != t->b->nelem)
             continue;

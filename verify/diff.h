@@ -1,6 +1,14 @@
 /* Two artifacts compared (slminspect diff).
  *
  * Tensors are paired, each taken once, in this order:
+ *   0. llama:   a GGUF against a checkpoint (or any non-GGUF model): by
+ *               llama.cpp's name map for the GGUF's architecture
+ *               (slm/llama_names.h); what the converter did is undone
+ *               before the values are compared (llama's Q/K row
+ *               permutation, Gemma's norm + 1) and named (XFORM); ggml's
+ *               block types are dequantized (slm/ggml_quants.h); a
+ *               checkpoint's lm_head.weight with the embedding's bytes,
+ *               absent from the GGUF, is removed with the note "tied";
  *   1. name:    the same name;
  *   2. suffix:  one name is the other behind a module prefix, at a '.'
  *               boundary ("m.model.norm.weight" and "model.norm.weight"),
@@ -40,8 +48,8 @@
 #include "manifest.h"
 #include "qcompare.h"
 
-typedef enum slm_tpair_how { SLM_TP_NAME, SLM_TP_SUFFIX, SLM_TP_HASH, SLM_TP_CONTENT, SLM_TP_FUSED } slm_tpair_how;
-#define SLM_TP__COUNT 5
+typedef enum slm_tpair_how { SLM_TP_NAME, SLM_TP_SUFFIX, SLM_TP_HASH, SLM_TP_CONTENT, SLM_TP_FUSED, SLM_TP_LLAMA } slm_tpair_how;
+#define SLM_TP__COUNT 6
 const char *slm_tpair_how_name(slm_tpair_how h);
 
 /* A quantized weight in a diff: one side holds it (MatMulNBits, blocked
@@ -78,6 +86,8 @@ typedef struct slm_tdiff {
     slm_qmetrics m;          /* e = B - A over every element */
     bool hashed_a, hashed_b; /* ha, hb hold the XXH3-128 of the bytes */
     XXH128_hash_t ha, hb;
+    slm_llama_xform xform;   /* SLM_TP_LLAMA: the converter's transformation, undone before comparing */
+    const char *note;        /* a transformation that explains an unpaired tensor (static text), or NULL */
 } slm_tdiff;
 
 /* A tensor's content hash: XXH3-128 of its bytes (false when unreadable). */

@@ -55,6 +55,12 @@ static void compare_one(void *arg, unsigned worker, size_t i)
     J->m[i] = r.w;
 }
 
+/* Is W's packed tensor already paired (USED, of its model M)? */
+static bool held(const slm_model *m, const slm_qweight *w, const bool *used)
+{
+    return w->q && w->q >= m->t && w->q < m->t + m->n && used[w->q - m->t];
+}
+
 int slm_diff_quant(const slm_model *a, const slm_model *b, bool *used_a, bool *used_b, slm_tdiffs *out, size_t *cap)
 {
     if ((a->nq > 0) == (b->nq > 0))
@@ -87,11 +93,16 @@ int slm_diff_quant(const slm_model *a, const slm_model *b, bool *used_a, bool *u
     slm_parallel(pr.n, order, slm_parallel_threads(0, pr.n), compare_one, &J);
     out->qside = side;
     out->nq = qm->nq;
-    bool *paired = calloc(qm->nq + 1, sizeof *paired);
-    e = paired ? 0 : ENOMEM;
+    bool *paired = calloc(qm->nq + 1, sizeof *paired), *before = calloc(qm->nq + 1, sizeof *before);
+    e = paired && before ? 0 : ENOMEM;
+    /* weights an earlier pairing took (a GGUF's, by llama.cpp's names) stay its own */
+    for (size_t qi = 0; qi < qm->nq && !e; qi++)
+        before[qi] = held(qm, &qm->q[qi], qused);
     for (size_t i = 0; i < pr.n && !e; i++) {
         const slm_qpair *p = &pr.p[i];
         const slm_qweight *w = &qm->q[p->qi];
+        if (before[p->qi] || rused[p->ref - rm->t])
+            continue;
         slm_tdiff t;
         memset(&t, 0, sizeof t);
         t.quantized = true;
@@ -107,12 +118,14 @@ int slm_diff_quant(const slm_model *a, const slm_model *b, bool *used_a, bool *u
     }
     /* weights without an original: one entry each, on their side only */
     for (size_t qi = 0; qi < qm->nq && !e; qi++) {
+        if (before[qi])
+            continue;
         if (paired[qi]) {
             out->nq_paired++;
             continue;
         }
         const slm_qweight *w = &qm->q[qi];
-        if (!w->q || (w->q >= qm->t && w->q < qm->t + qm->n && qused[w->q - qm->t]))
+        if (!w->q || held(qm, w, qused))
             continue; /* its tensors are another weight's (shared packed values) */
         slm_tdiff t;
         memset(&t, 0, sizeof t);
@@ -125,6 +138,7 @@ int slm_diff_quant(const slm_model *a, const slm_model *b, bool *used_a, bool *u
             e = ENOMEM;
     }
     free(paired);
+    free(before);
     free(m);
     free(bytes);
     free(order);

@@ -528,7 +528,8 @@ static void take_md5(hs_set *s, const file_ids *ids, const struct slm_mlc *x)
     }
 }
 
-/* Opens the weight artifact at F (its findings are verify's business) and
+/* Opens the weight artifact at F (its findings are verify's business, but
+ * for IO-002: the manifest of a pointer is no manifest of the model) and
  * gives each tensor to the file that holds its bytes. */
 static int take_tensors(hs_set *s, const file_ids *ids, const hs_file *f, slm_diag *d)
 {
@@ -554,6 +555,10 @@ static int take_tensors(hs_set *s, const file_ids *ids, const hs_file *f, slm_di
             take_md5(s, ids, m.mlc);
         slm_model_close(&m);
     }
+    for (size_t i = 0; i < scratch.n; i++) /* but a pointer instead of the file is everyone's business */
+        if (scratch.v[i].rule == SLM_R_IO_002)
+            slm_report(d, SLM_R_IO_002, scratch.v[i].file, scratch.v[i].offset, scratch.v[i].path, "%s",
+                       scratch.v[i].message);
     slm_diag_free(&scratch);
     return err;
 }
@@ -602,7 +607,7 @@ static int attach_tensors(hs_set *s, slm_diag *d)
     int err = 0;
     for (size_t i = 0; i < s->n && !err; i++) {
         slm_kind k = s->v[i].kind;
-        if (k == SLM_KIND_SAFETENSORS || k == SLM_KIND_ONNX || k == SLM_KIND_MLC_CACHE)
+        if (k == SLM_KIND_SAFETENSORS || k == SLM_KIND_ONNX || k == SLM_KIND_MLC_CACHE || k == SLM_KIND_GGUF)
             err = take_tensors(s, &ids, &s->v[i], d);
     }
     free(ids.v);

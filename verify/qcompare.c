@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,6 +20,10 @@ const char *slm_qweight_format(const slm_qweight *q)
     case SLM_QL_MATMULNBITS: return "MatMulNBits";
     case SLM_QL_DQL_BLOCKED: return "DequantizeLinear";
     case SLM_QL_MLC_GROUP: return q->scales && q->scales->dtype == SLM_DT_F32 ? "q4f32_1" : "q4f16_1";
+    case SLM_QL_GGML: {
+        const slm_ggml_type *t = slm_ggml_type_get(q->ggml_type);
+        return t ? t->name : "ggml";
+    }
     }
     return "?";
 }
@@ -116,7 +121,7 @@ static void pair_whole(pairer *P, size_t qi, const slm_tensor *ref, slm_qpair_ho
     }
     if (q->N == q->K) /* [N, K] or [K, N]: the content decides */
         o = square_orientation(q, ref);
-    slm_qpair p = {qi, 0, q->N, ref, o == 1, how, NAN, NAN};
+    slm_qpair p = {qi, 0, q->N, ref, o == 1, how, NAN, NAN, SLM_LX_NONE, 0};
     if (push(P, &p)) {
         P->qdone[qi] = true;
         P->rdone[ref_index(P, ref)] = true;
@@ -170,7 +175,7 @@ static void pair_map(pairer *P, const cJSON *map)
         row = 0;
         cJSON_ArrayForEach(e, v) {
             const slm_tensor *t = slm_model_find(P->rm, e->valuestring);
-            slm_qpair p = {qi, row, t->shape[0], t, false, SLM_QP_MAP, NAN, NAN};
+            slm_qpair p = {qi, row, t->shape[0], t, false, SLM_QP_MAP, NAN, NAN, SLM_LX_NONE, 0};
             push(P, &p);
             P->rdone[ref_index(P, t)] = true;
             row += t->shape[0];
@@ -288,7 +293,7 @@ static bool pair_split(pairer *P, size_t qi, const char *base)
         }
         uint64_t row = 0;
         for (int i = 0; i < fu->n; i++) {
-            slm_qpair p = {qi, row, rows[i], parts[i], orient(parts[i], rows[i], q->K) == 1, SLM_QP_SPLIT, NAN, NAN};
+            slm_qpair p = {qi, row, rows[i], parts[i], orient(parts[i], rows[i], q->K) == 1, SLM_QP_SPLIT, NAN, NAN, SLM_LX_NONE, 0};
             push(P, &p);
             P->rdone[ref_index(P, parts[i])] = true;
             row += rows[i];
@@ -424,7 +429,8 @@ static int pair_content(pairer *P)
                 if (j != i && c[j].qi == c[i].qi && (c[j].ri != c[i].ri) && (isnan(next) || c[j].score > next))
                     next = c[j].score;
             const slm_qweight *q = &qm->q[c[i].qi];
-            slm_qpair p = {c[i].qi, 0, q->N, &rm->t[c[i].ri], c[i].transposed, SLM_QP_CONTENT, c[i].score, next};
+            slm_qpair p = {c[i].qi, 0, q->N, &rm->t[c[i].ri], c[i].transposed, SLM_QP_CONTENT, c[i].score, next,
+                           SLM_LX_NONE, 0};
             if (!push(P, &p)) {
                 rc = ENOMEM;
                 break;
@@ -436,6 +442,64 @@ static int pair_content(pairer *P)
     free(c);
     free(qs);
     return rc;
+}
+
+/* ---- GGUF: llama.cpp's names ------------------------------------------------------ */
+
+/* A GGUF string value as a C string in BUF; "" when absent. */
+static const char *gguf_str(const slm_gguf *g, const char *key, char *buf, size_t n)
+{
+    slm_gguf_str v;
+    buf[0] = 0;
+    if (g && slm_gguf_kv_str(slm_gguf_find(g, key), &v) && v.n < n) {
+        memcpy(buf, v.p, v.n);
+        buf[v.n] = 0;
+    }
+    return buf;
+}
+
+static uint64_t gguf_u64(const slm_gguf *g, const char *arch, const char *key)
+{
+    char k[160];
+    uint64_t v = 0;
+    snprintf(k, sizeof k, "%s.%s", arch, key);
+    return slm_gguf_kv_u64(slm_gguf_find(g, k), &v) ? v : 0;
+}
+
+/* QI by llama.cpp's name map; true when it is paired (or reported). */
+static bool pair_gguf(pairer *P, size_t qi, const char *arch)
+{
+    const slm_qweight *q = &P->qm->q[qi];
+    char hf[512];
+    slm_llama_xform x;
+    if (!slm_llama_to_hf(arch, q->name, hf, sizeof hf, &x))
+        return false;
+    const slm_tensor *t = slm_model_find(P->rm, hf);
+    if (!t && strcmp(hf, "lm_head.weight") == 0) /* tied: the output is the embedding */
+        t = slm_model_find(P->rm, "model.embed_tokens.weight");
+    if (!t || P->rdone[ref_index(P, t)])
+        return false;
+    uint64_t heads = x == SLM_LX_PERMUTE_Q   ? gguf_u64(P->qm->gguf, arch, "attention.head_count")
+                     : x == SLM_LX_PERMUTE_K ? gguf_u64(P->qm->gguf, arch, "attention.head_count_kv")
+                                             : 0;
+    if (x == SLM_LX_PERMUTE_K && !heads)
+        heads = gguf_u64(P->qm->gguf, arch, "attention.head_count");
+    if (orient(t, q->N, q->K) != 0) { /* a checkpoint's Linear is [N, K], as ggml's rows */
+        pair_whole(P, qi, t, SLM_QP_NAME);
+        return true;
+    }
+    if (q->ggml_type == SLM_GGML_F16 && t->dtype == SLM_DT_F16) { /* an exact copy: nothing lost */
+        P->qdone[qi] = true;
+        P->rdone[ref_index(P, t)] = true;
+        P->out->lossless++;
+        return true;
+    }
+    slm_qpair p = {qi, 0, q->N, t, false, SLM_QP_NAME, NAN, NAN, x, heads};
+    if (push(P, &p)) {
+        P->qdone[qi] = true;
+        P->rdone[ref_index(P, t)] = true;
+    }
+    return true;
 }
 
 static int pair_cmp(const void *a, const void *b)
@@ -459,7 +523,12 @@ int slm_qpair_models(const slm_model *qm, const slm_model *rm, const cJSON *map,
     /* weights the kernels cannot read are reported, not paired */
     for (size_t qi = 0; qi < qm->nq; qi++) {
         const char *why = slm_qweight_check(&qm->q[qi]);
-        if (why) {
+        if (why && qm->q[qi].layout == SLM_QL_GGML && !slm_ggml_decodes(qm->q[qi].ggml_type) &&
+            slm_ggml_type_get(qm->q[qi].ggml_type)) {
+            slm_report(d, SLM_R_QT_010, qfile, -1, qm->q[qi].name, "'%s' is %s, which slminspect does not decode: not measured",
+                       qm->q[qi].name, slm_ggml_type_get(qm->q[qi].ggml_type)->name);
+            P.qdone[qi] = true;
+        } else if (why) {
             slm_report(d, SLM_R_QT_001, qfile, -1, qm->q[qi].name, "'%s' (%s): %s", qm->q[qi].name,
                        qm->q[qi].op ? qm->q[qi].op : "", why);
             P.qdone[qi] = true;
@@ -467,8 +536,10 @@ int slm_qpair_models(const slm_model *qm, const slm_model *rm, const cJSON *map,
     }
     if (map)
         pair_map(&P, map);
+    char arch[64];
+    gguf_str(qm->gguf, "general.architecture", arch, sizeof arch);
     for (size_t qi = 0; qi < qm->nq; qi++) {
-        if (P.qdone[qi])
+        if (P.qdone[qi] || (qm->q[qi].layout == SLM_QL_GGML && pair_gguf(&P, qi, arch)))
             continue;
         char *base = base_name(&qm->q[qi]);
         if (!base)
@@ -553,10 +624,11 @@ void slm_qcompare(const slm_qweight *q, const slm_qpair *p, uint64_t seed, slm_q
         uint64_t per_row = slm_qcompare_bytes(q, p) / (rows ? rows : 1);
         for (uint64_t i = 0; i < rows; i++) {
             slm_q_dequant_row(q, p->row0 + i, w);
+            uint64_t ri = p->perm_heads ? slm_llama_hf_row(p->row0 + i, p->rows, p->perm_heads) : i;
             if (p->ref_transposed)
-                slm_q_load_row(p->ref->dtype, p->ref->data, i, rows, K, r);
+                slm_q_load_row(p->ref->dtype, p->ref->data, ri, rows, K, r);
             else
-                slm_q_load_row(p->ref->dtype, p->ref->data, i * K, 1, K, r);
+                slm_q_load_row(p->ref->dtype, p->ref->data, ri * K, 1, K, r);
             slm_qerr_add_f32(&res->wacc, w, r, K);
             hist_add(res, w, r, K);
             res->clipped += slm_q_clipped_row(q, p->row0 + i, r);
@@ -586,21 +658,22 @@ void slm_qcheck_weight(const slm_qweight *q, const char *qfile, slm_diag *d)
     if (slm_qweight_check(q))
         return;
     slm_qweight_scan(q, &s);
-    const char *sf = q->scales->file ? q->scales->file : qfile;
+    const slm_tensor *st = q->scales ? q->scales : q->q; /* ggml: the scales are in the blocks */
+    const char *sf = st->file ? st->file : qfile;
     if (s.scale_nonfinite || s.zp_nonfinite)
-        slm_report(d, SLM_R_QT_002, sf, (int64_t)q->scales->offset, q->name,
+        slm_report(d, SLM_R_QT_002, sf, (int64_t)st->offset, q->name,
                    "'%s': %llu of %llu scales and %llu zero points are NaN or Inf, expected finite values", q->name,
                    (unsigned long long)s.scale_nonfinite, (unsigned long long)s.scales,
                    (unsigned long long)s.zp_nonfinite);
     if (s.scale_zero || s.scale_subnormal)
-        slm_report(d, SLM_R_QT_003, sf, (int64_t)q->scales->offset, q->name,
+        slm_report(d, SLM_R_QT_003, sf, (int64_t)st->offset, q->name,
                    "'%s': %llu of %llu scales are zero and %llu subnormal (%s), expected normal values", q->name,
                    (unsigned long long)s.scale_zero, (unsigned long long)s.scales,
-                   (unsigned long long)s.scale_subnormal, slm_dtype_name(q->scales->dtype));
+                   (unsigned long long)s.scale_subnormal, slm_tensor_type_name(st));
     if (s.f16_overflow)
-        slm_report(d, SLM_R_QT_004, sf, (int64_t)q->scales->offset, q->name,
+        slm_report(d, SLM_R_QT_004, sf, (int64_t)st->offset, q->name,
                    "'%s': %llu of %llu blocks dequantize beyond fp16's 65504 (scales %s, computed in fp16)", q->name,
-                   (unsigned long long)s.f16_overflow, (unsigned long long)s.scales, slm_dtype_name(q->scales->dtype));
+                   (unsigned long long)s.f16_overflow, (unsigned long long)s.scales, slm_tensor_type_name(st));
     if (s.g_idx_bad)
         slm_report(d, SLM_R_QT_006, q->g_idx && q->g_idx->file ? q->g_idx->file : qfile, q->g_idx ? (int64_t)q->g_idx->offset : -1, q->name,
                    "'%s': %llu of %llu g_idx entries are outside [0, %llu)", q->name, (unsigned long long)s.g_idx_bad,

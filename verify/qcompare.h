@@ -8,6 +8,8 @@
  *   3. split: a fused weight (MLC c_attn/qkv_proj -> q/k/v, gate_up_proj ->
  *      gate/up) cut into row ranges from the config's head counts, or from
  *      the reference parts' own rows when there is no config;
+ *      A GGUF's tensors go by llama.cpp's name map for the file's
+ *      architecture (slm/llama_names.h), llama's Q/K row permutation undone;
  *   4. by content: among the reference matrices still free whose shape is
  *      [N, K] or [K, N], the one whose sampled rows correlate best with the
  *      dequantized rows (cosine), if that is >= 0.5 and clearly ahead. */
@@ -38,6 +40,8 @@ typedef struct slm_qpair {
     bool ref_transposed;    /* the reference is [K, N] (an ONNX MatMul weight) */
     slm_qpair_how how;
     double score, runner_up; /* content pairing: sampled cosine of the pick and of the next best (NaN otherwise) */
+    slm_llama_xform xform;  /* what llama.cpp's converter did to the reference (GGUF pairs) */
+    uint64_t perm_heads;    /* rows permuted with this head count (slm_llama_hf_row), 0 when not */
 } slm_qpair;
 
 typedef struct slm_qpairing {
@@ -47,6 +51,7 @@ typedef struct slm_qpairing {
     size_t nq_unpaired;
     size_t *ref_unpaired;   /* 2-D reference tensors nothing was paired with (indices into t[]) */
     size_t nref_unpaired;
+    size_t lossless;        /* GGUF F16 tensors of an F16 reference: exact copies, not listed */
 } slm_qpairing;
 
 /* Pairs QM's quantized weights with RM's tensors.  MAP is a parsed --map

@@ -1,5 +1,8 @@
 /* The rule engine (verify.h). */
 #include "verify.h"
+#include "parallel.h"
+
+#include <stdatomic.h>
 
 #include <dirent.h>
 #include <errno.h>
@@ -16,6 +19,14 @@ void slm_verify_values(const slm_tensor *t, bool fp16, slm_diag *d, slm_stats *o
     slm_stats_init(&s);
     if (t->data && slm_dtype_info_of(t->dtype)->decodes)
         slm_stats_add(&s, t->dtype, t->data, 0, t->nelem);
+    slm_verify_values_report(t, fp16, &s, d);
+    if (out)
+        *out = s;
+}
+
+void slm_verify_values_report(const slm_tensor *t, bool fp16, const slm_stats *sp, slm_diag *d)
+{
+    const slm_stats s = *sp;
     char buf[120], *path = slm_jptr("", t->name);
     const char *nm = slm_printable(buf, sizeof buf, t->name, strlen(t->name));
     if (s.nan || s.inf)
@@ -31,8 +42,63 @@ void slm_verify_values(const slm_tensor *t, bool fp16, slm_diag *d, slm_stats *o
         slm_report(d, SLM_R_ST_203, t->file, (int64_t)t->offset, path,
                    "tensor '%s': %llu non-zero values become zero in fp16", nm, (unsigned long long)s.f16_under);
     free(path);
-    if (out)
-        *out = s;
+}
+
+/* Does a value check apply to type T?  ST-201..203 are about floating-point
+ * values: integers (and booleans) hold no NaN, Inf or fp16-range problem, so
+ * their values are not read. */
+static bool values_checked(slm_dtype t)
+{
+    return slm_dtype_info_of(t)->decodes && !(t == SLM_DT_BOOL || (t >= SLM_DT_U8 && t <= SLM_DT_I2));
+}
+
+/* --stats: every tensor's values, on o->jobs threads, findings in tensor order. */
+typedef struct value_scan {
+    const slm_model *m;
+    slm_stats *st;
+    const slm_verify_opts *o;
+    atomic_uint_fast64_t done;
+    uint64_t total;
+} value_scan;
+
+static void scan_one(void *arg, unsigned worker, size_t i)
+{
+    value_scan *v = arg;
+    const slm_tensor *t = &v->m->t[i];
+    slm_stats_init(&v->st[i]);
+    if (t->data && values_checked(t->dtype))
+        slm_stats_add(&v->st[i], t->dtype, t->data, 0, t->nelem);
+    uint64_t done = atomic_fetch_add(&v->done, t->nbytes) + t->nbytes;
+    if (worker == 0 && v->o->progress) /* the caller's thread: progress is not thread-safe */
+        v->o->progress(v->o->progress_arg, done, v->total, "checking values");
+}
+
+static void check_values(const slm_model *m, const slm_verify_opts *o, bool fp16, slm_diag *d)
+{
+    value_scan v = {m, calloc(m->n ? m->n : 1, sizeof *v.st), o, 0, slm_model_bytes(m)};
+    if (!v.st) { /* no memory for the statistics: one at a time */
+        for (size_t i = 0; i < m->n; i++)
+            if (values_checked(m->t[i].dtype))
+                slm_verify_values(&m->t[i], fp16, d, NULL);
+        return;
+    }
+    atomic_init(&v.done, 0);
+    uint64_t *size = malloc((m->n ? m->n : 1) * sizeof *size);
+    size_t *order = NULL;
+    if (size) {
+        for (size_t i = 0; i < m->n; i++)
+            size[i] = m->t[i].nbytes;
+        order = slm_order_largest_first(size, m->n);
+    }
+    slm_parallel(m->n, order, slm_parallel_threads(o->jobs, m->n), scan_one, &v);
+    for (size_t i = 0; i < m->n; i++)
+        if (values_checked(m->t[i].dtype))
+            slm_verify_values_report(&m->t[i], fp16, &v.st[i], d);
+    if (o->progress)
+        o->progress(o->progress_arg, v.total, v.total, "checking values");
+    free(order);
+    free(size);
+    free(v.st);
 }
 
 /* Is the model's config asking for fp16 (config.json "dtype"/"torch_dtype")? */
@@ -72,16 +138,10 @@ static int check_weights(const char *path, const slm_verify_opts *o, slm_diag *d
     }
     for (size_t i = 0; i < m.nst; i++)
         checked(o, m.st[i].file, SLM_KIND_SAFETENSORS);
-    if (e == 0 && o->stats) {
-        bool fp16 = o->fp16 || config_fp16(m.config);
-        uint64_t total = slm_model_bytes(&m), done = 0;
-        for (size_t i = 0; i < m.n; i++) {
-            slm_verify_values(&m.t[i], fp16, d, NULL);
-            done += m.t[i].nbytes;
-            if (o->progress)
-                o->progress(o->progress_arg, done, total, "checking values");
-        }
-    }
+    if (e == 0 && m.onnx)
+        slm_verify_ort(m.onnx, o, d);
+    if (e == 0 && o->stats)
+        check_values(&m, o, o->fp16 || config_fp16(m.config), d);
     slm_model_close(&m);
     return e == ENOTSUP ? 0 : e;
 }
@@ -97,6 +157,7 @@ static const checker CHECKERS[SLM_KIND__COUNT] = {
     [SLM_KIND_ONNX] = check_weights,
     [SLM_KIND_MLC_CACHE] = slm_verify_mlc, [SLM_KIND_MLC_CONFIG] = slm_verify_mlc_config, [SLM_KIND_WASM] = slm_verify_wasm,
     [SLM_KIND_HF_CONFIG] = slm_verify_hf_config,
+    [SLM_KIND_GGUF] = slm_verify_gguf,
 };
 
 /* ---- folders ------------------------------------------------------------- */
@@ -116,7 +177,11 @@ static void visit(const char *path, const char *name, void *arg)
         w->has_weights = true;
         return;
     }
-    int e = CHECKERS[k] ? CHECKERS[k](path, w->o, w->d) : 0;
+    if (!CHECKERS[k]) { /* not read by a rule, but a pointer in its place says the checkout is incomplete */
+        slm_pointer_check_path(path, w->d);
+        return;
+    }
+    int e = CHECKERS[k](path, w->o, w->d);
     if (CHECKERS[k] && !e && k != SLM_KIND_SAFETENSORS && k != SLM_KIND_HF_INDEX)
         checked(w->o, path, k);
     if (e)
@@ -140,7 +205,7 @@ static int verify_dir(const char *path, const slm_verify_opts *o, slm_diag *d, i
             continue;
         char *sub = slm_strdupf("%s/%s", path, de->d_name);
         struct stat st;
-        if (sub && stat(sub, &st) != 0)
+        if (sub && stat(sub, &st) != 0 && !slm_pointer_check_path(sub, d))
             slm_report(d, SLM_R_IO_001, sub, -1, NULL, "cannot read: %s", strerror(errno));
         else if (sub && depth > 0 && S_ISDIR(st.st_mode))
             verify_dir(sub, o, d, depth - 1);

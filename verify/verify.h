@@ -15,6 +15,7 @@ typedef struct slm_verify_opts {
     const char *target;      /* deployment profile, NULL for none */
     const char *runtime;     /* the runtime the artifacts will meet ("@mlc-ai/web-llm@0.2.79"), or NULL */
     bool hash;               /* check content hashes (MLC md5sum) */
+    unsigned jobs;           /* threads for the value checks (--stats) of one path; 0: one per CPU */
     slm_progress_fn progress;
     void *progress_arg;
     /* Called for each file the rules read, with its kind (may be NULL). */
@@ -34,12 +35,18 @@ int slm_verify_mlc(const char *path, const slm_verify_opts *o, slm_diag *d);
 int slm_verify_mlc_config(const char *path, const slm_verify_opts *o, slm_diag *d);
 int slm_verify_wasm(const char *path, const slm_verify_opts *o, slm_diag *d);
 int slm_verify_hf_config(const char *path, const slm_verify_opts *o, slm_diag *d);
+int slm_verify_gguf(const char *path, const slm_verify_opts *o, slm_diag *d); /* verify_gguf.c */
 /* --target: the folder PATH as o->target's runtime reads it (verify_target.c). */
 int slm_verify_target(const char *path, const slm_verify_opts *o, slm_diag *d);
 /* Cross-checks of an opened MLC model: config vs weights, library beside it. */
 void slm_verify_cross_mlc(const slm_model *m, const slm_verify_opts *o, slm_diag *d);
 
+/* ONNX model O judged by onnxruntime too (verify_ort.c, spec/onnx.md "Two judges"). */
+void slm_verify_ort(const slm_onnx *o, const slm_verify_opts *opts, slm_diag *d);
+
 /* Value checks on one tensor (ST-201..ST-203); returns its statistics. */
 void slm_verify_values(const slm_tensor *t, bool fp16, slm_diag *d, slm_stats *out);
+/* The findings of those checks from statistics S computed beforehand. */
+void slm_verify_values_report(const slm_tensor *t, bool fp16, const slm_stats *s, slm_diag *d);
 
 #endif

@@ -361,12 +361,80 @@ static char *name_quant(const char *base)
     return NULL;
 }
 
+/* ---- the model a parameter list describes (WEBLLM-013) ------------------- */
+
+/* Layer count (1 + the largest N of "layers.N." or "h.N.") and hidden size
+ * (the most common length of the 1-D norm weights) of a list of names. */
+typedef struct arch {
+    long layers;
+    uint64_t val[16];
+    size_t cnt[16], nval;
+} arch;
+
+static void arch_note(arch *a, const char *name, size_t ndim, uint64_t dim0)
+{
+    static const char *const L[] = {"layers.", "h.", "blocks."};
+    for (size_t k = 0; k < sizeof L / sizeof L[0]; k++) {
+        const char *p = strstr(name, L[k]);
+        if (p && (p == name || p[-1] == '.') && isdigit((unsigned char)p[strlen(L[k])])) {
+            long n = strtol(p + strlen(L[k]), NULL, 10);
+            if (n >= 0 && n < 1000000 && n + 1 > a->layers)
+                a->layers = n + 1;
+            break;
+        }
+    }
+    size_t l = strlen(name);
+    if (ndim != 1 || l < 7 || strcmp(name + l - 7, ".weight") != 0 || !(strstr(name, "norm") || strstr(name, "ln_")))
+        return;
+    for (size_t i = 0; i < a->nval; i++)
+        if (a->val[i] == dim0) {
+            a->cnt[i]++;
+            return;
+        }
+    if (a->nval < 16) {
+        a->val[a->nval] = dim0;
+        a->cnt[a->nval++] = 1;
+    }
+}
+
+static uint64_t arch_hidden(const arch *a)
+{
+    size_t best = 0;
+    for (size_t i = 1; i < a->nval; i++)
+        if (a->cnt[i] > a->cnt[best])
+            best = i;
+    return a->nval ? a->val[best] : 0;
+}
+
+/* The library's parameter list against the cache's records: another model
+ * when the layer count or the hidden size differs.  EVIDENCE: error-level
+ * mismatches were found (so the exit status does not change). */
+static void wrong_model(const slm_mlc *x, const char *lib, const slm_wasm_meta *m, bool evidence, slm_diag *d)
+{
+    arch la = {0}, wa = {0};
+    for (size_t i = 0; i < m->nparams; i++) {
+        const slm_wasm_param *p = &m->params[i];
+        arch_note(&la, p->name, p->ndim, p->ndim == 1 && p->shape[0] > 0 ? (uint64_t)p->shape[0] : 0);
+    }
+    for (size_t i = 0; i < x->nr; i++)
+        if (x->r[i].ok && x->r[i].name)
+            arch_note(&wa, x->r[i].name, x->r[i].ndim, x->r[i].ndim == 1 ? x->r[i].shape[0] : 0);
+    uint64_t lh = arch_hidden(&la), wh = arch_hidden(&wa);
+    if (!evidence || ((la.layers == wa.layers || !la.layers || !wa.layers) && (lh == wh || !lh || !wh)))
+        return;
+    slm_report(d, SLM_R_WEBLLM_013, lib, (int64_t)m->off, NULL,
+               "the library's parameter list describes a model with hidden size %llu and %ld layers, the weights "
+               "in %s have hidden size %llu and %ld layers: the library was built for another model",
+               (unsigned long long)lh, la.layers, x->file, (unsigned long long)wh, wa.layers);
+}
+
 static void cross_library(const slm_mlc *x, const char *lib, const slm_wasm *w, slm_diag *d)
 {
     const slm_wasm_meta *m = &w->meta;
     const slm_mlc_config *c = &x->cfg;
     char a[160], b[160], nm[160];
     if (m->found && m->params_ok) {
+        size_t before = d->count[SLM_ERROR];
         bool *used = calloc(x->nr ? x->nr : 1, sizeof *used);
         for (size_t i = 0; i < m->nparams; i++) {
             const slm_wasm_param *p = &m->params[i];
@@ -403,6 +471,7 @@ static void cross_library(const slm_mlc *x, const char *lib, const slm_wasm *w, 
                            "tensor '%s' is not a parameter of the library %s",
                            slm_printable(nm, sizeof nm, x->r[i].name, strlen(x->r[i].name)), lib);
         free(used);
+        wrong_model(x, lib, m, d->count[SLM_ERROR] > before, d);
     }
     if (!c->parsed)
         return;

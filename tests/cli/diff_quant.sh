@@ -97,10 +97,10 @@ ok
 check_quant "$TMP/rev.json" "$Q/truth.json" model_q4.onnx a || fail "diff model_q4.onnx hf_fp16 disagrees with truth.json"
 
 # Checkpoint against its fp32 export: what A holds and B does not show.
-expect_rc 1 "$BIN" diff --json "$Q/hf_fp16" "$Q/onnx/model.onnx"
+expect_rc 1 "$BIN" diff --json "$EX" "$EX/onnx/model.onnx"
 cp "$TMP/out" "$TMP/x.json"
 check_schema "$TMP/x.json"
-"$PY" - "$TMP/x.json" "$Q/hf_fp16" "$Q/onnx/model.onnx" >"$TMP/r" 2>&1 <<'PY' || fail "checkpoint vs export: $(cat "$TMP/r")"
+"$PY" - "$TMP/x.json" "$EX" "$EX/onnx/model.onnx" >"$TMP/r" 2>&1 <<'PY' || fail "checkpoint vs export: $(cat "$TMP/r")"
 import glob, json, os, struct, sys
 import numpy as np, onnx
 from onnx import numpy_helper

@@ -50,10 +50,11 @@ ok
 grep -qx ok "$TMP/schemas" || fail "schemas: $(cat "$TMP/schemas")"
 
 # ---- inspect: every artifact kind, plain and with --tensors --stats
+mkdir -p "$TMP/gguf" && "$SLM_BUILD/tests/test_gguf" --write "$TMP/gguf" && rm "$TMP"/gguf/{bad-offset,llama-missing}.gguf
 n=0
 for p in "$Q/hf_fp16" "$Q/hf_fp32_single" "$Q/hf_fp32_single/model.safetensors" "$Q/hf_fp16/model.safetensors.index.json" \
          "$Q/hf_fp16/config.json" "$Q"/onnx/*.onnx "$Q/mlc_q4f16_1" "$Q/mlc_q4f32_1" "$CORPUS"/wasm/*.wasm \
-         "$SRC/examples/tiny-qwen2" "$SRC"/examples/tiny-qwen2/onnx/*.onnx; do
+         "$SRC/examples/tiny-qwen2" "$SRC"/examples/tiny-qwen2/onnx/*.onnx "$TMP"/gguf/*.gguf; do
     n=$((n + 1))
     expect_rc 0 "$BIN" inspect --json "$p"
     valid inspect.schema.json "inspect_$n"
@@ -63,7 +64,7 @@ done
 # every kind was seen
 ok
 cat "$TMP"/inspect_*.json | grep -o '"kind":[[:space:]]*"[a-z-]*"' | sed 's/.*"\([a-z-]*\)"$/\1/' | sort -u | tr '\n' ' ' >"$TMP/kinds"
-[ "$(cat "$TMP/kinds")" = "hf-config hf-index mlc-cache onnx safetensors wasm " ] || fail "inspect kinds: $(cat "$TMP/kinds")"
+[ "$(cat "$TMP/kinds")" = "gguf hf-config hf-index mlc-cache onnx safetensors wasm " ] || fail "inspect kinds: $(cat "$TMP/kinds")"
 # a broken file: findings, exit 1, still the schema
 "$SLM_BUILD/tests/test_safetensors" --write "$TMP/st" >/dev/null
 expect_rc 1 "$BIN" inspect --json "$TMP/st/gap.safetensors"
@@ -87,6 +88,12 @@ valid quant.schema.json quant_mlc
 expect_rc 1 "$BIN" quant --json "$Q/onnx/model_q4.onnx" --ref "$Q/hf_fp32_single" --min-sqnr 40
 valid quant.schema.json quant_onnx_gate
 expect_grep '"QT-101"' "$TMP/quant_onnx_gate.json"
+expect_rc 0 "$BIN" quant --json "$CORPUS/gguf/qwen2-q4_k_m.gguf" --ref "$Q/hf_fp16"
+valid quant.schema.json quant_gguf
+expect_rc 0 "$BIN" quant --json "$CORPUS/gguf/qwen2-q4_k_m.gguf" "$Q/onnx/model_q4.onnx" "$Q/mlc_q4f16_1" --ref "$Q/hf_fp16"
+valid quant-compare.schema.json quant_compare
+expect_rc 1 "$BIN" diff --json "$Q/hf_fp16" "$CORPUS/gguf/llama-q8_0.gguf"
+valid diff.schema.json diff_gguf
 
 # ---- rules
 expect_rc 0 "$BIN" rules --json

@@ -70,6 +70,8 @@ rules = sorted({f["rule"] for f in doc["findings"]})
 want = [] if name == "ok" or name.endswith("_ok") or name.startswith("ok_") else [name.split("_")[0]]
 if want == ["ONNX-034"]:
     want = ["ONNX-033", "ONNX-034"]
+if name in ("ONNX-090", "ONNX-091"):  # onnxruntime 1.30.0's kernel, the default judge, refuses them too
+    want = sorted(want + ["ONNX-310"])
 assert rules == want, f"{name}: {rules}, expected {want}"
 assert rc == (1 if any(f["severity"] == "error" for f in doc["findings"]) else 0), f"{name}: exit {rc}"
 PY

@@ -72,8 +72,23 @@ expect_grep '"pairing":."content"' "$TMP/out"
 cp "$TMP/out" "$TMP/fp32.json"
 ok
 check "$TMP/fp32.json" "$Q/truth.json" model_q4.onnx vs_fp32 || fail "vs fp32 checkpoint disagrees with truth.json"
-expect_rc 0 "$BIN" quant "$Q/onnx/model_q4.onnx" --ref "$Q/onnx/model.onnx" --json
+# against an fp32 ONNX export (names match, weights [K, N], square ones too):
+# the example's export holds exactly its fp16 checkpoint's values, so the
+# metrics equal those against the checkpoint, paired by content there
+EX=$SRC/examples/tiny-qwen2
+expect_rc 0 "$BIN" quant "$EX/onnx/model_q4.onnx" --ref "$EX/onnx/model.onnx" --json
 cp "$TMP/out" "$TMP/onnx32.json"
+expect_rc 0 "$BIN" quant "$EX/onnx/model_q4.onnx" --ref "$EX" --json
+cp "$TMP/out" "$TMP/ck16.json"
 ok
-check "$TMP/onnx32.json" "$Q/truth.json" model_q4.onnx vs_fp32 onnx || fail "vs fp32 ONNX disagrees with truth.json"
+/usr/bin/python3 - "$TMP/onnx32.json" "$TMP/ck16.json" <<'PY' || fail "quant against the ONNX export and against the checkpoint disagree"
+import json, sys
+o, c = (json.load(open(p)) for p in sys.argv[1:3])
+to, tc = {t["name"]: t for t in o["tensors"]}, {t["name"]: t for t in c["tensors"]}
+assert len(to) == len(tc) == 14 and set(to) == set(tc), (sorted(to), sorted(tc))
+for n, t in to.items():
+    assert t["ref"] == n[: -len("_Q4")] and t["ref_transposed"] and t["pairing"] == "name", t
+    for m in ("n", "max_abs_err", "rmse", "ref_rms", "rel_rmse", "cosine", "sqnr_db"):
+        assert t[m] == tc[n][m], (n, m, t[m], tc[n][m])
+PY
 finish

@@ -30,6 +30,7 @@ typedef enum slm_kind {
     SLM_KIND_WASM,         /* WebAssembly model library */
     SLM_KIND_JSON,         /* other JSON (tokenizer, generation config...) */
     SLM_KIND_DIR,          /* a folder */
+    SLM_KIND_GGUF,         /* *.gguf (llama.cpp / ggml) */
     SLM_KIND__COUNT
 } slm_kind;
 
@@ -39,16 +40,20 @@ slm_kind slm_sniff(const char *path);
 
 struct slm_onnx;
 struct slm_mlc;
+struct slm_gguf;
+struct slm_format;
 
 typedef struct slm_model {
     char *path;            /* as given */
     char *dir;             /* the folder that holds it */
     slm_kind kind;         /* the weight format */
+    const struct slm_format *format; /* its row in the table of formats (slm/format.h) */
     slm_st *st;            /* safetensors files not behind an index */
     size_t nst;
     slm_hfindex *index;    /* a sharded checkpoint */
     struct slm_onnx *onnx; /* an ONNX model (formats/onnx.c) */
     struct slm_mlc *mlc;   /* an MLC weight folder (formats/mlc.c) */
+    struct slm_gguf *gguf; /* a GGUF file (formats/gguf.c) */
     slm_tensor *t;         /* every tensor, in a stable order */
     size_t n;
     slm_qweight *q;        /* quantized weights among them (views into t) */

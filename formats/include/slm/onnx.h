@@ -243,6 +243,8 @@ size_t slm_onnx_type_str(char *buf, size_t cap, const slm_onnx_type *type);
 /* The name of a TensorProto.DataType code: the slm dtype name, or STRING,
  * COMPLEX64, ..., or "?" for an unknown code. */
 const char *slm_onnx_elem_name(int32_t code);
+/* Does onnx's registry (spec/onnx_ops.tsv) have OP of DOM ("" default) at opset V? */
+bool slm_onnx_schema_exists(const char *dom, const char *op, int64_t v);
 /* A format-neutral view of an ONNX tensor (data NULL when not resolved). */
 slm_tensor slm_onnx_tensor_view(const slm_onnx_tensor *t);
 

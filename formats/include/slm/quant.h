@@ -28,6 +28,11 @@ typedef enum slm_qlayout {
      * (8 nibbles a word, element 0 in the low bits), q_scale [N, ceil(K/32)]
      * in the model dtype; w = (q - 7) * scale. */
     SLM_QL_MLC_GROUP,
+    /* ggml's block types (a GGUF tensor, slm/ggml_quants.h; also F16 and
+     * BF16): Q holds N rows of K elements (ggml's ne[0] = K, ne[1] = N),
+     * each row K / block_size blocks of the type's bytes, the scales inside
+     * the blocks (SCALES is NULL); GGML_TYPE names the type. */
+    SLM_QL_GGML,
 } slm_qlayout;
 
 typedef struct slm_qweight {
@@ -49,6 +54,7 @@ typedef struct slm_qweight {
      * zero_points are [ceil(K/block_size), N].  false: x is [N, K] with
      * blocks along axis 1, scales [N, ceil(K/block_size)]. */
     bool transposed;
+    uint32_t ggml_type;            /* SLM_QL_GGML: the ggml type id (slm/ggml_types.h) */
 } slm_qweight;
 
 /* ---- kernels -------------------------------------------------------------
@@ -129,7 +135,8 @@ typedef struct slm_qscan {
 void slm_qweight_scan(const slm_qweight *q, slm_qscan *s);
 /* Elements of REF (row R of the reference, K floats) that the weight's
  * grid cannot reach: beyond its block's dequantized range [(qmin - zp) s,
- * (qmax - zp) s] by more than half a step |s|. */
+ * (qmax - zp) s] by more than half a step |s|.  0 for SLM_QL_GGML (the
+ * grids of ggml's types are not measured: quant reports null). */
 uint64_t slm_q_clipped_row(const slm_qweight *q, uint64_t r, const float *ref);
 
 #ifdef __cplusplus

@@ -1,0 +1,210 @@
+/* Quantized weights: the fast kernels' dispatch (slm/quant.h).  The level
+ * (scalar, SSE2, AVX2, AVX-512) is chosen once at run time; each level's
+ * kernels live in quant_x86_*.c and are held to the reference (quant.c) by
+ * tests/test_quant.c. */
+#include "quant_internal.h"
+#include "slm/ggml_quants.h"
+
+#include <math.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const level_names[] = {"scalar", "sse2", "avx2", "avx512"};
+
+#ifdef SLM_X86
+/* AVX-512F usable: CPUID leaf 7 has it and the OS saves its state (XCR0:
+ * SSE and AVX bits 1-2, opmask and both halves of the zmm registers bits
+ * 5-7), read with XGETBV once CPUID leaf 1 says OSXSAVE. */
+static bool avx512_usable(void)
+{
+    unsigned a, b, c, d, lo, hi;
+    if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & (1u << 27)) || __get_cpuid_max(0, NULL) < 7)
+        return false;
+    __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+    (void)hi;
+    if ((lo & 0xe6u) != 0xe6u)
+        return false;
+    __cpuid_count(7, 0, a, b, c, d);
+    return (b & (1u << 16)) != 0;
+}
+#endif
+
+static kernel_level detect(void)
+{
+    kernel_level best = KER_SCALAR;
+#ifdef SLM_X86
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("sse2"))
+        best = KER_SSE2;
+    unsigned a, b, c, d; /* F16C from CPUID leaf 1 (clang 14 lacks __builtin_cpu_supports("f16c")) */
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __get_cpuid(1, &a, &b, &c, &d) &&
+        (c & bit_F16C)) {
+        best = KER_AVX2;
+        if (avx512_usable())
+            best = KER_AVX512;
+    }
+#endif
+    const char *force = getenv("SLM_QUANT_KERNEL");
+    for (int i = KER_SCALAR; force && i <= KER_AVX512; i++)
+        if (strcmp(force, level_names[i]) == 0 && (kernel_level)i < best)
+            best = (kernel_level)i;
+    return best;
+}
+
+kernel_level slm_qi_level(void)
+{
+    static _Atomic int cached = -1; /* every thread computes the same */
+    int v = atomic_load_explicit(&cached, memory_order_relaxed);
+    if (v < 0) {
+        v = (int)detect();
+        atomic_store_explicit(&cached, v, memory_order_relaxed);
+    }
+    return (kernel_level)v;
+}
+
+const char *slm_q_kernel(void)
+{
+    return level_names[slm_qi_level()];
+}
+
+/* The rows the SIMD kernels take: a nibble or byte stream per row, blocks
+ * of a multiple of 16 elements, no g_idx. */
+bool slm_qi_streamable(const slm_qweight *q)
+{
+    return q->layout != SLM_QL_DQL_BLOCKED && q->layout != SLM_QL_GGML && !q->g_idx && q->block_size % 16 == 0;
+}
+
+/* Scales and zero points of row R as floats (NB of each). */
+void slm_qi_row_params(const slm_qweight *q, const qgeom *g, uint64_t r, float *s, float *z)
+{
+    for (uint64_t b = 0; b < g->nb; b++) {
+        s[b] = slm_qi_scale_at(q, g, r, b);
+        z[b] = slm_qi_zp_at(q, g, r, b);
+    }
+}
+
+bool slm_qi_rowbuf_get(rowbuf *rb, uint64_t nb)
+{
+    rb->heap = NULL;
+    if (nb <= 512) {
+        rb->s = rb->small;
+        rb->z = rb->small + 512;
+        return true;
+    }
+    if (nb > SIZE_MAX / (2 * sizeof(float)))
+        return false;
+    rb->heap = malloc(2 * nb * sizeof(float));
+    rb->s = rb->heap;
+    rb->z = rb->heap ? rb->heap + nb : NULL;
+    return rb->heap != NULL;
+}
+
+void slm_q_dequant_row(const slm_qweight *q, uint64_t r, float *out)
+{
+    qgeom g;
+    if (q->layout == SLM_QL_GGML) {
+        if (!slm_qi_geom(q, &g) && r < q->N)
+            slm_ggml_dequant(q->ggml_type, q->q->data + r * g.row_bytes, q->K, out);
+        return;
+    }
+    kernel_level lv = slm_qi_level();
+    if (lv == KER_SCALAR || !slm_qi_streamable(q) || slm_qi_geom(q, &g) || r >= q->N) {
+        slm_q_dequant_row_ref(q, r, out);
+        return;
+    }
+#ifdef SLM_X86
+    rowbuf rb;
+    if (!slm_qi_rowbuf_get(&rb, g.nb)) {
+        slm_q_dequant_row_ref(q, r, out);
+        return;
+    }
+    slm_qi_row_params(q, &g, r, rb.s, rb.z);
+    const uint8_t *row = q->q->data + r * g.row_bytes;
+    if (lv == KER_AVX512)
+        slm_qi_deq_row_avx512(q, row, rb.s, rb.z, out);
+    else if (lv == KER_AVX2)
+        slm_qi_deq_row_avx2(q, row, rb.s, rb.z, out);
+    else
+        slm_qi_deq_row_sse2(q, row, rb.s, rb.z, out);
+    free(rb.heap);
+#endif
+}
+
+/* Generic fast path: each row dequantized once (fast), float dot products. */
+static void matmul_rows(const slm_qweight *q, const float *x, uint64_t m, float *y)
+{
+    float *w = malloc((q->K ? q->K : 1) * sizeof *w);
+    if (!w)
+        return;
+    for (uint64_t r = 0; r < q->N; r++) {
+        slm_q_dequant_row(q, r, w);
+        for (uint64_t i = 0; i < m; i++) {
+            const float *xi = x + i * q->K;
+            float acc[8] = {0};
+            uint64_t k = 0;
+            for (; k + 8 <= q->K; k += 8)
+                for (int j = 0; j < 8; j++)
+                    acc[j] += xi[k + j] * w[k + j];
+            float t = 0;
+            for (; k < q->K; k++)
+                t += xi[k] * w[k];
+            y[i * q->N + r] = ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7])) + t;
+        }
+    }
+    free(w);
+}
+
+void slm_q_matmul(const slm_qweight *q, const float *x, uint64_t m, float *y)
+{
+    qgeom g;
+    if (slm_qi_geom(q, &g))
+        return;
+#ifdef SLM_X86
+    if (slm_qi_level() == KER_AVX512 && slm_qi_streamable(q) && !(q->block_size & (q->block_size - 1)) && slm_qi_matmul_avx512(q, &g, x, m, y))
+        return;
+    if (slm_qi_level() >= KER_AVX2 && slm_qi_streamable(q)) {
+        if (slm_qi_matmul_avx2(q, &g, x, m, y))
+            return;
+    }
+#endif
+    matmul_rows(q, x, m, y);
+}
+
+
+void slm_q_load_row(slm_dtype t, const uint8_t *data, uint64_t first, uint64_t stride, uint64_t n, float *out)
+{
+#ifdef SLM_X86
+    if (t == SLM_DT_F16 && stride == 1 && slm_qi_level() >= KER_AVX2) {
+        slm_qi_f16_row_avx2(data + 2 * first, n, out);
+        return;
+    }
+#endif
+    if (t == SLM_DT_F32 && stride == 1) {
+        memcpy(out, data + 4 * first, n * 4);
+        return;
+    }
+    for (uint64_t i = 0; i < n; i++) {
+        uint64_t j = first + i * stride;
+        uint16_t h;
+        switch (t) {
+        case SLM_DT_F16: memcpy(&h, data + 2 * j, 2); out[i] = slm_f16_to_f32(h); break;
+        case SLM_DT_BF16: memcpy(&h, data + 2 * j, 2); out[i] = slm_bf16_to_f32(h); break;
+        case SLM_DT_F32: memcpy(&out[i], data + 4 * j, 4); break;
+        default: out[i] = (float)slm_dtype_get_f64(t, data, j);
+        }
+    }
+}
+
+double slm_q_dot(const float *a, const float *b, uint64_t n)
+{
+#ifdef SLM_X86
+    if (slm_qi_level() >= KER_AVX2)
+        return slm_qi_dot_avx2(a, b, n);
+#endif
+    double t = 0;
+    for (uint64_t i = 0; i < n; i++)
+        t += (double)a[i] * b[i];
+    return t;
+}
+

@@ -1,0 +1,70 @@
+/* What the quant_*.c files share, and nothing outside them uses: a
+ * weight's geometry, the scalar accessors of the reference (quant.c), the
+ * kernel level (quant_cpu.c) and the entry points of the fast kernels of
+ * each instruction set (quant_x86_avx2.c, quant_x86_avx512.c). */
+#ifndef SLM_QUANT_INTERNAL_H
+#define SLM_QUANT_INTERNAL_H
+
+#include "slm/quant.h"
+
+#if defined(__x86_64__) || defined(__i386__)
+#define SLM_X86 1
+#include <cpuid.h>
+#include <immintrin.h>
+#endif
+
+/* The target of the AVX-512 kernels: AVX-512F (16-lane permutes, masks,
+ * ternary logic) beside the AVX2 level they fall back on. */
+#define T512 "avx512f,avx2,fma,f16c"
+
+typedef struct qgeom {
+    uint64_t nb;         /* blocks along K (scale index stride per row) */
+    uint64_t row_bytes;  /* MatMulNBits / MLC: bytes of one packed row */
+    uint64_t zp_stride;  /* packed zero points: bytes per row */
+    bool zp_packed;      /* zero points are uint8-packed */
+} qgeom;
+
+/* quant.c: why Q cannot be read (NULL when it can), and its geometry. */
+const char *slm_qi_geom(const slm_qweight *q, qgeom *g);
+/* Block of element K (g_idx when present; the caller checks it < nb). */
+uint64_t slm_qi_block_of(const slm_qweight *q, uint64_t k);
+/* Scale and zero point of block B of row R. */
+float slm_qi_scale_at(const slm_qweight *q, const qgeom *g, uint64_t r, uint64_t b);
+float slm_qi_zp_at(const slm_qweight *q, const qgeom *g, uint64_t r, uint64_t b);
+
+/* Element I of a stream of nibbles, low nibble first. */
+static inline unsigned nibble(const uint8_t *p, uint64_t i)
+{
+    return (p[i / 2] >> (4 * (i & 1))) & 15u;
+}
+
+/* quant_cpu.c: the level of the fast kernels that runs here. */
+typedef enum { KER_SCALAR, KER_SSE2, KER_AVX2, KER_AVX512 } kernel_level;
+kernel_level slm_qi_level(void);
+/* The rows the SIMD kernels take: a nibble or byte stream per row, blocks
+ * of a multiple of 16 elements, no g_idx. */
+bool slm_qi_streamable(const slm_qweight *q);
+/* Scales and zero points of row R as floats (NB of each). */
+void slm_qi_row_params(const slm_qweight *q, const qgeom *g, uint64_t r, float *s, float *z);
+
+/* Row parameters without a heap allocation for the usual sizes. */
+typedef struct rowbuf {
+    float small[2 * 512];
+    float *s, *z;
+    float *heap;
+} rowbuf;
+bool slm_qi_rowbuf_get(rowbuf *rb, uint64_t nb);
+
+#ifdef SLM_X86
+/* Row dequantization from the packed row ROW and its parameters S, Z. */
+void slm_qi_deq_row_sse2(const slm_qweight *q, const uint8_t *row, const float *s, const float *z, float *out);
+void slm_qi_deq_row_avx2(const slm_qweight *q, const uint8_t *row, const float *s, const float *z, float *out);
+void slm_qi_deq_row_avx512(const slm_qweight *q, const uint8_t *row, const float *s, const float *z, float *out);
+/* Y = X W^T; false when memory runs out (nothing written then). */
+bool slm_qi_matmul_avx2(const slm_qweight *q, const qgeom *g, const float *x, uint64_t m, float *y);
+bool slm_qi_matmul_avx512(const slm_qweight *q, const qgeom *g, const float *x, uint64_t m, float *y);
+void slm_qi_f16_row_avx2(const uint8_t *p, uint64_t n, float *out);
+double slm_qi_dot_avx2(const float *a, const float *b, uint64_t n);
+#endif
+
+#endif

@@ -1,0 +1,153 @@
+/* verify: ONNX models judged by onnxruntime as well as by onnx.checker
+ * (spec/onnx.md "Two judges").
+ *
+ * The runtime: --runtime onnxruntime@X, onnxruntime-node@X, onnxruntime-web@X,
+ * or @huggingface/transformers@X (the onnxruntime-web that release pins,
+ * spec/transformersjs_runtimes.tsv); under --target transformers.js without
+ * --runtime, the newest Transformers.js's.  Without a runtime profile, verify
+ * is the strict union: onnxruntime's newest release of the table judges too,
+ * and checker errors that it loads stay errors that say so.  Under a profile,
+ * what that release loads is never an error: checker-only faults and
+ * slminspect's stricter MatMulNBits rules become ONNX-320 warnings naming both
+ * verdicts. */
+#include "verify.h"
+
+#include "slm/ort.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Transformers.js major.minor -> the onnxruntime-web version it pins. */
+static const struct { const char *tjs, *ortweb; } TJS[] = {
+#include "transformersjs_runtimes.inc"
+};
+
+static bool prefixed(const char *s, const char *p, const char **rest)
+{
+    size_t n = strlen(p);
+    if (strncmp(s, p, n) != 0)
+        return false;
+    *rest = s + n;
+    return true;
+}
+
+static const char *tjs_ortweb(const char *v)
+{
+    unsigned maj, min;
+    while (*v == '^' || *v == '~' || *v == '=' || *v == 'v')
+        v++;
+    if (sscanf(v, "%u.%u", &maj, &min) != 2)
+        return NULL;
+    const char *best = NULL;
+    for (size_t i = 0; i < sizeof TJS / sizeof TJS[0]; i++) {
+        unsigned a, b;
+        if (sscanf(TJS[i].tjs, "%u.%u", &a, &b) == 2 && (a < maj || (a == maj && b <= min)))
+            best = TJS[i].ortweb;
+    }
+    return best;
+}
+
+/* The release that judges, and whether a runtime profile is in force. */
+static int runtime_release(const slm_verify_opts *o, bool *profile, char *name, size_t n)
+{
+    int newest = slm_ort_release_count() - 1;
+    const char *v = NULL, *rt = o->runtime;
+    *profile = false;
+    if (rt && (prefixed(rt, "onnxruntime@", &v) || prefixed(rt, "onnxruntime-node@", &v) ||
+               prefixed(rt, "onnxruntime-web@", &v))) {
+        *profile = true;
+        snprintf(name, n, "%.*s", (int)(v - rt - 1), rt);
+    } else if (rt && (prefixed(rt, "@huggingface/transformers@", &v) || prefixed(rt, "transformers.js@", &v))) {
+        *profile = true;
+        v = tjs_ortweb(v);
+        snprintf(name, n, "onnxruntime-web");
+    } else if (!rt && o->target && strcmp(o->target, "transformers.js") == 0) {
+        *profile = true;
+        v = TJS[sizeof TJS / sizeof TJS[0] - 1].ortweb;
+        snprintf(name, n, "onnxruntime-web");
+    }
+    int rel = v ? slm_ort_release_find(v) : newest;
+    return rel < 0 ? 0 : rel;
+}
+
+static bool at_node(const slm_onnx_graph *g, int64_t off, const slm_onnx_node **node)
+{
+    for (size_t i = 0; i < g->nnode; i++)
+        if ((int64_t)g->node[i].off == off) {
+            *node = &g->node[i];
+            return true;
+        }
+    return false;
+}
+
+/* Did the runtime's own checks find anything at OFF? */
+static bool runtime_objects(const slm_diag *rd, int64_t off)
+{
+    for (size_t i = 0; i < rd->n; i++)
+        if (rd->v[i].offset == off && rd->v[i].severity == SLM_ERROR)
+            return true;
+    return false;
+}
+
+/* Finding I of D becomes rule R (its severity), its message MSG (malloc'd). */
+static void retag(slm_diag *d, size_t i, slm_rule_id r, char *msg)
+{
+    slm_finding *f = &d->v[i];
+    if (!msg)
+        return;
+    d->count[f->severity]--;
+    d->per_rule[f->rule]--;
+    f->rule = r;
+    f->severity = slm_rule_get(r)->severity;
+    d->count[f->severity]++;
+    d->per_rule[r]++;
+    free(f->message);
+    f->message = msg;
+}
+
+void slm_verify_ort(const slm_onnx *o, const slm_verify_opts *opts, slm_diag *d)
+{
+    bool profile;
+    char rt[40] = "onnxruntime";
+    int rel = runtime_release(opts, &profile, rt, sizeof rt);
+    const char *ver = slm_ort_release_name(rel);
+    slm_diag rd;
+    slm_diag_init(&rd);
+    slm_ort_check(o, rel, &rd);
+    for (size_t i = 0; i < d->n; i++) {
+        slm_finding *f = &d->v[i];
+        if (!f->file || !o->file || strcmp(f->file, o->file) != 0)
+            continue;
+        const slm_onnx_node *n = NULL;
+        bool checker_only = false;
+        if ((f->rule == SLM_R_ONNX_071 || f->rule == SLM_R_ONNX_073 || f->rule == SLM_R_ONNX_074 ||
+             f->rule == SLM_R_ONNX_075 || f->rule == SLM_R_ONNX_076) &&
+            at_node(&o->graph, f->offset, &n))
+            checker_only = slm_ort_registers(rel, n->domain ? n->domain : "", n->op_type) &&
+                           !runtime_objects(&rd, f->offset);
+        else if (f->rule == SLM_R_ONNX_013 && at_node(&o->graph, f->offset, &n))
+            checker_only = slm_ort_domain(n->domain ? n->domain : "");
+        else if (profile && (f->rule == SLM_R_ONNX_090 || f->rule == SLM_R_ONNX_091 || f->rule == SLM_R_ONNX_092)) {
+            retag(d, i, SLM_R_ONNX_320,
+                  slm_strdupf("slminspect's %s (%s); %s %s judges MatMulNBits by its own kernel (ONNX-310)",
+                              slm_rule_get(f->rule)->id, f->message, rt, ver));
+            continue;
+        }
+        if (!checker_only)
+            continue;
+        if (profile)
+            retag(d, i, SLM_R_ONNX_320,
+                  slm_strdupf("onnx.checker rejects it (%s: %s); %s %s loads it", slm_rule_get(f->rule)->id,
+                              f->message, rt, ver));
+        else {
+            char *m = slm_strdupf("%s (onnx.checker's rule; onnxruntime %s loads it)", f->message, ver);
+            if (m) {
+                free(f->message);
+                f->message = m;
+            }
+        }
+    }
+    slm_diag_move(d, &rd);
+    slm_diag_free(&rd);
+}
