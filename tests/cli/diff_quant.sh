@@ -175,6 +175,24 @@ expect_rc 1 "$BIN" diff "$TMP/drop.safetensors" "$Q/onnx/model_q4.onnx"
 expect_grep "13 of B's 14 quantized weights paired" "$TMP/out"
 expect_grep "quantized (MatMulNBits 4-bit, block 32), no original on the other side" "$TMP/out"
 
+# A GGUF (quantized weights whose reader fills the same list): its weights are
+# paired by llama.cpp's names first (tests/cli/diff_gguf.sh) and counted as
+# paired in the quantization summary; none is left on one side.
+expect_rc 1 "$BIN" diff --json "$Q/hf_fp16" "$CORPUS/gguf/qwen2-q4_0.gguf"
+check_schema "$TMP/out"
+"$PY" - "$TMP/out" >"$TMP/r" 2>&1 <<'PY' || fail "GGUF quantization summary: $(cat "$TMP/r")"
+import json, sys
+doc = json.load(open(sys.argv[1]))
+q = doc["summary"]["quantization"]
+llama_q = [x for x in doc["tensors"] if x.get("pairing") == "llama" and x["dtype"]["b"] == "Q4_0"]
+assert q["side"] == "b" and q["weights"] > 0, q
+assert q["weights"] == q["weights_paired"] == q["weights_paired_earlier"] == len(llama_q), (q, len(llama_q))
+assert not [x for x in doc["tensors"] if "quantization" in x and not x["quantization"]["paired"]]
+PY
+ok
+expect_rc 1 "$BIN" diff "$Q/hf_fp16" "$CORPUS/gguf/qwen2-q4_0.gguf"
+expect_grep "quantized weights paired with their originals, 4 of them by llama.cpp's names" "$TMP/out"
+
 # Two unrelated models (the example's 64-wide layers, the corpus's 256-wide
 # q4): no quantized weight finds an original, nothing is shared through a
 # pair of tensors that do not hold the same number of values.
