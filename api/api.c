@@ -15,8 +15,8 @@
 #include <string.h>
 
 /* Options a binding may not pass: they change where or how the document is
- * written, which the API decides. */
-static const char *const RESERVED[] = {"json", "format", "output", "html", "help", "o"};
+ * written (or print text instead of it), which the API decides. */
+static const char *const RESERVED[] = {"json", "format", "output", "o", "html", "help", "h", "quiet", "q", "diffable"};
 
 typedef struct command_entry {
     const char *name; /* as the API names it */
@@ -77,6 +77,19 @@ static char *option_name(const char *key)
     return s;
 }
 
+/* A long option's name: letters, digits, '-' and '_', not starting with '-'
+ * (so that no key can end the options, "--", or carry a value, "a=b"). */
+static bool option_key(const char *key)
+{
+    if (!key || !*key || *key == '-' || *key == '_')
+        return false;
+    for (const char *p = key; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '-' ||
+              *p == '_'))
+            return false;
+    return true;
+}
+
 static bool reserved(const char *key)
 {
     for (size_t i = 0; i < sizeof RESERVED / sizeof RESERVED[0]; i++)
@@ -122,7 +135,9 @@ static char *push_options(args *a, const char *options, const command_entry *c)
     const cJSON *it;
     cJSON_ArrayForEach(it, o)
     {
-        if (!why && reserved(it->string))
+        if (!option_key(it->string))
+            why = strdup("option names are letters, digits, '-' and '_'");
+        else if (reserved(it->string))
             why = slm_strdupf("option '%s' is not available through the API (the API returns the JSON document)",
                               it->string);
         if (why)

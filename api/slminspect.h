@@ -48,7 +48,8 @@ extern "C" {
  * ('_' may stand for '-'): true for a flag ({"stats": true}), a string or a
  * number for a value ({"target": "webllm", "min_sqnr": 10}), an array for
  * an option given several times; false and null leave an option out.
- * --json, --format, --output, --html and --help are not options here.
+ * --json, --format, --output, --html, --help, --quiet and --diffable are
+ * not options here (they decide what is printed; the API returns the document).
  *
  * *JSON_OUT: the document the command prints with --json (the same bytes),
  * or NULL when it printed none (a usage error); *ERROR_OUT: why the exit

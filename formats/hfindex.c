@@ -147,7 +147,13 @@ int slm_hfindex_open(slm_hfindex *x, const char *path, const char *display, slm_
     if (e)
         return e;
     char *dir = dir_of(path);
-    slm_hfindex_parse(x, x->map.data, x->map.size, display ? display : path, dir, d);
+    if (slm_pointer_check(&x->map, display ? display : path, d)) { /* an empty index, and nothing more to say */
+        slm_diag none;
+        slm_diag_init(&none);
+        slm_hfindex_parse(x, NULL, 0, display ? display : path, dir, &none);
+        slm_diag_free(&none);
+    } else
+        slm_hfindex_parse(x, x->map.data, x->map.size, display ? display : path, dir, d);
     free(dir);
     return 0;
 }

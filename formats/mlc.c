@@ -613,7 +613,13 @@ int slm_mlc_open(slm_mlc *x, const char *path, slm_diag *d)
         return e;
     }
     char *dir = dir_of(cache);
-    slm_mlc_parse(x, x->map.data, x->map.size, cache, dir, d);
+    if (slm_pointer_check(&x->map, cache, d)) { /* an empty cache, and nothing more to say */
+        slm_diag none;
+        slm_diag_init(&none);
+        slm_mlc_parse(x, NULL, 0, cache, dir, &none);
+        slm_diag_free(&none);
+    } else
+        slm_mlc_parse(x, x->map.data, x->map.size, cache, dir, d);
     slm_mlc_load_shards(x, d);
     char *cfg = slm_strdupf("%s/mlc-chat-config.json", dir);
     if (cfg && stat(cfg, &st) == 0) {
@@ -808,7 +814,13 @@ int slm_mlc_config_open(slm_mlc_config *c, const char *path, slm_diag *d)
     int e = slm_map_open(&c->map, path);
     if (e)
         return e;
-    slm_mlc_config_parse(c, c->map.data, c->map.size, path, d);
+    if (slm_pointer_check(&c->map, path, d)) { /* an empty config, and nothing more to say */
+        slm_diag none;
+        slm_diag_init(&none);
+        slm_mlc_config_parse(c, NULL, 0, path, &none);
+        slm_diag_free(&none);
+    } else
+        slm_mlc_config_parse(c, c->map.data, c->map.size, path, d);
     return 0;
 }
 

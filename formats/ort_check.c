@@ -52,11 +52,13 @@ int slm_ort_release_find(const char *v)
     unsigned maj, min, rmaj, rmin;
     while (*v == '^' || *v == '~' || *v == '=' || *v == 'v')
         v++;
-    if (!major_minor(v, &maj, &min) || maj != 1)
+    if (!major_minor(v, &maj, &min) || maj < 1)
         return -1;
-    int best = -1;
+    if (maj > 1)
+        return NRELEASES - 1;
+    int best = 0; /* older than the table: judged as its oldest */
     for (int i = 0; i < NRELEASES; i++)
-        if (major_minor(ORT_RELEASES[i], &rmaj, &rmin) && (rmin < min || (rmin == min && rmaj == maj)))
+        if (major_minor(ORT_RELEASES[i], &rmaj, &rmin) && rmin <= min)
             best = i;
     return best;
 }

@@ -89,7 +89,19 @@ static void matmul_nbits(const slm_onnx *o, const slm_onnx_graph *g, const slm_o
                "[%lld, %llu, %llu] (PrePack)", who, (long long)N, (unsigned long long)kb, (unsigned long long)blob);
 }
 
-static void group_query_attention(const slm_onnx *o, const slm_onnx_node *n, const char *who, slm_diag *d)
+/* The last dimension of a node input that is a graph input of static shape, or -1. */
+static int64_t last_dim(const slm_onnx_graph *g, const slm_onnx_node *n, size_t i)
+{
+    if (i >= n->nin || !n->in[i][0])
+        return -1;
+    for (size_t k = 0; k < g->nin; k++)
+        if (g->in[k].name && strcmp(g->in[k].name, n->in[i]) == 0)
+            return g->in[k].has_shape && g->in[k].ndim ? g->in[k].dim[g->in[k].ndim - 1] : -1;
+    return -1;
+}
+
+static void group_query_attention(const slm_onnx *o, const slm_onnx_graph *g, const slm_onnx_node *n,
+                                  const char *who, slm_diag *d)
 {
     int64_t h = attr_i(n, "num_heads", 0, NULL), kv = attr_i(n, "kv_num_heads", 0, NULL);
     if (h <= 0 || kv <= 0) {
@@ -101,6 +113,15 @@ static void group_query_attention(const slm_onnx *o, const slm_onnx_node *n, con
         slm_report(d, SLM_R_ONNX_311, o->file, (int64_t)n->off, NULL,
                    "%s: GroupQueryAttention num_heads %lld is not a multiple of kv_num_heads %lld: the session loads, "
                    "the first run fails", who, (long long)h, (long long)kv);
+    int64_t hidden = last_dim(g, n, 0), kv_hidden = last_dim(g, n, 1);
+    if (hidden > 0 && hidden % h)
+        slm_report(d, SLM_R_ONNX_311, o->file, (int64_t)n->off, NULL,
+                   "%s: GroupQueryAttention query hidden size %lld is not a multiple of num_heads %lld: the session "
+                   "loads, the first run fails", who, (long long)hidden, (long long)h);
+    else if (hidden > 0 && kv_hidden > 0 && kv_hidden != hidden / h * kv)
+        slm_report(d, SLM_R_ONNX_311, o->file, (int64_t)n->off, NULL,
+                   "%s: GroupQueryAttention key hidden size %lld, expected kv_num_heads x head size = %lld: the "
+                   "session loads, the first run fails", who, (long long)kv_hidden, (long long)(hidden / h * kv));
 }
 
 static void rotary_embedding(const slm_onnx *o, const slm_onnx_node *n, const char *who, slm_diag *d)
@@ -124,7 +145,7 @@ void slm_ort_check_kernel(const slm_onnx *o, const slm_onnx_graph *g, const slm_
     else if (strcmp(op, "MatMulNBits") == 0)
         matmul_nbits(o, g, n, rel, who, d);
     else if (strcmp(op, "GroupQueryAttention") == 0)
-        group_query_attention(o, n, who, d);
+        group_query_attention(o, g, n, who, d);
     else if (strcmp(op, "RotaryEmbedding") == 0)
         rotary_embedding(o, n, who, d);
     else if (strcmp(op, "PagedAttention") == 0)

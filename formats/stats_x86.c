@@ -1,17 +1,21 @@
 /* Value statistics with AVX2 (+F16C, FMA): the fast path of slm_stats_add
  * (stats_fast.h).  The definition is slm_stats_add_ref (tensor.c); these
  * kernels give the same counts and the same min and max, and sum and sumsq
- * up to the order of the additions (tests/test_values.c compares them on
- * NaN payloads, subnormals, infinities and values at fp16's limits).
+ * up to the order of the additions (tests/test_stats_fast.c compares them on
+ * NaN payloads, subnormals, infinities and values at fp16's limits).  The
+ * dispatch (AVX-512 where the CPU has it: stats_avx512.c) and the helpers
+ * the kernels share are here too.
  *
  * Eight float lanes per step (F16 through vcvtph2ps, BF16 by a 16-bit shift,
- * F32 as is), four double lanes for F64.  Per lane: finite, Inf, zero and,
- * for types wider than fp16, fp16 underflow (0 < |v| <= 2^-25) and overflow
- * (|v| >= 65520) as masks subtracted from integer counters; NaN is what is
- * neither finite nor Inf.  min/max over finite values (the others replaced by
- * +-Inf); sum and sumsq of the finite values in double.  The definition
- * keeps the first of equal values, which matters only for the sign of a zero
- * min or max: that zero is the first zero of the data, found afterwards. */
+ * F32 as is), two accumulators in turn; four double lanes for F64.  Per
+ * lane: zero and, for types wider than fp16, fp16 underflow (0 < |v| <=
+ * 2^-25) and overflow (|v| >= 65520) as masks subtracted from integer
+ * counters; a step whose lanes are not all finite takes a branch that counts
+ * the non-finite and the Inf ones (NaN is the difference) and masks them out.
+ * min/max over finite values; sum and sumsq of the finite values in double.
+ * The definition keeps the first of equal values, which matters only for
+ * the sign of a zero min or max: that zero is the first zero of the data,
+ * found afterwards. */
 #include "stats_fast.h"
 
 #include <math.h>
@@ -23,18 +27,19 @@
 
 #define FAST __attribute__((target("avx2,fma,f16c")))
 
-/* Counter lanes are 32-bit: a block of at most BLOCK steps cannot wrap them. */
-enum { BLOCK = 1 << 30 };
+/* Counter lanes are 32-bit: they are flushed every BLOCK steps, long before
+ * they could wrap (and often enough that the tests cross block boundaries). */
+enum { BLOCK = 1 << 16 };
 
 typedef struct acc {
-    __m256i fin, inf, zero, under, over; /* per lane, how often it matched (a mask is -1) */
+    __m256i nonfin, inf, zero, under, over; /* per lane, how often it matched (a mask is -1) */
     __m256 vmin, vmax;
     __m256d sum0, sum1, sq0, sq1;
 } acc;
 
 FAST static void acc_init(acc *a)
 {
-    a->fin = a->inf = a->zero = a->under = a->over = _mm256_setzero_si256();
+    a->nonfin = a->inf = a->zero = a->under = a->over = _mm256_setzero_si256();
     a->vmin = _mm256_set1_ps(INFINITY);
     a->vmax = _mm256_set1_ps(-INFINITY);
     a->sum0 = a->sum1 = a->sq0 = a->sq1 = _mm256_setzero_pd();
@@ -45,14 +50,13 @@ FAST static inline __m256i count(__m256i c, __m256 mask)
     return _mm256_sub_epi32(c, _mm256_castps_si256(mask));
 }
 
-/* One step of eight floats; WIDE: count fp16 under/overflow too. */
+/* One step of eight floats; WIDE: count fp16 under/overflow too.  All lanes
+ * finite is the common case: NaN and Inf cost a branch to the masked path. */
 FAST static inline void step(acc *a, __m256 x, int wide)
 {
     const __m256 inf = _mm256_set1_ps(INFINITY);
     __m256 ax = _mm256_andnot_ps(_mm256_set1_ps(-0.0f), x);
     __m256 fin = _mm256_cmp_ps(ax, inf, _CMP_LT_OQ);
-    a->fin = count(a->fin, fin);
-    a->inf = count(a->inf, _mm256_cmp_ps(ax, inf, _CMP_EQ_OQ));
     a->zero = count(a->zero, _mm256_cmp_ps(ax, _mm256_setzero_ps(), _CMP_EQ_OQ));
     if (wide) {
         __m256 under = _mm256_and_ps(_mm256_cmp_ps(ax, _mm256_set1_ps(0x1p-25f), _CMP_LE_OQ),
@@ -60,10 +64,17 @@ FAST static inline void step(acc *a, __m256 x, int wide)
         a->under = count(a->under, under);
         a->over = count(a->over, _mm256_and_ps(fin, _mm256_cmp_ps(ax, _mm256_set1_ps(65520.0f), _CMP_GE_OQ)));
     }
-    a->vmin = _mm256_min_ps(a->vmin, _mm256_blendv_ps(inf, x, fin));
-    a->vmax = _mm256_max_ps(a->vmax, _mm256_blendv_ps(_mm256_set1_ps(-INFINITY), x, fin));
-    __m256 xf = _mm256_and_ps(x, fin);
-    __m256d lo = _mm256_cvtps_pd(_mm256_castps256_ps128(xf)), hi = _mm256_cvtps_pd(_mm256_extractf128_ps(xf, 1));
+    if (__builtin_expect(_mm256_movemask_ps(fin) != 0xff, 0)) {
+        a->nonfin = count(a->nonfin, _mm256_xor_ps(fin, _mm256_castsi256_ps(_mm256_set1_epi32(-1))));
+        a->inf = count(a->inf, _mm256_cmp_ps(ax, inf, _CMP_EQ_OQ));
+        a->vmin = _mm256_min_ps(a->vmin, _mm256_blendv_ps(inf, x, fin));
+        a->vmax = _mm256_max_ps(a->vmax, _mm256_blendv_ps(_mm256_set1_ps(-INFINITY), x, fin));
+        x = _mm256_and_ps(x, fin);
+    } else {
+        a->vmin = _mm256_min_ps(a->vmin, x);
+        a->vmax = _mm256_max_ps(a->vmax, x);
+    }
+    __m256d lo = _mm256_cvtps_pd(_mm256_castps256_ps128(x)), hi = _mm256_cvtps_pd(_mm256_extractf128_ps(x, 1));
     a->sum0 = _mm256_add_pd(a->sum0, lo);
     a->sum1 = _mm256_add_pd(a->sum1, hi);
     a->sq0 = _mm256_fmadd_pd(lo, lo, a->sq0);
@@ -83,22 +94,38 @@ FAST static uint64_t hsum_count(__m256i c)
 /* The counts of A into S, A's counters reset; N: the lanes stepped. */
 FAST static void flush_counts(acc *a, slm_stats *s, uint64_t n)
 {
-    uint64_t fin = hsum_count(a->fin), inf = hsum_count(a->inf);
+    uint64_t nonfin = hsum_count(a->nonfin), inf = hsum_count(a->inf);
     s->n += n;
     s->inf += inf;
-    s->nan += n - fin - inf;
+    s->nan += nonfin - inf;
     s->zero += hsum_count(a->zero);
     s->f16_under += hsum_count(a->under);
     s->f16_over += hsum_count(a->over);
-    a->fin = a->inf = a->zero = a->under = a->over = _mm256_setzero_si256();
+    a->nonfin = a->inf = a->zero = a->under = a->over = _mm256_setzero_si256();
 }
 
-/* Min, max and sums of A into S.  FIRST_ZERO(ctx): -0.0 or +0.0, the first
- * zero of the data (called only when there is one and it decides). */
-FAST static void flush_values(const acc *a, slm_stats *s, double (*first_zero)(const void *), const void *ctx)
+/* B's values and counts into A (two accumulators halve the dependency
+ * chains of the additions). */
+FAST static void acc_merge(acc *a, const acc *b)
+{
+    a->nonfin = _mm256_add_epi32(a->nonfin, b->nonfin);
+    a->inf = _mm256_add_epi32(a->inf, b->inf);
+    a->zero = _mm256_add_epi32(a->zero, b->zero);
+    a->under = _mm256_add_epi32(a->under, b->under);
+    a->over = _mm256_add_epi32(a->over, b->over);
+    a->vmin = _mm256_min_ps(a->vmin, b->vmin);
+    a->vmax = _mm256_max_ps(a->vmax, b->vmax);
+    a->sum0 = _mm256_add_pd(a->sum0, b->sum0);
+    a->sum1 = _mm256_add_pd(a->sum1, b->sum1);
+    a->sq0 = _mm256_add_pd(a->sq0, b->sq0);
+    a->sq1 = _mm256_add_pd(a->sq1, b->sq1);
+}
+
+/* Min, max and sums of A into S, for the span P[0..N) of ESZ-byte elements. */
+FAST static void flush_values(const acc *a, slm_stats *s, const uint8_t *p, uint64_t n, size_t esz)
 {
     float mn[8], mx[8];
-    double p[4], q[4];
+    double ps[4], q[4];
     _mm256_storeu_ps(mn, a->vmin);
     _mm256_storeu_ps(mx, a->vmax);
     double lo = INFINITY, hi = -INFINITY;
@@ -106,55 +133,11 @@ FAST static void flush_values(const acc *a, slm_stats *s, double (*first_zero)(c
         lo = mn[i] < lo ? mn[i] : lo;
         hi = mx[i] > hi ? mx[i] : hi;
     }
-    if (lo < s->min)
-        s->min = lo == 0 ? first_zero(ctx) : lo;
-    if (hi > s->max)
-        s->max = hi == 0 ? first_zero(ctx) : hi;
-    _mm256_storeu_pd(p, _mm256_add_pd(a->sum0, a->sum1));
+    slm_stats_put_minmax(s, lo, hi, p, n, esz);
+    _mm256_storeu_pd(ps, _mm256_add_pd(a->sum0, a->sum1));
     _mm256_storeu_pd(q, _mm256_add_pd(a->sq0, a->sq1));
-    s->sum += (p[0] + p[1]) + (p[2] + p[3]);
+    s->sum += (ps[0] + ps[1]) + (ps[2] + ps[3]);
     s->sumsq += (q[0] + q[1]) + (q[2] + q[3]);
-}
-
-typedef struct span {
-    const uint8_t *p;
-    uint64_t n;
-} span;
-
-static double first_zero16(const void *ctx)
-{
-    const span *x = ctx;
-    for (uint64_t i = 0; i < x->n; i++) {
-        uint16_t h;
-        memcpy(&h, x->p + 2 * i, 2);
-        if ((h & 0x7fff) == 0)
-            return h ? -0.0 : 0.0;
-    }
-    return 0.0;
-}
-
-static double first_zero32(const void *ctx)
-{
-    const span *x = ctx;
-    for (uint64_t i = 0; i < x->n; i++) {
-        uint32_t u;
-        memcpy(&u, x->p + 4 * i, 4);
-        if ((u & 0x7fffffffu) == 0)
-            return u ? -0.0 : 0.0;
-    }
-    return 0.0;
-}
-
-static double first_zero64(const void *ctx)
-{
-    const span *x = ctx;
-    for (uint64_t i = 0; i < x->n; i++) {
-        uint64_t u;
-        memcpy(&u, x->p + 8 * i, 8);
-        if ((u & 0x7fffffffffffffffull) == 0)
-            return u ? -0.0 : 0.0;
-    }
-    return 0.0;
 }
 
 /* KIND: 0 F16, 1 BF16, 2 F32. */
@@ -162,18 +145,30 @@ FAST static void add_floats(slm_stats *s, int kind, const uint8_t *p, uint64_t c
 {
     const size_t esz = kind == 2 ? 4 : 2;
     const int wide = kind != 0; /* no fp16 value under- or overflows fp16 */
-    acc a;
+    acc a, b;
     acc_init(&a);
+    acc_init(&b);
     uint64_t steps = count / 8, done = 0;
-    while (done < steps) {
+    while (done < steps) { /* blocks of at most BLOCK steps per accumulator: no counter wraps */
         uint64_t end = done + (steps - done < BLOCK ? steps - done : BLOCK);
         uint64_t k = done;
-        if (kind == 0)
-            for (; k + 1 < end; k += 2) { /* two steps per load: 32 bytes */
+        for (; k + 1 < end; k += 2) { /* two steps, one per accumulator */
+            __m256 x0, x1;
+            if (kind == 0) {
                 __m256i h = _mm256_loadu_si256((const __m256i *)(p + 16 * k));
-                step(&a, _mm256_cvtph_ps(_mm256_castsi256_si128(h)), 0);
-                step(&a, _mm256_cvtph_ps(_mm256_extracti128_si256(h, 1)), 0);
+                x0 = _mm256_cvtph_ps(_mm256_castsi256_si128(h));
+                x1 = _mm256_cvtph_ps(_mm256_extracti128_si256(h, 1));
+            } else if (kind == 1) {
+                __m256i h = _mm256_loadu_si256((const __m256i *)(p + 16 * k));
+                x0 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm256_castsi256_si128(h)), 16));
+                x1 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm256_extracti128_si256(h, 1)), 16));
+            } else {
+                x0 = _mm256_loadu_ps((const float *)(p + 32 * k));
+                x1 = _mm256_loadu_ps((const float *)(p + 32 * k + 32));
             }
+            step(&a, x0, wide);
+            step(&b, x1, wide);
+        }
         for (; k < end; k++) {
             __m256 x;
             if (kind == 0)
@@ -185,26 +180,14 @@ FAST static void add_floats(slm_stats *s, int kind, const uint8_t *p, uint64_t c
                 x = _mm256_loadu_ps((const float *)(p + 32 * k));
             step(&a, x, wide);
         }
+        acc_merge(&a, &b);
+        acc_init(&b);
         flush_counts(&a, s, 8 * (end - done));
         done = end;
     }
-    span sp = {p, count};
-    flush_values(&a, s, kind == 2 ? first_zero32 : first_zero16, &sp);
-    /* the tail, by the definition: its min/max ties resolve against S's */
-    slm_stats tail;
-    slm_stats_init(&tail);
     static const slm_dtype T[] = {SLM_DT_F16, SLM_DT_BF16, SLM_DT_F32};
-    uint64_t rest = count - 8 * steps;
-    if (rest) {
-        double mn = s->min, mx = s->max;
-        slm_stats_add_ref(&tail, T[kind], p + esz * 8 * steps, 0, rest);
-        slm_stats_merge(s, &tail);
-        /* merge keeps S's value on a tie, as the definition keeps the first */
-        if (tail.min == mn)
-            s->min = mn;
-        if (tail.max == mx)
-            s->max = mx;
-    }
+    flush_values(&a, s, p, count, esz);
+    slm_stats_put_tail(s, T[kind], p + esz * 8 * steps, count - 8 * steps);
 }
 
 FAST static uint64_t hsum_count64(__m256i c)
@@ -258,43 +241,33 @@ FAST static void add_f64(slm_stats *s, const uint8_t *p, uint64_t count)
         lo = mn[i] < lo ? mn[i] : lo;
         hi = mx[i] > hi ? mx[i] : hi;
     }
-    span sp = {p, count};
-    if (lo < s->min)
-        s->min = lo == 0 ? first_zero64(&sp) : lo;
-    if (hi > s->max)
-        s->max = hi == 0 ? first_zero64(&sp) : hi;
+    slm_stats_put_minmax(s, lo, hi, p, count, 8);
     s->sum += (ps[0] + ps[1]) + (ps[2] + ps[3]);
     s->sumsq += (pq[0] + pq[1]) + (pq[2] + pq[3]);
-    uint64_t rest = count - n;
-    if (rest) {
-        double omn = s->min, omx = s->max;
-        slm_stats tail;
-        slm_stats_init(&tail);
-        slm_stats_add_ref(&tail, SLM_DT_F64, p + 8 * n, 0, rest);
-        slm_stats_merge(s, &tail);
-        if (tail.min == omn)
-            s->min = omn;
-        if (tail.max == omx)
-            s->max = omx;
-    }
+    slm_stats_put_tail(s, SLM_DT_F64, p + 8 * n, count - n);
 }
 
-static int have_avx2(void)
+int slm_stats_isa(void)
 {
-    static int have = -1; /* racy but idempotent: every thread computes the same */
-    if (have < 0) {
+    static int isa = -1; /* racy but idempotent: every thread computes the same */
+    if (isa < 0) {
         unsigned a, b, c, d;
         __builtin_cpu_init();
-        have = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __get_cpuid(1, &a, &b, &c, &d) &&
-               (c & bit_F16C);
+        int avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __get_cpuid(1, &a, &b, &c, &d) &&
+                   (c & bit_F16C);
+        int avx512 = avx2 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+                     __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl");
+        isa = avx512 ? SLM_ISA_AVX512 : avx2 ? SLM_ISA_AVX2 : SLM_ISA_NONE;
     }
-    return have;
+    return isa;
 }
 
-bool slm_stats_add_fast(slm_stats *s, slm_dtype t, const uint8_t *data, uint64_t first, uint64_t count)
+bool slm_stats_add_isa(slm_stats *s, slm_dtype t, const uint8_t *data, uint64_t first, uint64_t count, int isa)
 {
-    if (count < 64 || !have_avx2())
+    if (count < 64 || isa == SLM_ISA_NONE || isa > slm_stats_isa())
         return false;
+    if (isa == SLM_ISA_AVX512 && slm_stats_avx512(s, t, data + (size_t)(slm_dtype_info_of(t)->bits / 8) * first, count))
+        return true;
     switch (t) {
     case SLM_DT_F16: add_floats(s, 0, data + 2 * first, count); return true;
     case SLM_DT_BF16: add_floats(s, 1, data + 2 * first, count); return true;
@@ -304,7 +277,20 @@ bool slm_stats_add_fast(slm_stats *s, slm_dtype t, const uint8_t *data, uint64_t
     }
 }
 
+bool slm_stats_add_fast(slm_stats *s, slm_dtype t, const uint8_t *data, uint64_t first, uint64_t count)
+{
+    return slm_stats_add_isa(s, t, data, first, count, slm_stats_isa());
+}
+
 #else
+
+int slm_stats_isa(void) { return SLM_ISA_NONE; }
+
+bool slm_stats_add_isa(slm_stats *s, slm_dtype t, const uint8_t *data, uint64_t first, uint64_t count, int isa)
+{
+    (void)s, (void)t, (void)data, (void)first, (void)count, (void)isa;
+    return false;
+}
 
 bool slm_stats_add_fast(slm_stats *s, slm_dtype t, const uint8_t *data, uint64_t first, uint64_t count)
 {
@@ -313,3 +299,35 @@ bool slm_stats_add_fast(slm_stats *s, slm_dtype t, const uint8_t *data, uint64_t
 }
 
 #endif
+
+/* ---- shared by the kernels (any architecture) ------------------------------- */
+
+static double first_zero(const uint8_t *p, uint64_t n, size_t esz)
+{
+    for (uint64_t i = 0; i < n; i++) {
+        uint64_t u = 0;
+        memcpy(&u, p + esz * i, esz); /* little-endian: the sign is the top bit of ESZ bytes */
+        uint64_t sign = 1ull << (8 * esz - 1);
+        if ((u & (sign - 1)) == 0)
+            return u ? -0.0 : 0.0;
+    }
+    return 0.0;
+}
+
+void slm_stats_put_minmax(slm_stats *s, double lo, double hi, const uint8_t *p, uint64_t n, size_t esz)
+{
+    if (lo < s->min)
+        s->min = lo == 0 ? first_zero(p, n, esz) : lo;
+    if (hi > s->max)
+        s->max = hi == 0 ? first_zero(p, n, esz) : hi;
+}
+
+void slm_stats_put_tail(slm_stats *s, slm_dtype t, const uint8_t *p, uint64_t n)
+{
+    if (!n)
+        return;
+    slm_stats tail;
+    slm_stats_init(&tail);
+    slm_stats_add_ref(&tail, t, p, 0, n);
+    slm_stats_merge(s, &tail); /* keeps S's min/max on a tie: the definition keeps the first */
+}

@@ -86,10 +86,10 @@ static bool fixture(void)
     slm_diag d;
     slm_diag_init(&d);
     cJSON *st = NULL;
-    FUZZ_ASSERT(slm_msig_statement(copy_dir, &o, &st, &d) == 0 && st && d.n == 0);
+    FUZZ_ASSERT(slm_msig_statement(copy_dir, &o, NULL, &st, &d) == 0 && st && d.n == 0);
     const char *bp = write_bundle(st);
     FUZZ_ASSERT(bp && slm_msig_is_bundle(bp));
-    FUZZ_ASSERT(slm_msig_check(bp, copy_dir, &o, &d) == 0 && d.n == 0);
+    FUZZ_ASSERT(slm_msig_check(bp, copy_dir, &o, NULL, &d) == 0 && d.n == 0);
     cJSON_Delete(st);
     slm_diag_free(&d);
     state = 1;
@@ -130,8 +130,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     slm_diag a, b;
     slm_diag_init(&a);
     slm_diag_init(&b);
-    int ra = slm_msig_check(bundle, copy_dir, &o, &a);
-    int rb = slm_msig_check(bundle, copy_dir, &o, &b);
+    int ra = slm_msig_check(bundle, copy_dir, &o, NULL, &a);
+    int rb = slm_msig_check(bundle, copy_dir, &o, NULL, &b);
     FUZZ_ASSERT(ra == 0 && rb == 0);
     fuzz_check_same(&a, &b);
     FUZZ_ASSERT(st.files <= 2 && st.bytes <= copy_bytes);

@@ -31,11 +31,11 @@ static void help(void)
            "element in float64: max_abs_err, rel_rmse = sqrt(sum e^2 / sum A^2), cosine.\n"
            "A tensor left on one side whose bytes equal a paired tensor of its side is\n"
            "shared (the other side keeps one for both).  Tensors only in A are removed,\n"
-           "only in B added.  A GGUF against its checkpoint\n"
-           "pairs first by llama.cpp's names (blk.0.attn_q.weight <-> model.layers.0.self_attn.\n"
-           "q_proj.weight); llama's Q/K row permutation and Gemma's norm + 1 are undone before\n"
-           "the values are compared (ggml's types dequantized) and named as transformations, as\n"
-           "is a tied lm_head the converter drops.  Facts compared key by key:\n"
+           "only in B added.  A GGUF against its checkpoint pairs first by llama.cpp's\n"
+           "names (blk.0.attn_q.weight <-> model.layers.0.self_attn.q_proj.weight); llama's\n"
+           "Q/K row permutation and Gemma's norm + 1 are undone before the values are\n"
+           "compared (ggml's types dequantized) and named as transformations, as is a tied\n"
+           "lm_head the converter drops.  Facts compared key by key:\n"
            "/format, /storage (shards, embedded or external data), /metadata (safetensors\n"
            "__metadata__, index totals, ONNX producer and metadata_props), /config (config.json\n"
            "or mlc-chat-config.json, every leaf), /graph (ONNX IR, opsets, operator counts,\n"
@@ -47,7 +47,8 @@ static void help(void)
            "                       PATH, its facts and tensors (name, dtype, shape, XXH3-128),\n"
            "                       one per line, sorted; with A and B, the lines of A's listing\n"
            "                       missing from B's ('- ') and of B's missing from A's ('+ ')\n"
-           "  --all                list identical tensors too, and every finding\n"
+           "  --all                list every tensor and fact that differs (text: the first 20\n"
+           "                       of each), identical tensors too, and every finding\n"
            "  --top N              tensors in the \"largest value changes\" list (default 10)\n"
            "  --fail-on SEVERITY   findings on opening A or B (error, the default, warning or\n"
            "                       info) that make the exit status 1 too\n"
@@ -121,6 +122,8 @@ static cJSON *quant_json(const slm_tdiff *t, counts *c)
     cJSON_AddItemToArray(rows, cJSON_CreateNumber((double)q->row0));
     cJSON_AddItemToArray(rows, cJSON_CreateNumber((double)(q->row0 + q->rows)));
     cJSON_AddBoolToObject(o, "original_transposed", q->ref_transposed);
+    if (q->xform != SLM_LX_NONE) /* llama.cpp's converter: undone before comparing */
+        cJSON_AddStringToObject(o, "transform", slm_llama_xform_name(q->xform));
     out_add_metric(o, "sqnr_db", q->m.sqnr_db);
     out_add_metric(o, "rel_rmse", q->m.rel_rmse);
     out_add_metric(o, "cosine", q->m.cosine);
@@ -363,6 +366,9 @@ static cJSON *build(const char *pa, const slm_model *a, const char *pb, const sl
 
 /* ---- text ------------------------------------------------------------------------- */
 
+/* Tensors and facts listed in text before "N more (--all, or --json)". */
+enum { DIFF_SHOW = 20 };
+
 static void print_side(const char *mark, const cJSON *s)
 {
     char b1[32], b2[32];
@@ -433,8 +439,9 @@ static void print_quantized(const cJSON *t, int w)
     /* the original first: A -> B reads "quantized into" or "quantized from" */
     printf("  q %s -> %s%s (", qa ? b : a, qa ? a : b, part);
     print_qformat(q);
-    printf(", paired by %s)  SQNR %.2f dB  rel RMSE %.4g  cosine %.6f\n", out_jstr(q, "pairing"),
-           out_jnum(q, "sqnr_db"), out_jnum(q, "rel_rmse"), out_jnum(q, "cosine"));
+    const cJSON *xf = cJSON_GetObjectItemCaseSensitive(q, "transform");
+    printf(", paired by %s%s%s)  SQNR %.2f dB  rel RMSE %.4g  cosine %.6f\n", out_jstr(q, "pairing"), xf ? "; " : "",
+           xf ? out_jstr(q, "transform") : "", out_jnum(q, "sqnr_db"), out_jnum(q, "rel_rmse"), out_jnum(q, "cosine"));
 }
 
 static void print_tensor(const cJSON *t, int w)
@@ -461,8 +468,8 @@ static void print_tensor(const cJSON *t, int w)
         printf("  + %-*s  %s %s\n", w, b, ab_str(t, "dtype", "b", s1, sizeof s1), ab_str(t, "shape", "b", s2, sizeof s2));
         return;
     }
-    const char *xf = cJSON_GetObjectItemCaseSensitive(t, "transform") ? out_jstr(t, "transform") : NULL;
     const cJSON *fr = cJSON_GetObjectItemCaseSensitive(t, "fused_rows");
+    const char *xf = cJSON_GetObjectItemCaseSensitive(t, "transform") ? out_jstr(t, "transform") : NULL;
     if (fr)
         printf("  ~ %s -> %s[%.0f:%.0f] (a part of a fused tensor)", a, b, cJSON_GetArrayItem(fr, 0)->valuedouble,
                cJSON_GetArrayItem(fr, 1)->valuedouble);
@@ -577,12 +584,24 @@ static void print_text(const cJSON *doc, int top)
             if ((int)strlen(nm) > w)
                 w = (int)strlen(nm) > 48 ? 48 : (int)strlen(nm);
         }
-        cJSON_ArrayForEach(t, tensors) print_tensor(t, w);
+        int shown = 0, all = cJSON_GetArraySize(tensors);
+        cJSON_ArrayForEach(t, tensors) {
+            if (shown++ == DIFF_SHOW && !out_show_all())
+                break;
+            print_tensor(t, w);
+        }
+        if (all > DIFF_SHOW && !out_show_all())
+            printf("  ... %d more (--all, or --json)\n", all - DIFF_SHOW);
     }
     const cJSON *facts = cJSON_GetObjectItemCaseSensitive(doc, "facts"), *f;
     if (cJSON_GetArraySize(facts)) {
         printf("\nfacts:\n");
+        int shown = 0, all = cJSON_GetArraySize(facts);
         cJSON_ArrayForEach(f, facts) {
+            if (shown++ == DIFF_SHOW && !out_show_all()) {
+                printf("  ... %d more (--all, or --json)\n", all - DIFF_SHOW);
+                break;
+            }
             const cJSON *a = cJSON_GetObjectItemCaseSensitive(f, "a"), *b = cJSON_GetObjectItemCaseSensitive(f, "b");
             char *sa = cJSON_PrintUnformatted(a), *sb = cJSON_PrintUnformatted(b);
             const char *in = out_jstr(f, "in");

@@ -239,7 +239,7 @@ int cmd_gate(int argc, char **argv)
         mo.stats = &st;
         mo.progress = progress_cb;
         mo.progress_arg = &pg;
-        e = slm_msig_is_bundle(manifest) ? slm_msig_check(manifest, path, &mo, &s.d)
+        e = slm_msig_is_bundle(manifest) ? slm_msig_check(manifest, path, &mo, NULL, &s.d)
                                          : slm_manifest_check(manifest, path, &mo, &s.d);
         progress_end(&pg);
         if (e) {

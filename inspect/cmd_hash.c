@@ -43,6 +43,8 @@ static void help(void)
            "                       manifest, or a model_signing bundle (model.sig), whose\n"
            "                       files are recomputed with the serialization it records\n"
            "                       (integrity only: model_signing verify checks the signature)\n"
+           "  --ignore PATH        model_signing: leave PATH (inside the model; a file or a\n"
+           "                       folder) out, as model_signing's --ignore-paths; repeatable\n"
            "  --json               with --check: print {\"findings\": [...], \"errors\": N, ...}\n"
            "                       (same as --format json; spec/schema/hash-check.schema.json)\n"
            "  --format FORMAT      with --check: text (default), json, or sarif (SARIF 2.1.0)\n"
@@ -109,15 +111,23 @@ static void summary(FILE *f, const slm_diag *d, const slm_manifest_stats *st, co
             slm_fmt_bytes(b, sizeof b, st->bytes), what);
 }
 
-static int do_check(const char *manifest, const char *root, slm_manifest_opts *mo, int fmt, bool quiet,
-                    slm_severity fail_at)
+/* The most --ignore paths. */
+#define HASH_MAX_IGNORE 64
+
+static int do_check(const char *manifest, const char *root, slm_manifest_opts *mo, const slm_msig_ignore *ig,
+                    int fmt, bool quiet, slm_severity fail_at)
 {
     slm_diag d;
     slm_diag_init(&d);
     slm_manifest_stats st = {0};
     mo->stats = &st;
     const bool bundle = slm_msig_is_bundle(manifest);
-    int e = bundle ? slm_msig_check(manifest, root, mo, &d) : slm_manifest_check(manifest, root, mo, &d);
+    if (!bundle && ig->n) {
+        slm_diag_free(&d);
+        return usage_error("hash", "--ignore is for model_signing statements and bundles; %s is an slminspect manifest",
+                           manifest);
+    }
+    int e = bundle ? slm_msig_check(manifest, root, mo, ig, &d) : slm_manifest_check(manifest, root, mo, &d);
     if (mo->progress_arg)
         progress_end(mo->progress_arg);
     slm_diag_sort(&d);
@@ -223,7 +233,8 @@ static int do_make(char **paths, size_t n, const char *out, slm_manifest_opts *m
 }
 
 /* The unsigned in-toto statement model_signing signs for PATH (msig.h). */
-static int do_intoto(const char *path, const char *out, slm_manifest_opts *mo, bool quiet, slm_severity fail_at)
+static int do_intoto(const char *path, const char *out, slm_manifest_opts *mo, const slm_msig_ignore *ig, bool quiet,
+                     slm_severity fail_at)
 {
     slm_diag d;
     slm_diag_init(&d);
@@ -231,7 +242,7 @@ static int do_intoto(const char *path, const char *out, slm_manifest_opts *mo, b
     mo->skip = out;
     mo->stats = &st;
     cJSON *doc = NULL;
-    int e = slm_msig_statement(path, mo, &doc, &d);
+    int e = slm_msig_statement(path, mo, ig, &doc, &d);
     if (mo->progress_arg)
         progress_end(mo->progress_arg);
     if (!e)
@@ -270,9 +281,12 @@ int cmd_hash(int argc, char **argv)
         OUT_LONG_OPTIONS,
         {"output", required_argument, 0, 'o'}, {"jobs", required_argument, 0, 'j'},
         {"check", required_argument, 0, 'c'},  {"help", no_argument, 0, 'h'},
+        {"ignore", required_argument, 0, 'I'},
         {0, 0, 0, 0}};
     const char *out = NULL, *check = NULL;
     bool intoto = false;
+    const char *ignore[HASH_MAX_IGNORE];
+    slm_msig_ignore ig = {ignore, 0};
     out_opts oo;
     out_opts_init(&oo);
     int c, r;
@@ -289,6 +303,11 @@ int cmd_hash(int argc, char **argv)
             mo.jobs = (unsigned)jobs;
             break;
         case 'c': check = optarg; break;
+        case 'I':
+            if (ig.n == HASH_MAX_IGNORE)
+                return usage_error("hash", "at most %d --ignore paths", HASH_MAX_IGNORE);
+            ignore[ig.n++] = optarg;
+            break;
         case OUT_O_FORMAT:
             if (strcmp(optarg, "in-toto") == 0)
                 intoto = true;
@@ -310,6 +329,8 @@ int cmd_hash(int argc, char **argv)
         return usage_error("hash", "--check takes one PATH (the copy), not %d", npaths);
     if (intoto && (check || fmt_set))
         return usage_error("hash", "--format in-toto writes a statement; it goes with neither --check nor another --format");
+    if (ig.n && !intoto && !check)
+        return usage_error("hash", "--ignore goes with --format in-toto or --check (model_signing)");
     if (intoto && npaths != 1)
         return usage_error("hash", "--format in-toto takes one PATH (the model), not %d", npaths);
     if (!check && fmt_set)
@@ -321,10 +342,10 @@ int cmd_hash(int argc, char **argv)
     mo.progress = progress_cb;
     mo.progress_arg = &pr;
     if (check)
-        return do_check(check, npaths ? argv[optind] : NULL, &mo, fmt, quiet, (slm_severity)fail_at);
+        return do_check(check, npaths ? argv[optind] : NULL, &mo, &ig, fmt, quiet, (slm_severity)fail_at);
     if (!paths_readable(argv + optind, npaths))
         return EXIT_USAGE;
     if (intoto)
-        return do_intoto(argv[optind], out, &mo, quiet, (slm_severity)fail_at);
+        return do_intoto(argv[optind], out, &mo, &ig, quiet, (slm_severity)fail_at);
     return do_make(argv + optind, (size_t)npaths, out, &mo, quiet, (slm_severity)fail_at);
 }

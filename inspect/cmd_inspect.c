@@ -290,7 +290,10 @@ static void help(void)
            "              shape, absolute file offset, bytes)\n"
            "  --stats     read tensor values: min, max, mean, NaN/Inf counts\n"
            "  --json      print everything as JSON: {\"artifacts\": [...], \"findings\": [...]}\n"
-           "              (spec/schema/inspect.schema.json)\n\n"
+           "              (spec/schema/inspect.schema.json)\n"
+           "  --target PROFILE, --runtime SPEC\n"
+           "              for ONNX models: the onnxruntime release (as verify takes them);\n"
+           "              with either, the operators that fall back from WebGPU to wasm\n\n"
            "Findings met while reading are listed at the end (run 'slminspect verify' for\n"
            "every rule).  Exit status: 0 readable and valid, 1 the files have errors,\n"
            "2 usage error or unreadable input.\n");
@@ -298,10 +301,12 @@ static void help(void)
 
 int cmd_inspect(int argc, char **argv)
 {
-    enum { O_JSON = 256, O_TENSORS, O_STATS };
+    enum { O_JSON = 256, O_TENSORS, O_STATS, O_TARGET, O_RUNTIME };
     static const struct option opts[] = {{"json", no_argument, 0, O_JSON},
                                          {"tensors", no_argument, 0, O_TENSORS},
                                          {"stats", no_argument, 0, O_STATS},
+                                         {"target", required_argument, 0, O_TARGET},
+                                         {"runtime", required_argument, 0, O_RUNTIME},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
     inspect_opts o = {0};
@@ -313,6 +318,12 @@ int cmd_inspect(int argc, char **argv)
         case O_JSON: json = true; break;
         case O_TENSORS: o.tensors = true; break;
         case O_STATS: o.stats = true; break;
+        case O_TARGET:
+            if (!slm_verify_target_known(optarg))
+                return usage_error("inspect", "--target takes webllm, transformers.js, hf or auto, not '%s'", optarg);
+            o.target = optarg;
+            break;
+        case O_RUNTIME: o.runtime = optarg; break;
         case 'h': help(); return 0;
         default: return usage_error("inspect", "unknown option");
         }

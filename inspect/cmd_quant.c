@@ -557,7 +557,7 @@ int quant_run(const quant_opts *qo, slm_diag *d, cJSON **docp, progress *pgp)
     cJSON_AddItemToObject(s, "overall", ov);
     if (pr.n)
         gate(&gt, &ow, qfile, "/summary/overall", "the whole model", d);
-    if (nl)
+    if (nl) /* qsort of a NULL array is undefined even when empty */
         qsort(layers, nl, sizeof *layers, group_layer_cmp);
     cJSON *bl = cJSON_CreateArray(), *bk = cJSON_CreateArray();
     for (size_t i = 0; i < nl; i++)

@@ -30,7 +30,11 @@ static void help(void)
            "                       transformers.js, hf, or auto (picked from what the folder holds)\n"
            "  --runtime SPEC       the runtime the artifacts will be loaded with, e.g.\n"
            "                       @mlc-ai/web-llm@0.2.79 (default: read from a package.json,\n"
-           "                       import map or HTML page beside the artifacts)\n"
+           "                       import map or HTML page beside the artifacts); for ONNX:\n"
+           "                       onnxruntime@X, onnxruntime-web@X or @huggingface/transformers@X\n"
+           "                       (what that release loads is never an error; spec/onnx.md)\n"
+           "  --device EP          the onnxruntime-web execution provider: webgpu or wasm\n"
+           "                       (default: config.json's transformers.js_config.device)\n"
            "  -j, --jobs N         verify N paths at a time (default: the number of CPUs), or\n"
            "                       with one path, read the tensors of --stats on N threads;\n"
            "                       the output is the same, in argument order, whatever N\n"
@@ -93,12 +97,13 @@ static void verify_one(void *arg, unsigned worker, size_t i)
 
 int cmd_verify(int argc, char **argv)
 {
-    enum { O_STATS = 256, O_FP16, O_HASH, O_TARGET, O_RUNTIME };
+    enum { O_STATS = 256, O_FP16, O_HASH, O_TARGET, O_RUNTIME, O_DEVICE };
     static const struct option opts[] = {
         OUT_LONG_OPTIONS,
         {"stats", no_argument, 0, O_STATS},       {"fp16", no_argument, 0, O_FP16},
         {"hash", no_argument, 0, O_HASH},         {"target", required_argument, 0, O_TARGET},
         {"runtime", required_argument, 0, O_RUNTIME}, {"jobs", required_argument, 0, 'j'},
+        {"device", required_argument, 0, O_DEVICE},
         {"help", no_argument, 0, 'h'},            {0, 0, 0, 0}};
     out_opts oo;
     out_opts_init(&oo);
@@ -122,6 +127,11 @@ int cmd_verify(int argc, char **argv)
             vo.target = optarg;
             break;
         case O_RUNTIME: vo.runtime = optarg; break;
+        case O_DEVICE:
+            if (strcmp(optarg, "webgpu") != 0 && strcmp(optarg, "wasm") != 0)
+                return usage_error("verify", "--device takes webgpu or wasm, not '%s'", optarg);
+            vo.device = optarg;
+            break;
         case 'h': help(); return 0;
         default:
             if ((r = out_parse_opt(&oo, c, optarg, "verify")) != 0)

@@ -8,6 +8,7 @@
 typedef struct inspect_opts {
     bool tensors; /* list every tensor */
     bool stats;   /* read values */
+    const char *target, *runtime; /* --target, --runtime: the onnxruntime release (inspect_ort.c) */
 } inspect_opts;
 
 typedef struct inspector {
@@ -29,6 +30,10 @@ cJSON *inspect_tensor_json(const slm_tensor *t, bool with_stats);
 /* ONNX models (inspect_onnx.c). */
 cJSON *inspect_onnx(const char *path, const inspect_opts *o, slm_diag *d, int *err);
 void inspect_print_onnx(const cJSON *doc, const inspect_opts *o);
+
+/* What onnxruntime makes of an ONNX model (inspect_ort.c): doc's "onnxruntime". */
+void inspect_ort(const slm_onnx *o, const inspect_opts *io, cJSON *doc);
+void inspect_print_ort(const cJSON *doc);
 
 /* MLC weight folders (inspect_mlc.c). */
 cJSON *inspect_mlc(const char *path, const inspect_opts *o, slm_diag *d, int *err);

@@ -265,6 +265,7 @@ cJSON *inspect_onnx(const char *path, const inspect_opts *io, slm_diag *d, int *
         cJSON_SetNumberValue(cnt, cnt->valuedouble + 1);
     }
     cJSON_AddItemToObject(q, "weights", ws);
+    inspect_ort(o, io, doc);
     if (io->tensors) {
         cJSON *ts = cJSON_AddArrayToObject(doc, "tensors");
         for (size_t i = 0; i < m.n; i++)
@@ -377,6 +378,7 @@ void inspect_print_onnx(const cJSON *doc, const inspect_opts *io)
                    str(e, "layout"), num(e, "bits"), num(e, "block_size"),
                    cJSON_IsTrue(obj(e, "symmetric")) ? "symmetric" : "with zero points", str(e, "scale_dtype"));
     }
+    inspect_print_ort(doc);
     if (io->tensors) {
         printf("  tensors\n");
         cJSON_ArrayForEach(e, obj(doc, "tensors"))

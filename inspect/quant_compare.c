@@ -158,6 +158,7 @@ static void esc(FILE *f, const char *s)
 }
 
 /* SQNR per reference tensor: one series (line and dots) per artifact. */
+enum { STEP = 22 }; /* pixels between tensors */
 static void chart(FILE *f, const cJSON *c, int n)
 {
     const cJSON *rows = cJSON_GetObjectItem(c, "tensors"), *arts = cJSON_GetObjectItem(c, "artifacts"), *r;
@@ -169,7 +170,7 @@ static void chart(FILE *f, const cJSON *c, int n)
             hi = x->valuedouble;
     }
     hi = ceil(hi / 5) * 5;
-    int W = 70 + (nr ? nr : 1) * 14, top = 40, bottom = 230;
+    int W = 70 + (nr ? nr : 1) * STEP, top = 40, bottom = 230;
     fprintf(f, "<svg id=\"compare-chart\" xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"260\" "
                "role=\"img\" aria-label=\"SQNR per tensor, one series per artifact\">\n", W + 20);
     for (double t = 0; t <= hi + 1e-9; t += hi / 5) {
@@ -183,20 +184,29 @@ static void chart(FILE *f, const cJSON *c, int n)
         const char *col = COLORS[i % NCOLORS];
         fprintf(f, "<g class=\"series\" data-artifact=\"%d\"><title>", i + 1);
         esc(f, out_jstr(cJSON_GetArrayItem(arts, i), "path"));
-        fprintf(f, "</title><polyline fill=\"none\" stroke=\"%s\" stroke-width=\"1.5\" points=\"", col);
+        fprintf(f, "</title>\n");
         int k = 0;
+        bool open_ = false; /* a polyline per run of tensors the artifact holds: gaps stay gaps */
         cJSON_ArrayForEach(r, rows) {
             const cJSON *x = cJSON_GetArrayItem(cJSON_GetObjectItem(r, "sqnr_db"), i);
-            if (cJSON_IsNumber(x))
-                fprintf(f, "%d,%.1f ", 60 + k * 14, bottom - (bottom - top) * fmin(fmax(x->valuedouble, 0), hi) / hi);
+            if (cJSON_IsNumber(x)) {
+                if (!open_)
+                    fprintf(f, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"1.5\" points=\"", col);
+                fprintf(f, "%d,%.1f ", 60 + k * STEP, bottom - (bottom - top) * fmin(fmax(x->valuedouble, 0), hi) / hi);
+                open_ = true;
+            } else if (open_) {
+                fprintf(f, "\"/>\n");
+                open_ = false;
+            }
             k++;
         }
-        fprintf(f, "\"/>\n");
+        if (open_)
+            fprintf(f, "\"/>\n");
         k = 0;
         cJSON_ArrayForEach(r, rows) {
             const cJSON *x = cJSON_GetArrayItem(cJSON_GetObjectItem(r, "sqnr_db"), i);
             if (cJSON_IsNumber(x)) {
-                fprintf(f, "<circle cx=\"%d\" cy=\"%.1f\" r=\"3\" fill=\"%s\"><title>[%d] ", 60 + k * 14,
+                fprintf(f, "<circle cx=\"%d\" cy=\"%.1f\" r=\"3\" fill=\"%s\"><title>[%d] ", 60 + k * STEP,
                         bottom - (bottom - top) * fmin(fmax(x->valuedouble, 0), hi) / hi, col, i + 1);
                 esc(f, out_jstr(r, "ref"));
                 fprintf(f, ": %.2f dB</title></circle>\n", x->valuedouble);

@@ -67,7 +67,7 @@ HYPOTHESES = {
                                  "kv_cache_bit_width:INT kv_quant_block_size:INT",
     (MS, "GatherBlockQuantized"): "gather_axis:INT quantize_axis:INT block_size:INT bits:INT",
     (MS, "RotaryEmbedding"): "scale:FLOAT interleaved:INT is_packed_batching:INT num_heads:INT rotary_embedding_dim:INT",
-    (MS, "MatMulNBits"): "bits:INT accuracy_level:INT",
+    (MS, "MatMulNBits"): "bits:INT accuracy_level:INT weight_prepacked:INT",
     (MS, "MultiHeadAttention"): "mask_filter_value:FLOAT scale:FLOAT unidirectional:INT",
     (MS, "SkipLayerNormalization"): "epsilon:FLOAT",
     (MS, "SkipSimplifiedLayerNormalization"): "epsilon:FLOAT",

@@ -31,7 +31,7 @@ typedef struct gb {
     size_t nrec;
 } gb;
 
-static void gb_raw(gb *b, const void *v, size_t n, int kind)
+static inline void gb_raw(gb *b, const void *v, size_t n, int kind)
 {
     if (b->n + n > b->cap) {
         size_t c = b->cap ? b->cap * 2 : 4096;
@@ -45,15 +45,15 @@ static void gb_raw(gb *b, const void *v, size_t n, int kind)
     memcpy(b->p + b->n, v, n);
     b->n += n;
 }
-static void gb_zeros(gb *b, uint64_t n, int kind)
+static inline void gb_zeros(gb *b, uint64_t n, int kind)
 {
     static const uint8_t z[256];
     for (uint64_t k = 0; k < n; k += sizeof z)
         gb_raw(b, z, n - k < sizeof z ? (size_t)(n - k) : sizeof z, k ? -1 : kind);
 }
-static void gb_u32(gb *b, uint32_t v, int kind) { gb_raw(b, &v, 4, kind); }
-static void gb_u64(gb *b, uint64_t v, int kind) { gb_raw(b, &v, 8, kind); }
-static void gb_str(gb *b, const char *s, int lenkind, int kind)
+static inline void gb_u32(gb *b, uint32_t v, int kind) { gb_raw(b, &v, 4, kind); }
+static inline void gb_u64(gb *b, uint64_t v, int kind) { gb_raw(b, &v, 8, kind); }
+static inline void gb_str(gb *b, const char *s, int lenkind, int kind)
 {
     gb_u64(b, strlen(s), lenkind);
     gb_raw(b, s, strlen(s), kind);
@@ -70,7 +70,7 @@ typedef struct gb_tensor {
 
 enum { GB_F32 = 0, GB_F16 = 1, GB_Q4_0 = 2, GB_Q8_0 = 8, GB_Q4_K = 12, GB_Q6_K = 14 };
 
-static uint64_t gb_nbytes(uint32_t type, const uint64_t *ne, uint32_t n_dims)
+static inline uint64_t gb_nbytes(uint32_t type, const uint64_t *ne, uint32_t n_dims)
 {
     uint64_t n = 1;
     for (uint32_t i = 0; i < n_dims; i++)
@@ -98,7 +98,7 @@ typedef struct gb_opts {
     const char *arch;     /* llama (NULL), qwen2, gemma, gemma2, gemma3 or phi3: its tensor set */
 } gb_opts;
 
-static gb_opts gb_defaults(void)
+static inline gb_opts gb_defaults(void)
 {
     gb_opts o = {3, 0, false, 1, 2, 32, 64, 128, 4, 2, NULL};
     return o;
@@ -111,7 +111,7 @@ typedef struct gb_model {
     char names[GB_MAXT][64];
 } gb_model;
 
-static void gb_add(gb_model *m, const char *name, uint32_t type, uint32_t n_dims, uint64_t ne0, uint64_t ne1)
+static inline void gb_add(gb_model *m, const char *name, uint32_t type, uint32_t n_dims, uint64_t ne0, uint64_t ne1)
 {
     gb_tensor *t = &m->t[m->nt];
     snprintf(m->names[m->nt], 64, "%s", name);
@@ -125,12 +125,12 @@ static void gb_add(gb_model *m, const char *name, uint32_t type, uint32_t n_dims
     m->nt++;
 }
 
-static bool gb_is(const gb_opts *o, const char *arch)
+static inline bool gb_is(const gb_opts *o, const char *arch)
 {
     return o->arch && strcmp(o->arch, arch) == 0;
 }
 
-static void gb_llama_tensors(gb_model *m, const gb_opts *o)
+static inline void gb_llama_tensors(gb_model *m, const gb_opts *o)
 {
     bool phi3 = gb_is(o, "phi3"), gemma2 = gb_is(o, "gemma2") || gb_is(o, "gemma3");
     uint32_t E = o->embd, F = o->ff, hd = o->embd / o->heads, K = hd * o->kv_heads;
@@ -173,7 +173,7 @@ static void gb_llama_tensors(gb_model *m, const gb_opts *o)
         gb_add(m, "output.weight", GB_F16, 2, E, o->vocab);
 }
 
-static void gb_mixed_tensors(gb_model *m)
+static inline void gb_mixed_tensors(gb_model *m)
 {
     gb_add(m, "a.f32", GB_F32, 1, 5, 1);
     gb_add(m, "b.q4_0", GB_Q4_0, 2, 64, 2);
@@ -183,7 +183,7 @@ static void gb_mixed_tensors(gb_model *m)
 }
 
 /* Writes the file: KVs, tensor infos, padding, data (deterministic bytes). */
-static void gb_write(gb *b, const gb_opts *o, gb_model *m)
+static inline void gb_write(gb *b, const gb_opts *o, gb_model *m)
 {
     /* the layout's alignment: the key's when it is a sane one, else 32 (the
      * key then is the damage) */
@@ -274,7 +274,7 @@ static void gb_write(gb *b, const gb_opts *o, gb_model *m)
     }
 }
 
-static void gb_build(gb *b, const gb_opts *o)
+static inline void gb_build(gb *b, const gb_opts *o)
 {
     gb_model m;
     memset(&m, 0, sizeof m);
@@ -285,7 +285,7 @@ static void gb_build(gb *b, const gb_opts *o)
     gb_write(b, o, &m);
 }
 
-static void gb_free(gb *b)
+static inline void gb_free(gb *b)
 {
     free(b->p);
     memset(b, 0, sizeof *b);
@@ -293,7 +293,7 @@ static void gb_free(gb *b)
 
 /* ---- hostile variants -------------------------------------------------- */
 
-static uint64_t gb_fnv(const uint8_t *p, size_t n)
+static inline uint64_t gb_fnv(const uint8_t *p, size_t n)
 {
     uint64_t h = 0xcbf29ce484222325ull;
     for (size_t i = 0; i < n; i++)
@@ -301,7 +301,7 @@ static uint64_t gb_fnv(const uint8_t *p, size_t n)
     return h;
 }
 
-static uint64_t gb_rand(uint64_t *s) /* splitmix64 */
+static inline uint64_t gb_rand(uint64_t *s) /* splitmix64 */
 {
     uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
     z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
@@ -310,7 +310,7 @@ static uint64_t gb_rand(uint64_t *s) /* splitmix64 */
 }
 
 /* Values a damaged field takes: limits and near-limits. */
-static uint64_t gb_evil(uint64_t *s, uint64_t orig)
+static inline uint64_t gb_evil(uint64_t *s, uint64_t orig)
 {
     static const uint64_t V[] = {0, 1, 2, 3, 4, 5, 7, 8, 13, 31, 32, 33, 63, 64, 65, 255, 256, 1u << 30,
                                  (1u << 30) + 1, 0x7fffffff, 0x80000000, 0xffffffff, 0x100000000ull,
@@ -325,10 +325,10 @@ static uint64_t gb_evil(uint64_t *s, uint64_t orig)
     }
 }
 
-#define GB_NCASES 400
+#define GB_NCASES 460
 
 /* Case I: the bytes (in B, to free) and a short description. */
-static void gb_case(int i, gb *b, char *desc, size_t dn)
+static inline void gb_case(int i, gb *b, char *desc, size_t dn)
 {
     uint64_t s = 0x5eed0000ull + (uint64_t)i;
     gb_opts o = gb_defaults();
@@ -336,7 +336,36 @@ static void gb_case(int i, gb *b, char *desc, size_t dn)
     if (i % 5 == 1)
         o.alignment = 64;
     gb_build(b, &o);
-    int kind = i < 40 ? 0 : i < 300 ? 1 : i < 340 ? 2 : i < 370 ? 3 : 4;
+    int kind = i < 40 ? 0 : i < 300 ? 1 : i < 340 ? 2 : i < 370 ? 3 : i < 400 ? 4 : 5;
+    if (kind == 5) { /* the header: magic, version, counts, each given the values that matter */
+        static const uint32_t VER[] = {0, 1, 2, 3, 4, 0x03000000u, 0x02000000u, 0x00030000u, 0x00010003u, 0xffffffffu};
+        static const uint64_t CNT[] = {0, 1, 2, 4, 6, 7, 100, 0x7fffffffffffffffull, 0x8000000000000000ull,
+                                       0xffffffffffffffffull, 53624256028225440ull, 53624256028225441ull,
+                                       209622091746699450ull, 209622091746699451ull, 1ull << 32};
+        int k = i - 400;
+        if (k < 10) {
+            uint32_t v = VER[k];
+            memcpy(b->p + 4, &v, 4);
+            snprintf(desc, dn, "version %u", v);
+        } else if (k < 15) {
+            static const char *const M[] = {"GGUG", "FUGG", "gguf", "GGU\0", "\0\0\0\0"};
+            memcpy(b->p, M[k - 10], 4);
+            snprintf(desc, dn, "magic %d", k - 10);
+        } else if (k < 30) {
+            memcpy(b->p + 8, &CNT[k - 15], 8);
+            snprintf(desc, dn, "n_tensors %llu", (unsigned long long)CNT[k - 15]);
+        } else if (k < 45) {
+            memcpy(b->p + 16, &CNT[k - 30], 8);
+            snprintf(desc, dn, "n_kv %llu", (unsigned long long)CNT[k - 30]);
+        } else { /* version 2 files (read like 3), cut or whole */
+            uint32_t v = 2;
+            memcpy(b->p + 4, &v, 4);
+            if (k % 2)
+                b->n -= (size_t)(gb_rand(&s) % 64);
+            snprintf(desc, dn, "version 2, %zu bytes", b->n);
+        }
+        return;
+    }
     if (kind == 0) { /* truncation: at record boundaries and inside them */
         const gb_rec *r = &b->rec[gb_rand(&s) % b->nrec];
         size_t cut = r->at + (i % 2 ? gb_rand(&s) % (r->size ? r->size : 1) : 0);

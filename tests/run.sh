@@ -37,6 +37,8 @@ run_suite() { # build-dir cmake-args...
 
 echo "== optimized build"
 run_suite build -DCMAKE_BUILD_TYPE=Release -DSLM_WERROR=ON
+# tests/packaging/ (install tree, Debian package, Action build, pre-commit) runs in the
+# optimized build only: it builds slminspect again and links without sanitizers.
 echo "== sanitizer build (ASan + UBSan)"
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
     run_suite build-asan -DCMAKE_BUILD_TYPE=Debug -DSLM_SANITIZE=ON

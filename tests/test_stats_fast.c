@@ -93,6 +93,14 @@ static void compare(const char *what, const slm_stats *f, const slm_stats *r)
               f->sumsq, r->sumsq);
 }
 
+/* The kernels of ISA, or (short arrays, other types) slm_stats_add. */
+static int isa = SLM_ISA_AVX2;
+static void add(slm_stats *s, slm_dtype t, const uint8_t *buf, uint64_t first, uint64_t n)
+{
+    if (!slm_stats_add_isa(s, t, buf, first, n, isa))
+        slm_stats_add(s, t, buf, first, n);
+}
+
 static void case_of(slm_dtype t, size_t n, int mode, uint8_t *buf)
 {
     size_t esz = slm_dtype_info_of(t)->bits / 8;
@@ -101,30 +109,34 @@ static void case_of(slm_dtype t, size_t n, int mode, uint8_t *buf)
     slm_stats f, r;
     slm_stats_init(&f);
     slm_stats_init(&r);
-    slm_stats_add(&f, t, buf, 0, n);
+    add(&f, t, buf, 0, n);
     slm_stats_add_ref(&r, t, buf, 0, n);
     char what[96];
-    snprintf(what, sizeof what, "%s n=%zu mode %d", slm_dtype_name(t), n, mode);
+    snprintf(what, sizeof what, "%s n=%zu mode %d isa %d", slm_dtype_name(t), n, mode, isa);
     compare(what, &f, &r);
     /* in two pieces, the second from an odd element: ties across calls */
     size_t cut = n / 3 | 1;
     if (cut < n) {
         slm_stats_init(&f);
-        slm_stats_add(&f, t, buf, 0, cut);
-        slm_stats_add(&f, t, buf, cut, n - cut);
-        snprintf(what, sizeof what, "%s n=%zu mode %d in two pieces", slm_dtype_name(t), n, mode);
+        add(&f, t, buf, 0, cut);
+        add(&f, t, buf, cut, n - cut);
+        snprintf(what, sizeof what, "%s n=%zu mode %d isa %d in two pieces", slm_dtype_name(t), n, mode, isa);
         compare(what, &f, &r);
     }
     (void)esz;
 }
 
-/* The fast kernels run at all on this machine (else the comparisons above
- * compare the definition with itself). */
-static void fast_path_taken(void)
+/* The kernels of ISA run at all on this machine (else the comparisons
+ * compare the definition with itself): on x86-64 with AVX2 at least. */
+static void fast_path_taken(int level)
 {
 #if defined(__x86_64__)
     __builtin_cpu_init();
-    if (!__builtin_cpu_supports("avx2"))
+    if (level == SLM_ISA_AVX2)
+        CHECK_MSG(!__builtin_cpu_supports("avx2") || slm_stats_isa() >= SLM_ISA_AVX2, "AVX2 not detected");
+    if (level == SLM_ISA_AVX512)
+        CHECK_MSG(!__builtin_cpu_supports("avx512bw") || slm_stats_isa() == SLM_ISA_AVX512, "AVX-512 not detected");
+    if (slm_stats_isa() < level)
         return;
     static uint8_t buf[8 * 256];
     memset(buf, 0, sizeof buf);
@@ -132,9 +144,12 @@ static void fast_path_taken(void)
     for (size_t k = 0; k < 4; k++) {
         slm_stats s;
         slm_stats_init(&s);
-        CHECK_MSG(slm_stats_add_fast(&s, T[k], buf, 0, 256), "no fast kernel for %s", slm_dtype_name(T[k]));
+        CHECK_MSG(slm_stats_add_isa(&s, T[k], buf, 0, 256, level), "no kernel of level %d for %s", level,
+                  slm_dtype_name(T[k]));
         CHECK_EQ_U64(s.zero, 256);
     }
+#else
+    (void)level;
 #endif
 }
 
@@ -168,16 +183,23 @@ int main(void)
 {
     static const slm_dtype T[] = {SLM_DT_F16, SLM_DT_BF16, SLM_DT_F32, SLM_DT_F64};
     static const size_t N[] = {0, 1, 7, 63, 64, 65, 71, 72, 127, 128, 129, 200, 1000, 4097, 65543};
-    uint8_t *buf = malloc(8 * 65543);
+    enum { BIG = 1100003 }; /* > 2 blocks of the kernels' counters (stats_x86.c BLOCK) */
+    uint8_t *buf = malloc(8 * (size_t)BIG);
     if (!buf)
         return 1;
-    fast_path_taken();
     zero_signs();
-    for (size_t k = 0; k < sizeof T / sizeof T[0]; k++)
-        for (size_t j = 0; j < sizeof N / sizeof N[0]; j++)
-            for (int mode = 0; mode < 3; mode++)
-                for (int rep = 0; rep < 4; rep++)
-                    case_of(T[k], N[j], mode, buf);
+    for (isa = SLM_ISA_AVX2; isa <= SLM_ISA_AVX512; isa++) {
+        fast_path_taken(isa);
+        if (slm_stats_isa() < isa)
+            continue;
+        for (size_t k = 0; k < sizeof T / sizeof T[0]; k++)
+            for (size_t j = 0; j < sizeof N / sizeof N[0]; j++)
+                for (int mode = 0; mode < 3; mode++)
+                    for (int rep = 0; rep < 4; rep++)
+                        case_of(T[k], N[j], mode, buf);
+        for (size_t k = 0; k < sizeof T / sizeof T[0]; k++)
+            case_of(T[k], BIG, 0, buf);
+    }
     free(buf);
     return test_done("test_stats_fast");
 }

@@ -430,14 +430,11 @@ static bool compare_rows(const pairing *P, slm_tdiff *t, slm_qerr *acc, double *
 static int pair_all(pairing *P)
 {
     const slm_model *a = P->A.m, *b = P->B.m;
-    /* a GGUF against its checkpoint: llama.cpp's names first (they undo the
-     * converter's permutations), then quant's pairing for what is left */
-    int e = pair_llama(P);
-    if (e)
-        return e;
-    e = slm_diff_quant(a, b, P->A.used, P->B.used, P->out, &P->cap);
-    if (e)
-        return e;
+    int qe = slm_diff_quant(a, b, P->A.used, P->B.used, P->out, &P->cap);
+    if (qe)
+        return qe;
+    if ((qe = pair_llama(P)) != 0) /* a GGUF's other tensors (norms, biases, exact copies) */
+        return qe;
     for (size_t i = 0; i < a->n; i++) {
         const slm_tensor *tb = slm_model_find(b, a->t[i].name);
         size_t j = tb ? (size_t)(tb - b->t) : 0;

@@ -48,7 +48,9 @@
 #include "manifest.h"
 #include "qcompare.h"
 
-typedef enum slm_tpair_how { SLM_TP_NAME, SLM_TP_SUFFIX, SLM_TP_HASH, SLM_TP_CONTENT, SLM_TP_FUSED, SLM_TP_LLAMA } slm_tpair_how;
+typedef enum slm_tpair_how {
+    SLM_TP_NAME, SLM_TP_SUFFIX, SLM_TP_HASH, SLM_TP_CONTENT, SLM_TP_FUSED, SLM_TP_LLAMA
+} slm_tpair_how;
 #define SLM_TP__COUNT 6
 const char *slm_tpair_how_name(slm_tpair_how h);
 
@@ -64,6 +66,7 @@ typedef struct slm_tquant {
     uint64_t row0, rows;     /* the weight's rows that the original holds (a fused weight's part) */
     bool ref_transposed;     /* the original is [K, N] */
     slm_qmetrics m;          /* dequantized vs original (the reference), over those rows */
+    slm_llama_xform xform;   /* a GGUF's: what llama.cpp's converter did to the original (undone) */
 } slm_tquant;
 
 typedef struct slm_tdiff {

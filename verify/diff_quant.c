@@ -106,7 +106,7 @@ int slm_diff_quant(const slm_model *a, const slm_model *b, bool *used_a, bool *u
         slm_tdiff t;
         memset(&t, 0, sizeof t);
         t.quantized = true;
-        t.q = (slm_tquant){w, side, true, p->how, p->row0, p->rows, p->ref_transposed, m[i]};
+        t.q = (slm_tquant){w, side, true, p->how, p->row0, p->rows, p->ref_transposed, m[i], p->xform};
         t.a = side == 'a' ? w->q : p->ref;
         t.b = side == 'a' ? p->ref : w->q;
         t.score = p->score;
@@ -130,10 +130,12 @@ int slm_diff_quant(const slm_model *a, const slm_model *b, bool *used_a, bool *u
         const slm_qweight *w = &qm->q[qi];
         if (!w->q || held(qm, w, qused))
             continue; /* its tensors are another weight's (shared packed values) */
+        if (slm_qpairing_lossless(&pr, qi))
+            continue; /* a GGUF's exact F16 copy of its original: compared as a tensor (by llama.cpp's names) */
         slm_tdiff t;
         memset(&t, 0, sizeof t);
         t.quantized = true;
-        t.q = (slm_tquant){w, side, false, SLM_QP_NAME, 0, w->N, false, {0}};
+        t.q = (slm_tquant){w, side, false, SLM_QP_NAME, 0, w->N, false, {0}, SLM_LX_NONE};
         t.score = NAN;
         *(side == 'a' ? &t.a : &t.b) = w->q;
         take_weight(qm, w, qused);

@@ -32,12 +32,22 @@
 #define SLM_INTOTO_STATEMENT "https://in-toto.io/Statement/v1"
 #define SLM_INTOTO_PAYLOAD_TYPE "application/vnd.in-toto+json"
 
+/* More paths to leave out, as model_signing's --ignore-paths: each a path
+ * inside the model (as given, or relative to the model folder), a path and
+ * everything under it. */
+typedef struct slm_msig_ignore {
+    const char *const *v;
+    size_t n;
+} slm_msig_ignore;
+
 /* The statement model_signing signs for PATH (a file or a folder), with the
  * ignore paths its command line records by default (.git, .gitattributes,
- * .github, .gitignore, model.sig).  O->skip (the file being written) is
- * left out too.  Returns 0 with *STATEMENT set, or an errno value (PATH
- * cannot be read, ENOMEM); unreadable files are findings (IO-001). */
-int slm_msig_statement(const char *path, const slm_manifest_opts *o, cJSON **statement, slm_diag *d);
+ * .github, .gitignore, model.sig) and those of IGNORE (NULL: none), all
+ * recorded in ignore_paths.  O->skip (the file being written) is left out
+ * too.  Returns 0 with *STATEMENT set, or an errno value (PATH cannot be
+ * read, ENOMEM); unreadable files are findings (IO-001). */
+int slm_msig_statement(const char *path, const slm_manifest_opts *o, const slm_msig_ignore *ignore,
+                       cJSON **statement, slm_diag *d);
 
 /* Whether the file at PATH looks like a model_signing bundle (a JSON object
  * with a "dsseEnvelope" member) rather than an slminspect manifest. */
@@ -47,8 +57,10 @@ bool slm_msig_is_bundle(const char *path);
  * statement in BUNDLE: every resource recomputed with the serialization it
  * records; missing (HS-010), different (HS-012) and unlisted (HS-034) files
  * named; the bundle and statement validated first (HS-030..HS-033).  The
- * bundle file itself is never a resource.  Returns 0 (the verdict is in D),
+ * bundle file itself is never a resource; IGNORE (NULL: none) leaves out
+ * more paths than the statement's ignore_paths.  Returns 0 (the verdict is in D),
  * or an errno value when BUNDLE or ROOT cannot be read at all. */
-int slm_msig_check(const char *bundle, const char *root, const slm_manifest_opts *o, slm_diag *d);
+int slm_msig_check(const char *bundle, const char *root, const slm_manifest_opts *o, const slm_msig_ignore *ignore,
+                   slm_diag *d);
 
 #endif

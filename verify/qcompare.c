@@ -491,6 +491,8 @@ static bool pair_gguf(pairer *P, size_t qi, const char *arch)
     if (q->ggml_type == SLM_GGML_F16 && t->dtype == SLM_DT_F16) { /* an exact copy: nothing lost */
         P->qdone[qi] = true;
         P->rdone[ref_index(P, t)] = true;
+        if (P->out->lossless_q)
+            P->out->lossless_q[P->out->lossless] = qi;
         P->out->lossless++;
         return true;
     }
@@ -515,9 +517,12 @@ int slm_qpair_models(const slm_model *qm, const slm_model *rm, const cJSON *map,
 {
     memset(out, 0, sizeof *out);
     pairer P = {qm, rm, qfile, d, calloc(qm->nq + 1, 1), calloc(rm->n + 1, 1), out, 0};
-    if (!P.qdone || !P.rdone) {
+    out->lossless_q = calloc(qm->nq + 1, sizeof *out->lossless_q);
+    if (!P.qdone || !P.rdone || !out->lossless_q) {
         free(P.qdone);
         free(P.rdone);
+        free(out->lossless_q);
+        out->lossless_q = NULL;
         return ENOMEM;
     }
     /* weights the kernels cannot read are reported, not paired */
@@ -552,7 +557,7 @@ int slm_qpair_models(const slm_model *qm, const slm_model *rm, const cJSON *map,
         free(base);
     }
     int rc = pair_content(&P);
-    if (out->n) /* qsort of NULL is undefined, even for 0 elements */
+    if (out->n) /* qsort of a NULL array is undefined even when empty */
         qsort(out->p, out->n, sizeof *out->p, pair_cmp);
     out->q_unpaired = calloc(qm->nq + 1, sizeof(size_t));
     out->ref_unpaired = calloc(rm->n + 1, sizeof(size_t));
@@ -574,9 +579,18 @@ int slm_qpair_models(const slm_model *qm, const slm_model *rm, const cJSON *map,
     return rc;
 }
 
+bool slm_qpairing_lossless(const slm_qpairing *p, size_t qi)
+{
+    for (size_t i = 0; p->lossless_q && i < p->lossless; i++)
+        if (p->lossless_q[i] == qi)
+            return true;
+    return false;
+}
+
 void slm_qpairing_free(slm_qpairing *p)
 {
     free(p->p);
+    free(p->lossless_q);
     free(p->q_unpaired);
     free(p->ref_unpaired);
     memset(p, 0, sizeof *p);

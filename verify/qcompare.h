@@ -52,7 +52,11 @@ typedef struct slm_qpairing {
     size_t *ref_unpaired;   /* 2-D reference tensors nothing was paired with (indices into t[]) */
     size_t nref_unpaired;
     size_t lossless;        /* GGUF F16 tensors of an F16 reference: exact copies, not listed */
+    size_t *lossless_q;     /* their indices into q[] */
 } slm_qpairing;
+
+/* Is quantized weight QI one of P's lossless copies? */
+bool slm_qpairing_lossless(const slm_qpairing *p, size_t qi);
 
 /* Pairs QM's quantized weights with RM's tensors.  MAP is a parsed --map
  * object or NULL.  Findings (QT-008 unpaired, QT-009 shapes, QT-001 layout)

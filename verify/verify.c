@@ -49,7 +49,7 @@ void slm_verify_values_report(const slm_tensor *t, bool fp16, const slm_stats *s
  * their values are not read. */
 static bool values_checked(slm_dtype t)
 {
-    return slm_dtype_info_of(t)->decodes && !(t == SLM_DT_BOOL || (t >= SLM_DT_U8 && t <= SLM_DT_I2));
+    return slm_dtype_info_of(t)->decodes && slm_dtype_info_of(t)->kind == SLM_KIND_FLOAT;
 }
 
 /* --stats: every tensor's values, on o->jobs threads, findings in tensor order. */
@@ -73,7 +73,7 @@ static void scan_one(void *arg, unsigned worker, size_t i)
         v->o->progress(v->o->progress_arg, done, v->total, "checking values");
 }
 
-static void check_values(const slm_model *m, const slm_verify_opts *o, bool fp16, slm_diag *d)
+void slm_verify_model_values(const slm_model *m, const slm_verify_opts *o, bool fp16, slm_diag *d)
 {
     value_scan v = {m, calloc(m->n ? m->n : 1, sizeof *v.st), o, 0, slm_model_bytes(m)};
     if (!v.st) { /* no memory for the statistics: one at a time */
@@ -141,7 +141,7 @@ static int check_weights(const char *path, const slm_verify_opts *o, slm_diag *d
     if (e == 0 && m.onnx)
         slm_verify_ort(m.onnx, o, d);
     if (e == 0 && o->stats)
-        check_values(&m, o, o->fp16 || config_fp16(m.config), d);
+        slm_verify_model_values(&m, o, o->fp16 || config_fp16(m.config), d);
     slm_model_close(&m);
     return e == ENOTSUP ? 0 : e;
 }
@@ -166,6 +166,7 @@ struct dir_walk {
     const slm_verify_opts *o;
     slm_diag *d;
     bool has_weights; /* safetensors and indexes are checked as one model */
+    slm_diag pointers; /* the weight files that are pointer files (IO-002), reported once */
 };
 
 static void visit(const char *path, const char *name, void *arg)
@@ -174,7 +175,9 @@ static void visit(const char *path, const char *name, void *arg)
     (void)name;
     slm_kind k = slm_sniff(path);
     if (k == SLM_KIND_SAFETENSORS || k == SLM_KIND_HF_INDEX) {
-        w->has_weights = true;
+        /* a pointer is reported here, once, even where no index names it */
+        if (!slm_pointer_check_path(path, &w->pointers))
+            w->has_weights = true;
         return;
     }
     if (!CHECKERS[k]) { /* not read by a rule, but a pointer in its place says the checkout is incomplete */
@@ -190,10 +193,33 @@ static void visit(const char *path, const char *name, void *arg)
 
 static int verify_dir(const char *path, const slm_verify_opts *o, slm_diag *d, int depth)
 {
-    struct dir_walk w = {o, d, false};
-    if (slm_dir_each(path, visit, &w) < 0)
+    struct dir_walk w = {o, d, false, {0}};
+    slm_diag_init(&w.pointers);
+    if (slm_dir_each(path, visit, &w) < 0) {
+        slm_diag_free(&w.pointers);
         return errno ? errno : EACCES;
-    int e = w.has_weights ? check_weights(path, o, d) : 0;
+    }
+    slm_diag wd; /* the weights' findings, less the pointers reported already */
+    slm_diag_init(&wd);
+    int e = w.has_weights ? check_weights(path, o, &wd) : 0;
+    size_t kept = 0;
+    for (size_t i = 0; i < wd.n; i++) {
+        slm_finding *x = &wd.v[i];
+        bool again = false;
+        for (size_t k = 0; x->rule == SLM_R_IO_002 && k < w.pointers.n && !again; k++)
+            again = x->file && strcmp(x->file, w.pointers.v[k].file) == 0;
+        if (again) {
+            wd.count[x->severity]--;
+            free(x->file);
+            free(x->path);
+            free(x->message);
+        } else
+            wd.v[kept++] = *x;
+    }
+    wd.n = kept;
+    slm_diag_move(d, &wd);
+    slm_diag_move(d, &w.pointers);
+    slm_diag_free(&w.pointers);
     if (e)
         slm_report(d, SLM_R_IO_001, path, -1, NULL, "cannot read the weights: %s", strerror(e));
     /* Entries that cannot be read (dangling links...) and, at DEPTH > 0, one

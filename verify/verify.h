@@ -14,6 +14,7 @@ typedef struct slm_verify_opts {
     bool fp16;               /* tensors are headed for fp16 deployment */
     const char *target;      /* deployment profile, NULL for none */
     const char *runtime;     /* the runtime the artifacts will meet ("@mlc-ai/web-llm@0.2.79"), or NULL */
+    const char *device;      /* onnxruntime-web execution provider: "webgpu", "wasm", or NULL (config.json's) */
     bool hash;               /* check content hashes (MLC md5sum) */
     unsigned jobs;           /* threads for the value checks (--stats) of one path; 0: one per CPU */
     slm_progress_fn progress;
@@ -43,9 +44,26 @@ void slm_verify_cross_mlc(const slm_model *m, const slm_verify_opts *o, slm_diag
 
 /* ONNX model O judged by onnxruntime too (verify_ort.c, spec/onnx.md "Two judges"). */
 void slm_verify_ort(const slm_onnx *o, const slm_verify_opts *opts, slm_diag *d);
+/* The onnxruntime release (slm/ort.h index) that judges under OPTS for the
+ * artifact at NEAR: --runtime, a package.json / import map / HTML page beside
+ * it, --target transformers.js, else the newest; *PROFILE: a runtime profile
+ * is in force; NAME gets the runtime's package name. */
+int slm_verify_ort_release(const slm_verify_opts *o, const char *near, bool *profile, char *name, size_t n);
+/* O on onnxruntime-web REL's WebGPU provider (verify_webgpu.c); and whether REL
+ * has a WebGPU kernel of (DOM, OP) at opset V. */
+void slm_verify_webgpu(const slm_onnx *o, int rel, slm_diag *d);
+bool slm_webgpu_has_kernel(int rel, const char *dom, const char *op, int64_t v);
+/* Transformers.js: config.json's transformers.js_config.device for a model
+ * file (its folder or the one above), malloc'd, or NULL; the external-data
+ * contract of folder DIR's onnx/ models that SELECTABLE names (verify_tjs.c). */
+char *slm_tjs_device(const char *model_file);
+void slm_verify_tjs_external(const char *dir, bool (*selectable)(const char *name), slm_diag *d);
 
 /* Value checks on one tensor (ST-201..ST-203); returns its statistics. */
 void slm_verify_values(const slm_tensor *t, bool fp16, slm_diag *d, slm_stats *out);
+/* Those checks on every float tensor of M, on o->jobs threads (largest
+ * first); the findings in tensor order, the same for any thread count. */
+void slm_verify_model_values(const slm_model *m, const slm_verify_opts *o, bool fp16, slm_diag *d);
 /* The findings of those checks from statistics S computed beforehand. */
 void slm_verify_values_report(const slm_tensor *t, bool fp16, const slm_stats *s, slm_diag *d);
 

@@ -31,14 +31,7 @@ int slm_verify_mlc(const char *path, const slm_verify_opts *o, slm_diag *d)
         slm_mlc_check_md5(x, d);
     if (o->stats) {
         bool fp16 = o->fp16 || (x->cfg.quantization && strstr(x->cfg.quantization, "f16"));
-        uint64_t total = slm_model_bytes(&m), done = 0;
-        for (size_t i = 0; i < m.n; i++) {
-            if (slm_dtype_info_of(m.t[i].dtype)->kind == SLM_KIND_FLOAT)
-                slm_verify_values(&m.t[i], fp16, d, NULL);
-            done += m.t[i].nbytes;
-            if (o->progress)
-                o->progress(o->progress_arg, done, total, "checking values");
-        }
+        slm_verify_model_values(&m, o, fp16, d);
     }
     slm_verify_cross_mlc(&m, o, d);
     slm_model_close(&m);

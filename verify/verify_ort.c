@@ -3,8 +3,10 @@
  *
  * The runtime: --runtime onnxruntime@X, onnxruntime-node@X, onnxruntime-web@X,
  * or @huggingface/transformers@X (the onnxruntime-web that release pins,
- * spec/transformersjs_runtimes.tsv); under --target transformers.js without
- * --runtime, the newest Transformers.js's.  Without a runtime profile, verify
+ * spec/transformersjs_runtimes.tsv); without --runtime, the one a
+ * package.json, import map or HTML page names beside the model (or up to two
+ * folders above); under --target transformers.js without either, the newest
+ * Transformers.js's.  Without a runtime profile, verify
  * is the strict union: onnxruntime's newest release of the table judges too,
  * and checker errors that it loads stay errors that say so.  Under a profile,
  * what that release loads is never an error: checker-only faults and
@@ -14,6 +16,7 @@
 
 #include "slm/ort.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,11 +51,93 @@ static const char *tjs_ortweb(const char *v)
     return best;
 }
 
+/* ---- the runtime named beside the artifacts ------------------------------ */
+
+/* The version of package KEY that TEXT pins: "KEY": "^3.5.0" (package.json) or
+ * KEY@3.5.0 (an import map or a CDN URL).  Malloc'd, or NULL. */
+static char *pinned(const char *t, size_t n, const char *key)
+{
+    size_t kl = strlen(key);
+    for (const char *p = t, *end = t + n; p < end;) {
+        p = memmem(p, (size_t)(end - p), key, kl);
+        if (!p)
+            return NULL;
+        p += kl;
+        if (p < end && *p == '@') {
+            const char *v = ++p;
+            while (p < end && p - v < 40 && (isalnum((unsigned char)*p) || strchr(".^~-", *p)))
+                p++;
+            if (p > v && isdigit((unsigned char)*v))
+                return slm_strndup(v, (size_t)(p - v));
+        } else if (p < end && *p == '"') {
+            p++;
+            while (p < end && (*p == ' ' || *p == ':' || *p == '\t'))
+                p++;
+            if (p < end && *p == '"') {
+                const char *v = ++p;
+                while (p < end && *p != '"' && p - v < 40)
+                    p++;
+                if (p < end && *p == '"' && p > v && (isdigit((unsigned char)*v) || strchr("^~>=", *v)))
+                    return slm_strndup(v, (size_t)(p - v));
+                p = v; /* a URL: its own KEY@X is found next */
+            }
+        }
+    }
+    return NULL;
+}
+
+struct ort_scan {
+    char *spec; /* "@huggingface/transformers@^3.5.0", "onnxruntime-web@1.22.0", ... */
+    int rank;   /* which key found it: Transformers.js's pin wins */
+};
+
+static void scan_visit(const char *path, const char *name, void *arg)
+{
+    static const char *const KEYS[] = {"@huggingface/transformers", "onnxruntime-web", "onnxruntime-node"};
+    struct ort_scan *s = arg;
+    size_t l = strlen(name);
+    if (!(strcmp(name, "package.json") == 0 || (l > 5 && strcmp(name + l - 5, ".html") == 0) ||
+          strstr(name, "importmap")))
+        return;
+    slm_map m;
+    if (slm_map_open(&m, path) != 0)
+        return;
+    for (int k = 0; k < s->rank && k < 3; k++) {
+        char *v = pinned((const char *)m.data, (size_t)m.size, KEYS[k]);
+        if (v) {
+            free(s->spec);
+            s->spec = slm_strdupf("%s@%s", KEYS[k], v);
+            s->rank = k;
+            free(v);
+            break;
+        }
+    }
+    slm_map_close(&m);
+}
+
+/* The onnxruntime a package.json, import map or HTML page names in the folder
+ * of NEAR or the two above it (a Transformers.js app's public/models/...). */
+static char *scan_runtime(const char *near)
+{
+    struct ort_scan s = {NULL, 3};
+    char *dir = near ? slm_strdupf("%s", near) : NULL;
+    for (int up = 0; dir && up < 3 && !s.spec; up++) {
+        char *slash = strrchr(dir, '/');
+        if (!slash)
+            break;
+        *slash = 0;
+        slm_dir_each(dir[0] ? dir : "/", scan_visit, &s);
+    }
+    free(dir);
+    return s.spec;
+}
+
 /* The release that judges, and whether a runtime profile is in force. */
-static int runtime_release(const slm_verify_opts *o, bool *profile, char *name, size_t n)
+int slm_verify_ort_release(const slm_verify_opts *o, const char *near, bool *profile, char *name, size_t n)
 {
     int newest = slm_ort_release_count() - 1;
-    const char *v = NULL, *rt = o->runtime;
+    char *scanned = o->runtime ? NULL : scan_runtime(near);
+    const char *v = NULL, *rt = o->runtime ? o->runtime : scanned;
     *profile = false;
     if (rt && (prefixed(rt, "onnxruntime@", &v) || prefixed(rt, "onnxruntime-node@", &v) ||
                prefixed(rt, "onnxruntime-web@", &v))) {
@@ -68,7 +153,8 @@ static int runtime_release(const slm_verify_opts *o, bool *profile, char *name, 
         snprintf(name, n, "onnxruntime-web");
     }
     int rel = v ? slm_ort_release_find(v) : newest;
-    return rel < 0 ? 0 : rel;
+    free(scanned);
+    return rel < 0 ? newest : rel; /* not a version: the newest release judges */
 }
 
 static bool at_node(const slm_onnx_graph *g, int64_t off, const slm_onnx_node **node)
@@ -110,7 +196,9 @@ void slm_verify_ort(const slm_onnx *o, const slm_verify_opts *opts, slm_diag *d)
 {
     bool profile;
     char rt[40] = "onnxruntime";
-    int rel = runtime_release(opts, &profile, rt, sizeof rt);
+    char *path = o->dir ? slm_strdupf("%s/x", o->dir) : NULL;
+    int rel = slm_verify_ort_release(opts, path, &profile, rt, sizeof rt);
+    free(path);
     const char *ver = slm_ort_release_name(rel);
     slm_diag rd;
     slm_diag_init(&rd);
@@ -150,4 +238,10 @@ void slm_verify_ort(const slm_onnx *o, const slm_verify_opts *opts, slm_diag *d)
     }
     slm_diag_move(d, &rd);
     slm_diag_free(&rd);
+    /* The execution provider: --device, else config.json's transformers.js_config.device. */
+    char *cfg_dev = opts->device ? NULL : slm_tjs_device(o->file);
+    const char *dev = opts->device ? opts->device : cfg_dev;
+    if (dev && strcmp(dev, "webgpu") == 0)
+        slm_verify_webgpu(o, rel, d);
+    free(cfg_dev);
 }

@@ -111,6 +111,7 @@ static void target_tjs(const char *dir, slm_diag *d)
     }
     if (dd)
         closedir(dd);
+    slm_verify_tjs_external(dir, tjs_name, d);
     if (!selectable)
         slm_report(d, SLM_R_TGT_004, onnx ? onnx : dir, -1, NULL,
                    "onnx/ holds no model.onnx, model_fp16.onnx, model_q4.onnx, model_q4f16.onnx, model_quantized.onnx, ...");
@@ -200,6 +201,10 @@ int slm_verify_hf_config(const char *path, const slm_verify_opts *o, slm_diag *d
     int e = slm_map_open(&mp, path);
     if (e)
         return e;
+    if (slm_pointer_check(&mp, path, d)) { /* nothing more to say about a pointer */
+        slm_map_close(&mp);
+        return 0;
+    }
     slm_json j;
     if (slm_json_parse(&j, (const char *)mp.data, (size_t)mp.size, SLM_JSON_DEPTH_DEFAULT) != 0) {
         slm_report(d, SLM_R_JS_001, path, (int64_t)j.err_off, NULL, "%s", j.err);

@@ -20,18 +20,22 @@ def want(c, m):
     global bad
     if not c:
         print(m); bad += 1
-t = {x["b"]: x for x in llama["tensors"] if x["a"] and x["b"] and "shared_with" not in x}
-want(len(t) == 8 and all(x["pairing"] == "llama" for x in t.values()), f"llama: {len(t)} pairs, all by llama.cpp's names?")
+# every GGUF tensor in its own pair (not the "shared" entries of equal checkpoint tensors)
+t = {x["b"]: x for x in llama["tensors"] if x["a"] and x["b"] and x["content"] != "shared"}
+want(len(t) == 8, f"llama: {len(t)} pairs, expected 8")
 for w in truth["files"]["llama-q8_0.gguf"]["tensors"]:
     x = t[w["name"]]
     want(x["a"] == w["ref"], f"{w['name']} paired with {x['a']}, truth {w['ref']}")
-    want(("permuted" in x.get("transform", "")) == w["permuted"], f"{w['name']}: transform {x.get('transform')}")
-    if w["type"] == "q8_0":  # ggml's error, the permutation undone
-        want(math.isclose(x["values"]["rel_rmse"], w["vs_ref"]["rel_rmse"], rel_tol=1e-6),
-             f"{w['name']}: rel_rmse {x['values']['rel_rmse']}, ggml's {w['vs_ref']['rel_rmse']}")
-    else:  # F32 copies of fp16 values (the permuted biases too): equal
-        want(x["content"] == "equal", f"{w['name']}: content {x['content']}, expected equal")
-g = {x["b"]: x for x in f16["tensors"] if x["a"] and x["b"] and "shared_with" not in x}
+    if w["type"] == "q8_0":  # quantized: ggml's error, the permutation undone (quant's pairing)
+        q = x.get("quantization", {})
+        want(x["content"] == "quantized", f"{w['name']}: content {x['content']}")
+        want(("permuted" in q.get("transform", "")) == w["permuted"], f"{w['name']}: transform {q.get('transform')}")
+        want(math.isclose(q.get("rel_rmse", 0), w["vs_ref"]["rel_rmse"], rel_tol=1e-6),
+             f"{w['name']}: rel_rmse {q.get('rel_rmse')}, ggml's {w['vs_ref']['rel_rmse']}")
+    else:  # F32 copies of fp16 values (the permuted biases too, paired by llama.cpp's names): equal
+        want(x["pairing"] == "llama" and x["content"] == "equal", f"{w['name']}: {x['pairing']} {x['content']}")
+        want(("permuted" in x.get("transform", "")) == w["permuted"], f"{w['name']}: transform {x.get('transform')}")
+g = {x["b"]: x for x in f16["tensors"] if x["a"] and x["b"]}
 want(all(g[n]["content"] == "identical" for n in g if n.endswith("weight") and "norm" not in n), "F16 weights not identical")
 sys.exit(1 if bad else 0)
 PY
@@ -51,7 +55,7 @@ h = json.dumps(out).encode()
 h += b" " * (-len(h) % 8)
 open(sys.argv[2], "wb").write(struct.pack("<Q", len(h)) + h + data + data)
 PY
-expect_rc 1 "$BIN" diff "$TMP/tied.safetensors" "$G/qwen2-q4_k_m.gguf"
+expect_rc 1 "$BIN" diff --all "$TMP/tied.safetensors" "$G/qwen2-q4_k_m.gguf"
 expect_grep "^  - lm_head.weight .*tied to model.embed_tokens.weight" "$TMP/out"
-expect_grep "model.embed_tokens.weight -> token_embd.weight (paired by llama)" "$TMP/out"
+expect_grep "^  q model.embed_tokens.weight -> token_embd.weight (Q6_K" "$TMP/out"
 finish

@@ -133,13 +133,14 @@ print(f"{len(shared)} shared, 0 removed")
 PY
 ok
 
-# The README example: 14 quantized, all paired, in both directions.
-expect_rc 1 "$BIN" diff "$EX" "$EX/onnx/model_q4.onnx"
+# The README example: 14 quantized, all paired, in both directions (--all: every
+# entry in the text, not the first 20).
+expect_rc 1 "$BIN" diff --all "$EX" "$EX/onnx/model_q4.onnx"
 expect_grep "^quantization: 14 tensors of A quantized in B (14 of B's 14 quantized weights paired with their originals)" "$TMP/out"
 expect_grep "^tensors: .*, 0 removed, " "$TMP/out"
 expect_grep "^  q model.layers.0.self_attn.q_proj.weight -> .*_Q4 (MatMulNBits 4-bit, block 32, paired by " "$TMP/out"
 expect_grep "^  = model.norm.weight -> .* (same bytes as A's model.layers.0.input_layernorm.weight, paired with it: B keeps one tensor for both)" "$TMP/out"
-expect_rc 1 "$BIN" diff "$EX/onnx/model_q4.onnx" "$EX"
+expect_rc 1 "$BIN" diff --all "$EX/onnx/model_q4.onnx" "$EX"
 expect_grep "^quantization: 14 tensors of B quantized in A (14 of A's 14 quantized weights paired with their originals)" "$TMP/out"
 ok
 ! grep -q "^  + model\." "$TMP/out" || fail "checkpoint tensors reported added against the quantized model"
@@ -171,27 +172,28 @@ q = doc["summary"]["quantization"]
 assert (q["weights"], q["weights_paired"], q["originals"]) == (14, 13, 13), q
 PY
 ok
-expect_rc 1 "$BIN" diff "$TMP/drop.safetensors" "$Q/onnx/model_q4.onnx"
+expect_rc 1 "$BIN" diff --all "$TMP/drop.safetensors" "$Q/onnx/model_q4.onnx"
 expect_grep "13 of B's 14 quantized weights paired" "$TMP/out"
 expect_grep "quantized (MatMulNBits 4-bit, block 32), no original on the other side" "$TMP/out"
 
-# A GGUF (quantized weights whose reader fills the same list): its weights are
-# paired by llama.cpp's names first (tests/cli/diff_gguf.sh) and counted as
-# paired in the quantization summary; none is left on one side.
+# A GGUF (quantized weights whose reader fills the same list): every one of
+# its quantized weights is paired with its original (quant's pairing, or
+# llama.cpp's names first: weights_paired_earlier), none left on one side.
 expect_rc 1 "$BIN" diff --json "$Q/hf_fp16" "$CORPUS/gguf/qwen2-q4_0.gguf"
 check_schema "$TMP/out"
 "$PY" - "$TMP/out" >"$TMP/r" 2>&1 <<'PY' || fail "GGUF quantization summary: $(cat "$TMP/r")"
 import json, sys
 doc = json.load(open(sys.argv[1]))
 q = doc["summary"]["quantization"]
-llama_q = [x for x in doc["tensors"] if x.get("pairing") == "llama" and x["dtype"]["b"] == "Q4_0"]
+quantized = [x for x in doc["tensors"] if x["content"] == "quantized" and x["a"] and x["b"]]
+earlier = [x for x in doc["tensors"] if x.get("pairing") == "llama" and x["dtype"]["b"] == "Q4_0"]
 assert q["side"] == "b" and q["weights"] > 0, q
-assert q["weights"] == q["weights_paired"] == q["weights_paired_earlier"] == len(llama_q), (q, len(llama_q))
+assert q["weights"] == q["weights_paired"] == len({x["b"] for x in quantized}) + len(earlier), (q, len(quantized), len(earlier))
+assert q["weights_paired_earlier"] == len(earlier), q
+assert all(x["quantization"]["format"] == "Q4_0" for x in quantized), quantized
 assert not [x for x in doc["tensors"] if "quantization" in x and not x["quantization"]["paired"]]
 PY
 ok
-expect_rc 1 "$BIN" diff "$Q/hf_fp16" "$CORPUS/gguf/qwen2-q4_0.gguf"
-expect_grep "quantized weights paired with their originals, 4 of them by llama.cpp's names" "$TMP/out"
 
 # Two unrelated models (the example's 64-wide layers, the corpus's 256-wide
 # q4): no quantized weight finds an original, nothing is shared through a

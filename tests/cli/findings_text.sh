@@ -73,6 +73,20 @@ expect_rc 0 "$BIN" quant --all "$SRC/examples/tiny-qwen2/onnx/model_q4.onnx" --r
 n=$(grep -c '^  info    QT-005' "$TMP/out")
 ok; [ "$n" = 14 ] || fail "quant --all: $n QT-005 lines, expected 14"
 
+# diff: the first 20 tensors and facts that differ, then "N more"; --all every
+# one (N from --json, which lists every tensor entry)
+expect_rc 1 "$BIN" diff --json "$CORPUS/qwen2/hf_fp16" "$CORPUS/qwen2/mlc_q4f16_1"
+total=$(/usr/bin/python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["tensors"]))' "$TMP/out")
+ok; [ "$total" -gt 20 ] || fail "diff hf_fp16 mlc_q4f16_1: $total tensor entries, expected more than 20"
+expect_rc 1 "$BIN" diff "$CORPUS/qwen2/hf_fp16" "$CORPUS/qwen2/mlc_q4f16_1"
+n=$(grep -cE '^  [-+~q=] model\.' "$TMP/out")
+ok; [ "$n" = 20 ] || fail "diff: $n tensors listed, expected 20"
+expect_grep "^  \.\.\. $((total - 20)) more (--all, or --json)\$" "$TMP/out"
+expect_rc 1 "$BIN" diff --all "$CORPUS/qwen2/hf_fp16" "$CORPUS/qwen2/mlc_q4f16_1"
+n=$(grep -cE '^  [-+~q=] model\.' "$TMP/out")
+ok; [ "$n" -ge "$total" ] || fail "diff --all: $n tensors listed, expected at least $total"
+ok; ! grep -q 'more (--all' "$TMP/out" || fail "diff --all folded something"
+
 # lfs_folder: the example checkpoint's shards and the ONNX models as Git LFS
 # pointers (the oid and size of the real files), the JSON files real
 lfs_pointer() { # lfs_pointer REAL OUT
@@ -103,6 +117,23 @@ lfs_pointer "$LIB48" "$TMP/lib.wasm"
 expect_rc 1 "$BIN" verify --json "$TMP/lib.wasm"
 json_rules "$TMP/out" >"$TMP/rules"
 ok; [ "$(cat "$TMP/rules")" = "IO-002 1" ] || fail "wasm pointer: $(cat "$TMP/rules")"
+
+# every file a pointer: the MLC folder (chat config, tensor cache, shards) and
+# a sharded checkpoint whose index is a pointer too -- one IO-002 per file
+for f in "$CORPUS"/qwen2/mlc_q4f16_1/*; do
+    mkdir -p "$TMP/mlcp"
+    lfs_pointer "$f" "$TMP/mlcp/$(basename "$f")"
+done
+expect_rc 1 "$BIN" verify --json --target webllm "$TMP/mlcp"
+json_rules "$TMP/out" >"$TMP/rules"
+n=$(ls "$CORPUS"/qwen2/mlc_q4f16_1 | wc -l)
+ok; [ "$(cat "$TMP/rules")" = "IO-002 $n" ] || fail "mlc pointers: $(cat "$TMP/rules"), expected IO-002 x$n"
+mkdir -p "$TMP/hfp"
+for f in "$EX"/*; do [ -f "$f" ] && lfs_pointer "$f" "$TMP/hfp/$(basename "$f")"; done
+expect_rc 1 "$BIN" verify --json "$TMP/hfp"
+json_rules "$TMP/out" >"$TMP/rules"
+n=$(ls "$EX" | grep -cE '\.(safetensors|json)$')
+ok; [ "$(cat "$TMP/rules")" = "IO-002 $n" ] || fail "checkpoint pointers: $(cat "$TMP/rules"), expected IO-002 x$n"
 
 # quant with pointers: the quantized model, then the reference
 expect_rc 2 "$BIN" quant "$L/onnx/model_q4.onnx" --ref "$EX"

@@ -99,6 +99,8 @@ expect_rc 0 "$BIN" hash --check "$M/model.sig"
 expect_rc 0 "$BIN" hash --check "$M/model.sig" --json
 expect_grep '"manifest_kind":	"model_signing"' "$TMP/out"
 expect_grep '"files_checked":	8' "$TMP/out"
+ok; "$PY" "$SRC/tests/tools/check_schema.py" "$SRC/spec/schema/hash-check.schema.json" "$TMP/out" >"$TMP/report" 2>&1 ||
+    fail "hash --check --json of a bundle does not follow its schema: $(cat "$TMP/report")"
 # the golden folder against a bundle of its statement, given PATH
 bundle "$TMP/golden.json" "$TMP/golden.sig"
 expect_rc 0 "$BIN" hash --check "$TMP/golden.sig" "$G"
@@ -119,8 +121,33 @@ rm "$TMP/m2/sub/deep/x.bin"
 case_rc missing_file HS-010 1 "$BIN" hash --check "$TMP/m2/model.sig"
 printf 'new' >"$TMP/m2/new.txt"
 case_rc extra_file HS-034 1 "$BIN" hash --check "$TMP/m2/model.sig" --format sarif
+ok; "$PY" "$SRC/tests/tools/check_schema.py" "$SRC/tests/data/sarif-schema-2.1.0.json" "$TMP/out" >"$TMP/report" 2>&1 ||
+    fail "the SARIF log of a bundle check is not SARIF 2.1.0: $(cat "$TMP/report")"
 expect_grep '"ruleId":	"HS-034"' "$TMP/out"
 expect_grep '"ruleId":	"HS-012"' "$TMP/out"
+# --ignore (model_signing's --ignore-paths): as a path inside the model, or relative to it.
+# As in model_signing verify, a path the signature lists stays required (ignoring it makes it missing).
+expect_rc 1 "$BIN" hash --check "$TMP/m2/model.sig" --ignore "$TMP/m2/new.txt"
+ok; ! grep -q HS-034 "$TMP/out" || fail "--ignore as a path inside the model: new.txt still reported"
+expect_grep HS-012 "$TMP/out"
+mkdir -p "$TMP/m4" && cp -r "$M/." "$TMP/m4/" && mkdir -p "$TMP/m4/cache" && printf 'x' >"$TMP/m4/cache/tmp.bin"
+expect_rc 1 "$BIN" hash --check "$TMP/m4/model.sig"
+expect_grep HS-034 "$TMP/out"
+expect_rc 0 "$BIN" hash --check "$TMP/m4/model.sig" --ignore cache
+expect_rc 1 "$BIN" hash --check "$TMP/m4/model.sig" --ignore cache --ignore a/b
+expect_grep "HS-010.*'a/b' is in the signature but not in the model" "$TMP/out"
+expect_rc 2 "$BIN" hash --check "$TMP/manifest-not-there.json" --ignore x
+"$BIN" hash -o "$TMP/slm-manifest.json" "$G" 2>/dev/null
+expect_rc 2 "$BIN" hash --check "$TMP/slm-manifest.json" "$G" --ignore signme-1
+expect_rc 2 "$BIN" hash --ignore x "$G"
+# ... and when making a statement: left out, and recorded
+expect_rc 0 "$BIN" hash --format in-toto --ignore "$M/sub" --ignore ./ab "$M"
+"$PY" -c 'import json, sys
+s = json.load(open(sys.argv[1])); names = [r["name"] for r in s["predicate"]["resources"]]
+assert not any(n.startswith("sub/") or n == "ab" for n in names), names
+assert s["predicate"]["serialization"]["ignore_paths"][-2:] == ["sub", "ab"], s["predicate"]["serialization"]' \
+    "$TMP/out" 2>"$TMP/report" || fail "--ignore when making: $(cat "$TMP/report")"
+ok
 cp -r "$M" "$TMP/m3"
 printf 'ignored' >"$TMP/m3/.git/HEAD"          # under an ignored path: still clean
 expect_rc 0 "$BIN" hash --check "$TMP/m3/model.sig"

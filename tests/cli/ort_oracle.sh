@@ -82,8 +82,10 @@ done
 expect_rc 1 "$BIN" verify --runtime onnxruntime@1.22.0 "$TMP/cases/mnb_no_bits.onnx"
 expect_grep "error   ONNX-303 .*requires attribute 'bits'" "$TMP/out"
 # GroupQueryAttention's num_heads % kv_num_heads: the session loads, the first run fails (a warning)
-expect_rc 0 "$BIN" verify --runtime onnxruntime@1.30.0 "$TMP/cases/gqa_heads_not_multiple.onnx"
-expect_grep "warning ONNX-311 " "$TMP/out"
+expect_rc 0 "$BIN" verify --all --runtime onnxruntime@1.30.0 "$TMP/cases/gqa_heads_not_multiple.onnx"
+expect_grep "warning ONNX-311 .*not a multiple of kv_num_heads" "$TMP/out"
+expect_rc 0 "$BIN" verify --all --runtime onnxruntime@1.30.0 "$TMP/cases/gqa_hidden_not_multiple.onnx"
+expect_grep "warning ONNX-311 .*query hidden size 64 is not a multiple of num_heads 5" "$TMP/out"
 # 4. Transformers.js 3.5 pins onnxruntime-web 1.22.0-dev: GatherBlockQuantized's bits is unrecognized there,
 #    8-bit MatMulNBits loads; 3.1 pins 1.20.1, where it does not.
 expect_rc 1 "$BIN" verify --runtime @huggingface/transformers@3.5.0 "$TMP/cases/gbq_bits4.onnx"
@@ -91,4 +93,19 @@ expect_grep "onnxruntime 1.22.0: .*no attribute 'bits'" "$TMP/out"
 expect_rc 0 "$BIN" verify --runtime @huggingface/transformers@3.5.0 "$TMP/cases/mnb_8bit_bs16.onnx"
 expect_rc 1 "$BIN" verify --runtime @huggingface/transformers@3.1.0 "$TMP/cases/mnb_8bit_bs16.onnx"
 expect_grep "ONNX-310" "$TMP/out"
+# 5. Without --runtime: the Transformers.js or onnxruntime-web a package.json, import map or HTML page pins
+#    beside the model or up to two folders above (as --runtime is found for web-llm).
+A=$TMP/app
+mkdir -p "$A/public/models/m/onnx"
+cp "$TMP/cases/gbq_bits4.onnx" "$A/public/models/m/onnx/model.onnx"
+expect_rc 0 "$BIN" verify "$A/public/models/m/onnx/model.onnx" # the newest release declares bits
+echo '{"dependencies": {"@huggingface/transformers": "^3.5.0", "vite": "^5.0.0"}}' >"$A/public/models/package.json"
+expect_rc 1 "$BIN" verify "$A/public/models/m/onnx/model.onnx"
+expect_grep "error   ONNX-304 .*onnxruntime 1.22.0: .*no attribute 'bits'" "$TMP/out"
+rm "$A/public/models/package.json"
+echo '<script type="importmap">{"imports": {"onnxruntime-web": "https://cdn.jsdelivr.net/npm/onnxruntime-web@1.20.1/dist/ort.min.mjs"}}</script>' \
+    >"$A/public/models/index.html"
+expect_rc 1 "$BIN" verify "$A/public/models/m/onnx/model.onnx"
+expect_grep "error   ONNX-304 .*onnxruntime 1.20.1: " "$TMP/out"
+expect_rc 0 "$BIN" verify --runtime onnxruntime-web@1.23.2 "$A/public/models/m/onnx/model.onnx" # --runtime wins
 finish

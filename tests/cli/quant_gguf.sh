@@ -71,5 +71,16 @@ expect_grep "'blk.0.attn_q.weight' is IQ3_S, which slminspect does not decode" "
 /usr/bin/python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); sys.exit(any(t["name"]=="blk.0.attn_q.weight" for t in d["tensors"]) or len(d["tensors"])!=3)' "$TMP/out" || fail "IQ3_S: measured, or the other three not"
 ok
 
+# a NaN block scale (QT-002), read from inside ggml's blocks: attn_q's first Q4_0 block, d = NaN
+/usr/bin/python3 - "$G/qwen2-q4_0.gguf" "$TMP/nan.gguf" "$G/truth.json" <<'PY'
+import json, sys
+data = bytearray(open(sys.argv[1], "rb").read())
+t = [x for x in json.load(open(sys.argv[3]))["files"]["qwen2-q4_0.gguf"]["tensors"] if x["name"] == "blk.0.attn_q.weight"][0]
+data[t["offset"]:t["offset"] + 2] = (0x7e00).to_bytes(2, "little")
+open(sys.argv[2], "wb").write(data)
+PY
+expect_rc 1 "$BIN" quant "$TMP/nan.gguf" --ref "$REF"
+expect_grep "QT-002 .*blk.0.attn_q.weight: 'blk.0.attn_q.weight': 1 of 2048 scales" "$TMP/out"
+
 echo "$CHECKS checks, $FAILS failed"
 [ "$FAILS" = 0 ]

@@ -12,7 +12,7 @@ ok; head -1 "$SRC/debian/changelog" | grep -q "^slminspect ($V)" || fail "debian
 S=$TMP/src/slminspect-$V
 mkdir -p "$S"
 # the checkout's files (committed or not, not ignored), less the test data the build does not read
-(cd "$SRC" && git ls-files -co --exclude-standard -z | grep -zv '^tests/corpus/\|^examples/' |
+(cd "$SRC" && git -c safe.directory="*" ls-files -co --exclude-standard -z | grep -zv '^tests/corpus/\|^examples/' |
     xargs -0 cp --parents -t "$S") || { fail "cannot copy the checkout"; finish; exit 1; }
 (cd "$S" && dpkg-buildpackage -us -uc -b) >"$TMP/build.log" 2>&1
 rc=$?
@@ -41,4 +41,15 @@ ok; PYTHONDONTWRITEBYTECODE=1 SLMINSPECT_LIBRARY=$LIB PYTHONPATH=$SRC/python /us
 assert slminspect.version() == sys.argv[1], slminspect.version()
 r = slminspect.verify(sys.argv[2]); assert r.exit_status == 0 and r["command"] == "verify", r' "$V" "$CORPUS/qwen2/hf_fp16" ||
     fail "python over the packaged library"
+# libslminspect-dev's relocatable pkg-config files, from the unpacked root
+PC=$(dirname "$LIB")/pkgconfig
+ok
+if cc -std=c11 -o "$TMP/consumer" "$SRC/tests/packaging/consumer/consumer.c" \
+    $(PKG_CONFIG_PATH=$PC pkg-config --cflags --libs slminspect slmformats) 2>"$TMP/cc.log"; then
+    LD_LIBRARY_PATH=$(dirname "$LIB") "$TMP/consumer" "$CORPUS/qwen2/hf_fp16" >"$TMP/got.json" 2>/dev/null
+    "$SLM_BIN" verify --json --target hf "$CORPUS/qwen2/hf_fp16" >"$TMP/want.json" 2>/dev/null
+    ok; cmp -s "$TMP/want.json" "$TMP/got.json" || fail "a consumer of the packaged library prints another document"
+else
+    fail "building against the packaged development files: $(head -20 "$TMP/cc.log")"
+fi
 finish

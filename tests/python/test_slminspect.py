@@ -88,9 +88,21 @@ class Errors(unittest.TestCase):
         self.assertIn("unknown option", e.exception.message)
 
     def test_reserved_option(self) -> None:
+        for name in ("format", "quiet", "json", "output", "diffable"):
+            with self.assertRaises(slminspect.SlminspectError) as e:
+                slminspect.verify(HF, **{name: True})
+            self.assertIn(f"'{name}'", e.exception.message)
+
+    def test_option_names_cannot_end_the_options(self) -> None:
+        for name in ("", "-", "target=hf", "a b"):
+            with self.assertRaises(slminspect.SlminspectError) as e:
+                slminspect.verify(HF, **{name: True})
+            self.assertIn("option names", e.exception.message)
+
+    def test_path_like_an_option_is_a_path(self) -> None:
         with self.assertRaises(slminspect.SlminspectError) as e:
-            slminspect.verify(HF, format="sarif")
-        self.assertIn("format", e.exception.message)
+            slminspect.verify("--strict")
+        self.assertEqual(e.exception.document["paths"][0]["path"], "--strict")
 
     def test_unreadable_path(self) -> None:
         missing = os.path.join(CORPUS, "no-such-model")

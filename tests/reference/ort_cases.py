@@ -71,6 +71,7 @@ gqa("gqa_qk_output", "qk_output 1 and a 4th output", n_out=4, num_heads=4, kv_nu
 gqa("gqa_k_quant_type", "k_quant_type NONE", num_heads=4, kv_num_heads=2, k_quant_type="NONE")
 gqa("gqa_rotary_interleaved", "do_rotary 1, rotary_interleaved 1 (cos/sin caches missing)", num_heads=4,
     kv_num_heads=2, do_rotary=1, rotary_interleaved=1)
+gqa("gqa_hidden_not_multiple", "num_heads 5 over a query hidden size of 64", num_heads=5, kv_num_heads=1)
 gqa("gqa_zero_kv_heads", "kv_num_heads 0", num_heads=4, kv_num_heads=0)
 
 
@@ -194,8 +195,11 @@ def mnb(name, what, K=64, N=32, bits=4, bs=32, b_shape=None, zp=False, dt=T.FLOA
     attrs = dict(dict(K=K, N=N, bits=bits_attr, block_size=bs), **attrs)
     attrs = {k: v for k, v in attrs.items() if v is not None and k not in drop}
     ins = [vi("A", dt, ("b", K))]
-    save(name, what, [node("MatMulNBits", ins_names + [""] * n_extra, ["Y"], **attrs)], ins, [vi("Y", dt, ("b", N))],
-         inits)
+    ins_names = ins_names + [""] * n_extra
+    if n_extra == 3:  # the 6th input: bias [N]
+        ins_names[5] = "bias"
+        inits.append(nh.from_array(np.zeros(N, np.float32), "bias"))
+    save(name, what, [node("MatMulNBits", ins_names, ["Y"], **attrs)], ins, [vi("Y", dt, ("b", N))], inits)
 
 
 mnb("mnb_ok", "valid: 4 bits, block_size 32")
@@ -213,6 +217,7 @@ mnb("mnb_no_bits", "bits missing (4 by default where optional)", bits=None)
 mnb("mnb_no_K", "K missing", drop=("K",))
 mnb("mnb_accuracy_level", "accuracy_level 4", accuracy_level=4)
 mnb("mnb_undeclared", "an undeclared attribute", transB=1)
+mnb("mnb_bias", "a bias input (the 6th)", n_extra=3)
 mnb("mnb_B_shape", "B's shape does not match K/N/block_size", b_shape=[32, 4, 16])
 
 
@@ -239,6 +244,10 @@ def paged(name, what, dt=T.FLOAT, **attrs):
 paged("paged_ok", "PagedAttention (a CUDA kernel only)", num_heads=4, kv_num_heads=2)
 paged("paged_fp16", "PagedAttention, float16", num_heads=4, kv_num_heads=2, dt=T.FLOAT16)
 paged("paged_no_heads", "PagedAttention without num_heads", kv_num_heads=2)
+
+# ---- a default-domain operator some WebGPU kernel tables lack
+save("gathernd_ok", "GatherND (opset 17)", [h.make_node("GatherND", ["x", "ix"], ["y"], name="gathernd")],
+     [vi("x", T.FLOAT, (4, 8)), vi("ix", T.INT64, (3, 1))], [vi("y", T.FLOAT, (3, 8))])
 
 with open(os.path.join(out, "cases.tsv"), "w") as f:
     for name, what in cases:

@@ -22,7 +22,7 @@ int slm_ort_release_count(void);
 const char *slm_ort_release_name(int rel);
 /* The release a version names: "1.22", "1.22.0", "1.22.0-dev.2025..." match by
  * major.minor; a version between two releases takes the older one, a newer
- * one the newest.  -1 when V is not a version of 1.x at or after the oldest. */
+ * one the newest, an older one the oldest.  -1 when V is not a version. */
 int slm_ort_release_find(const char *v);
 
 /* Does release REL register operator OP of domain DOM ("" = default) beyond

@@ -44,8 +44,9 @@ void slm_stats_init(slm_stats *s);
 void slm_stats_add(slm_stats *s, slm_dtype t, const uint8_t *data, uint64_t first, uint64_t count);
 /* The definition: one value at a time, in order, scalar.  slm_stats_add
  * gives the same counts, min and max with SIMD kernels (F16 via F16C, BF16,
- * F32, F64: formats/stats_x86.c), sum and sumsq up to the order of the
- * additions; tests/test_values.c compares the two. */
+ * F32, F64: formats/stats_x86.c for AVX2, formats/stats_avx512.c), sum and
+ * sumsq up to the order of the additions; tests/test_stats_fast.c compares
+ * them. */
 void slm_stats_add_ref(slm_stats *s, slm_dtype t, const uint8_t *data, uint64_t first, uint64_t count);
 void slm_stats_merge(slm_stats *into, const slm_stats *from);
 

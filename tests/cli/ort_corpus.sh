@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Real onnxruntime output (tests/corpus/ort/: onnxruntime 1.30.0's graph
+# optimizer on examples/tiny-qwen2, with com.microsoft FusedMatMul, QuickGelu and
+# MatMulNBits carrying 1.30's weight_prepacked attribute): slminspect's runtime
+# verdict equals each onnxruntime-node and onnxruntime-web release's, live; a
+# Transformers.js folder of them verifies clean under --target transformers.js;
+# inspect lists their runtime-only operators and WebGPU fallbacks.
+. "$(dirname "$0")/lib.bash"
+NM=$SRC/tests/oracle/node_modules
+[ -d "$NM/ort130" ] && [ -d "$NM/ortweb130" ] || skip "tests/oracle packages not installed"
+M=$CORPUS/ort
+ok
+[ -f "$M/tiny_qwen2_ort_extended.onnx" ] && [ -f "$M/tiny_qwen2_q4_ort_extended.onnx" ] || fail "tests/corpus/ort is missing"
+for p in ort120 ort122 ort123 ort130 ortweb120 ortweb122 ortweb123 ortweb130; do
+    v=${p#ortweb}; v=${v#ort}
+    ver=$(case $v in 120) echo 1.20.1 ;; 122) echo 1.22.0 ;; 123) echo 1.23.2 ;; 130) echo 1.30.0 ;; esac)
+    pkg=$(case $p in ortweb*) echo onnxruntime-web ;; *) echo onnxruntime ;; esac)
+    NODE_PATH=$NM node "$SRC/tests/oracle/ort_judge.js" "$p" "$M" >"$TMP/$p.tsv" 2>/dev/null
+    ok
+    [ "$(grep -c . "$TMP/$p.tsv")" = 2 ] || fail "$p judged $(grep -c . "$TMP/$p.tsv") models, expected 2"
+    while IFS=$'\t' read -r name verdict msg; do
+        "$BIN" verify -q --runtime "$pkg@$ver" "$M/$name.onnx"
+        rc=$?
+        mine=ok; [ $rc = 1 ] && mine=fail
+        ok
+        [ "$mine" = "$verdict" ] || fail "$name: $pkg $ver says $verdict ($msg), slminspect says $mine"
+    done <"$TMP/$p.tsv"
+done
+# The releases before 1.30 refuse the optimized q4 model (weight_prepacked), which is the point:
+ok
+grep -q $'^tiny_qwen2_q4_ort_extended\tfail\tUnrecognized attribute: weight_prepacked' "$TMP/ort123.tsv" ||
+    fail "onnxruntime 1.23.2 no longer refuses weight_prepacked: $(cat "$TMP/ort123.tsv")"
+expect_rc 1 "$BIN" verify --all --runtime @huggingface/transformers@3.5.0 "$M/tiny_qwen2_q4_ort_extended.onnx"
+expect_grep "error   ONNX-304 .*onnxruntime 1.22.0: .*MatMulNBits has no attribute 'weight_prepacked'" "$TMP/out"
+
+# A Transformers.js folder of them: clean (no error) under --target transformers.js.
+D=$TMP/tjs
+mkdir -p "$D/onnx"
+cp "$SRC/examples/tiny-qwen2/config.json" "$D/"
+echo '{}' >"$D/tokenizer.json"
+echo '{}' >"$D/tokenizer_config.json"
+cp "$M/tiny_qwen2_ort_extended.onnx" "$D/onnx/model.onnx"
+cp "$M/tiny_qwen2_q4_ort_extended.onnx" "$D/onnx/model_q4.onnx"
+expect_rc 0 "$BIN" verify --target transformers.js "$D"
+expect_rc 0 "$BIN" verify --all --target transformers.js --device webgpu "$D"
+expect_grep "warning TGT-401 .*com.microsoft:FusedMatMul (opset 1) has no WebGPU kernel in onnxruntime-web 1.30.0" "$TMP/out"
+# inspect: the runtime-only operators; with the target, what falls back from WebGPU
+expect_rc 0 "$BIN" inspect --target transformers.js "$M/tiny_qwen2_q4_ort_extended.onnx"
+expect_grep "onnxruntime only (1.30.0): com.microsoft.MatMulNBits 14, com.microsoft.FusedMatMul 2, com.microsoft.QuickGelu 2" "$TMP/out"
+expect_grep "WebGPU -> wasm (onnxruntime-web 1.30.0): .*com.microsoft.FusedMatMul 2" "$TMP/out"
+finish
