@@ -63,6 +63,25 @@ int slm_ort_release_find(const char *v)
     return best;
 }
 
+const char *slm_onnx_rule_judge(slm_rule_id r)
+{
+    const char *id = slm_rule_get(r)->id;
+    if (strncmp(id, "ONNX-", 5) != 0)
+        return NULL;
+    int n = atoi(id + 5);
+    if (n == 1 || n == 2 || n == 70)
+        return "protobuf";
+    if (n >= 60 && n <= 66)
+        return "onnxruntime"; /* its external-data loader */
+    if (n == 320)
+        return "onnx.checker, onnxruntime";
+    if (n >= 300)
+        return "onnxruntime";
+    if (n >= 90)
+        return "slminspect";
+    return "onnx.checker";
+}
+
 bool slm_ort_domain(const char *dom)
 {
     return strcmp(dom, "com.microsoft") == 0;

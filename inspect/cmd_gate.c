@@ -105,7 +105,7 @@ static void print_text(const cJSON *doc, const slm_diag *d, slm_severity fail_at
     slm_diag shown;
     slm_diag_init(&shown);
     for (size_t i = 0; i < d->n; i++)
-        if (d->v[i].severity >= SLM_WARNING || d->v[i].severity >= fail_at)
+        if (d->v[i].severity >= SLM_WARNING || d->v[i].severity >= fail_at || out_show_all())
             slm_report(&shown, d->v[i].rule, d->v[i].file, d->v[i].offset, d->v[i].path, "%s", d->v[i].message);
     if (shown.n) {
         printf("\n");

@@ -293,7 +293,8 @@ static void help(void)
            "              (spec/schema/inspect.schema.json)\n"
            "  --target PROFILE, --runtime SPEC\n"
            "              for ONNX models: the onnxruntime release (as verify takes them);\n"
-           "              with either, the operators that fall back from WebGPU to wasm\n\n"
+           "              with either, the operators that fall back from WebGPU to wasm\n"
+           "  --all       list every finding met while reading (text folds repeated ones)\n\n"
            "Findings met while reading are listed at the end (run 'slminspect verify' for\n"
            "every rule).  Exit status: 0 readable and valid, 1 the files have errors,\n"
            "2 usage error or unreadable input.\n");
@@ -301,8 +302,9 @@ static void help(void)
 
 int cmd_inspect(int argc, char **argv)
 {
-    enum { O_JSON = 256, O_TENSORS, O_STATS, O_TARGET, O_RUNTIME };
+    enum { O_JSON = 256, O_TENSORS, O_STATS, O_TARGET, O_RUNTIME, O_ALL };
     static const struct option opts[] = {{"json", no_argument, 0, O_JSON},
+                                         {"all", no_argument, 0, O_ALL},
                                          {"tensors", no_argument, 0, O_TENSORS},
                                          {"stats", no_argument, 0, O_STATS},
                                          {"target", required_argument, 0, O_TARGET},
@@ -324,6 +326,7 @@ int cmd_inspect(int argc, char **argv)
             o.target = optarg;
             break;
         case O_RUNTIME: o.runtime = optarg; break;
+        case O_ALL: out_set_show_all(true); break;
         case 'h': help(); return 0;
         default: return usage_error("inspect", "unknown option");
         }

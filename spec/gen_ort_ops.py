@@ -11,9 +11,11 @@ usage: gen_ort_ops.py probe > spec/ort_ops.tsv
            range [min=A, max=B]", "Required attribute 'X' is missing", "Unrecognized
            attribute: X", "Mismatched attribute type ... Expected: 'T'".  The
            candidate operators are the com.microsoft operators of onnxruntime's
-           docs/ContribOperators.md and the default-domain contrib operators; the
-           candidate optional attributes (HYPOTHESES) are each confirmed or refuted
-           per release by the runtime itself.
+           docs/ContribOperators.md and of onnxruntime 1.30's own registry
+           (spec/ort_schemas_1.30.tsv, dumped from its Python build), and the
+           default-domain contrib operators; the candidate attributes (every one
+           1.30 declares, and HYPOTHESES) are each confirmed or refuted per release
+           by the runtime itself.
        gen_ort_ops.py tjs spec/transformersjs_runtimes.tsv > verify/transformersjs_runtimes.inc
            the Transformers.js -> onnxruntime-web pins, as C initializers.
        gen_ort_ops.py inc spec/ort_ops.tsv > formats/ort_ops.inc
@@ -28,6 +30,7 @@ judged), attributes (name:TYPE:required, comma-separated; - for none).
 """
 import os, re, subprocess, sys, tempfile
 
+HERE = os.path.dirname(os.path.abspath(__file__))
 RELEASES = [("1.20.1", "ort120"), ("1.22.0", "ort122"), ("1.23.2", "ort123"), ("1.30.0", "ort130")]
 ATTR_TYPES = {"FLOAT": 1, "INT": 2, "STRING": 3, "TENSOR": 4, "GRAPH": 5, "FLOATS": 6, "INTS": 7,
               "STRINGS": 8, "TENSORS": 9, "GRAPHS": 10, "SPARSE_TENSOR": 11, "SPARSE_TENSORS": 12,
@@ -216,8 +219,26 @@ def probe_release(pkg, cands):
     return {c: info[c] for c in cands}
 
 
+def registry_130():
+    """spec/ort_schemas_1.30.tsv: onnxruntime 1.30's own registry -> {(domain, op): attributes of its newest version}."""
+    reg = {}
+    for l in open(os.path.join(HERE, "ort_schemas_1.30.tsv")):
+        if l.startswith("#") or l.startswith("domain\t"):
+            continue
+        f = l.rstrip("\n").split("\t")
+        reg[(f[0], f[1])] = [] if f[8] == "-" else [a.rsplit(":", 1)[0] for a in f[8].split(",")]
+    return reg
+
+
 def probe():
-    cands = [(MS, op) for op in MS_OPS] + [("", op) for op in DEFAULT_OPS]
+    reg = registry_130()
+    for (dom, op), attrs in reg.items():  # every attribute 1.30 declares is a candidate in every release
+        if dom == MS or (dom == "" and op in DEFAULT_OPS):
+            have = HYPOTHESES.get((dom, op), "").split()
+            names = {h.split(":")[0] for h in have}
+            HYPOTHESES[(dom, op)] = " ".join(have + [a for a in attrs if a.split(":")[0] not in names])
+    ms = sorted(set(MS_OPS) | {op for dom, op in reg if dom == MS})
+    cands = [(MS, op) for op in ms] + [("", op) for op in DEFAULT_OPS]
     rows = []
     for rel, pkg in RELEASES:
         for (dom, op), inf in sorted(probe_release(pkg, cands).items()):

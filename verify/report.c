@@ -457,6 +457,8 @@ void slm_report_add(cJSON *obj, const slm_diag *d)
         if (x->path)
             cJSON_AddStringToObject(o, "path", x->path);
         cJSON_AddStringToObject(o, "message", x->message ? x->message : "");
+        if (slm_onnx_rule_judge(x->rule)) /* whose rule (spec/onnx.md "Two judges") */
+            cJSON_AddStringToObject(o, "judge", slm_onnx_rule_judge(x->rule));
         cJSON_AddItemToArray(a, o);
     }
     add_count(obj, "errors", d->count[SLM_ERROR]);

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# Real onnxruntime output (tests/corpus/ort/: onnxruntime 1.30.0's graph
-# optimizer on examples/tiny-qwen2, with com.microsoft FusedMatMul, QuickGelu and
-# MatMulNBits carrying 1.30's weight_prepacked attribute): slminspect's runtime
+# Real onnxruntime output (tests/corpus/ort/, PROVENANCE.md: onnxruntime 1.30.0's
+# graph optimizer, with com.microsoft FusedMatMul, QuickGelu and MatMulNBits
+# carrying 1.30's weight_prepacked attribute; its Python transformer optimizer
+# (SimplifiedLayerNormalization in the default domain), MatMulNBits quantizer
+# with Gather quantization (GatherBlockQuantized) and fp16 converter with
+# keep_io_types, all on examples/tiny-qwen2): slminspect's runtime
 # verdict equals each onnxruntime-node and onnxruntime-web release's, live; a
 # Transformers.js folder of them verifies clean under --target transformers.js;
 # inspect lists their runtime-only operators and WebGPU fallbacks.
@@ -10,14 +13,14 @@ NM=$SRC/tests/oracle/node_modules
 [ -d "$NM/ort130" ] && [ -d "$NM/ortweb130" ] || skip "tests/oracle packages not installed"
 M=$CORPUS/ort
 ok
-[ -f "$M/tiny_qwen2_ort_extended.onnx" ] && [ -f "$M/tiny_qwen2_q4_ort_extended.onnx" ] || fail "tests/corpus/ort is missing"
+[ "$(ls "$M"/*.onnx | wc -l)" = 5 ] || fail "tests/corpus/ort should hold 5 models"
 for p in ort120 ort122 ort123 ort130 ortweb120 ortweb122 ortweb123 ortweb130; do
     v=${p#ortweb}; v=${v#ort}
     ver=$(case $v in 120) echo 1.20.1 ;; 122) echo 1.22.0 ;; 123) echo 1.23.2 ;; 130) echo 1.30.0 ;; esac)
     pkg=$(case $p in ortweb*) echo onnxruntime-web ;; *) echo onnxruntime ;; esac)
     NODE_PATH=$NM node "$SRC/tests/oracle/ort_judge.js" "$p" "$M" >"$TMP/$p.tsv" 2>/dev/null
     ok
-    [ "$(grep -c . "$TMP/$p.tsv")" = 2 ] || fail "$p judged $(grep -c . "$TMP/$p.tsv") models, expected 2"
+    [ "$(grep -c . "$TMP/$p.tsv")" = 5 ] || fail "$p judged $(grep -c . "$TMP/$p.tsv") models, expected 5"
     while IFS=$'\t' read -r name verdict msg; do
         "$BIN" verify -q --runtime "$pkg@$ver" "$M/$name.onnx"
         rc=$?
@@ -33,6 +36,13 @@ grep -q $'^tiny_qwen2_q4_ort_extended\tfail\tUnrecognized attribute: weight_prep
 expect_rc 1 "$BIN" verify --all --runtime @huggingface/transformers@3.5.0 "$M/tiny_qwen2_q4_ort_extended.onnx"
 expect_grep "error   ONNX-304 .*onnxruntime 1.22.0: .*MatMulNBits has no attribute 'weight_prepacked'" "$TMP/out"
 
+# onnxruntime's tools write SimplifiedLayerNormalization in the default domain: the checker's error by
+# default (naming both judges), a warning under a runtime profile.
+expect_rc 1 "$BIN" verify --all "$M/tiny_qwen2_optimized_fp16.onnx"
+expect_grep "error   ONNX-071 .*SimplifiedLayerNormalization .*(onnx.checker's rule; onnxruntime 1.30.0 loads it)" "$TMP/out"
+expect_rc 0 "$BIN" verify --all --runtime onnxruntime-web@1.20.1 "$M/tiny_qwen2_optimized_fp16.onnx"
+expect_grep "warning ONNX-320 .*onnxruntime-web 1.20.1 loads it" "$TMP/out"
+
 # A Transformers.js folder of them: clean (no error) under --target transformers.js.
 D=$TMP/tjs
 mkdir -p "$D/onnx"
@@ -41,11 +51,20 @@ echo '{}' >"$D/tokenizer.json"
 echo '{}' >"$D/tokenizer_config.json"
 cp "$M/tiny_qwen2_ort_extended.onnx" "$D/onnx/model.onnx"
 cp "$M/tiny_qwen2_q4_ort_extended.onnx" "$D/onnx/model_q4.onnx"
+cp "$M/tiny_qwen2_optimized_fp16.onnx" "$D/onnx/model_fp16.onnx"
+cp "$M/tiny_qwen2_q4f16_gather.onnx" "$D/onnx/model_q4f16.onnx"
+cp "$M/tiny_qwen2_q4_gather.onnx" "$D/onnx/model_quantized.onnx"
 expect_rc 0 "$BIN" verify --target transformers.js "$D"
+ok; grep -q "error" "$TMP/out" && ! grep -q "^0 error(s)" "$TMP/out" && fail "errors under --target transformers.js: $(cat "$TMP/out")"
 expect_rc 0 "$BIN" verify --all --target transformers.js --device webgpu "$D"
 expect_grep "warning TGT-401 .*com.microsoft:FusedMatMul (opset 1) has no WebGPU kernel in onnxruntime-web 1.30.0" "$TMP/out"
 # inspect: the runtime-only operators; with the target, what falls back from WebGPU
 expect_rc 0 "$BIN" inspect --target transformers.js "$M/tiny_qwen2_q4_ort_extended.onnx"
 expect_grep "onnxruntime only (1.30.0): com.microsoft.MatMulNBits 14, com.microsoft.FusedMatMul 2, com.microsoft.QuickGelu 2" "$TMP/out"
 expect_grep "WebGPU -> wasm (onnxruntime-web 1.30.0): .*com.microsoft.FusedMatMul 2" "$TMP/out"
+expect_rc 0 "$BIN" inspect "$M/tiny_qwen2_q4_gather.onnx"
+expect_grep "onnxruntime only (1.30.0): .*com.microsoft.GatherBlockQuantized 1" "$TMP/out"
+expect_rc 1 "$BIN" inspect --target transformers.js "$M/tiny_qwen2_optimized_fp16.onnx"
+expect_grep "onnxruntime only (1.30.0): SimplifiedLayerNormalization 5" "$TMP/out"
+expect_grep "WebGPU -> wasm (onnxruntime-web 1.30.0): And 2, Max 2, IsNaN 2" "$TMP/out"
 finish

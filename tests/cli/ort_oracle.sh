@@ -86,6 +86,20 @@ expect_rc 0 "$BIN" verify --all --runtime onnxruntime@1.30.0 "$TMP/cases/gqa_hea
 expect_grep "warning ONNX-311 .*not a multiple of kv_num_heads" "$TMP/out"
 expect_rc 0 "$BIN" verify --all --runtime onnxruntime@1.30.0 "$TMP/cases/gqa_hidden_not_multiple.onnx"
 expect_grep "warning ONNX-311 .*query hidden size 64 is not a multiple of num_heads 5" "$TMP/out"
+# Every ONNX finding says whose rule it is (--json "judge").
+"$BIN" verify --json --runtime onnxruntime@1.30.0 "$TMP/cases/sln_default_ok.onnx" >"$TMP/j1"
+"$BIN" verify --json "$TMP/cases/gqa_undeclared.onnx" >"$TMP/j2"
+"$BIN" verify --json "$TMP/cases/mnb_bs8.onnx" >"$TMP/j3"
+"$PY" - "$TMP/j1" "$TMP/j2" "$TMP/j3" <<'PY' || fail "judges: $(cat "$TMP/j1" "$TMP/j2" "$TMP/j3" | head -c 1500)"
+import json, sys
+docs = [json.load(open(p)) for p in sys.argv[1:]]
+j = [{(f["rule"], f["judge"]) for f in d["findings"]} for d in docs]
+assert j[0] == {("ONNX-320", "onnx.checker, onnxruntime")}, j[0]
+assert j[1] == {("ONNX-304", "onnxruntime")}, j[1]
+assert ("ONNX-090", "slminspect") in j[2] and ("ONNX-310", "onnxruntime") in j[2], j[2]
+assert all("judge" in f for d in docs for f in d["findings"])
+PY
+ok
 # 4. Transformers.js 3.5 pins onnxruntime-web 1.22.0-dev: GatherBlockQuantized's bits is unrecognized there,
 #    8-bit MatMulNBits loads; 3.1 pins 1.20.1, where it does not.
 expect_rc 1 "$BIN" verify --runtime @huggingface/transformers@3.5.0 "$TMP/cases/gbq_bits4.onnx"

@@ -27,7 +27,7 @@ for f in files:
     if not f.startswith("tests/corpus/") or f == "tests/corpus/PROVENANCE.md":
         continue
     rel, base = f[len("tests/corpus/"):], os.path.basename(f)
-    if not any(t in (rel, base) or rel.endswith("/" + t) or fnmatch.fnmatch(base, t)
+    if not any(t in (f, rel, base) or rel.endswith("/" + t) or fnmatch.fnmatch(base, t)
                or fnmatch.fnmatch(rel, "*" + t) for t in ticked):
         problems.append(f"{f}: not named in tests/corpus/PROVENANCE.md")
 

@@ -31,6 +31,12 @@ bool slm_ort_registers(int rel, const char *dom, const char *op);
 /* Is DOM a domain whose operators onnxruntime registers itself? */
 bool slm_ort_domain(const char *dom);
 
+/* Whose rule an ONNX rule is (spec/onnx.md "Two judges"): "onnx.checker",
+ * "onnxruntime", "protobuf" (both parsers), "slminspect" (stricter, or
+ * deployment advice) or "onnx.checker, onnxruntime" (ONNX-320: they disagree);
+ * NULL for the rules of other formats. */
+const char *slm_onnx_rule_judge(slm_rule_id r);
+
 /* Checks every node of O's main graph that release REL's contrib registry
  * judges (ONNX-301..ONNX-305) and the kernel constraints (ONNX-310..). */
 void slm_ort_check(const slm_onnx *o, int rel, slm_diag *d);
