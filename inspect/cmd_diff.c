@@ -346,6 +346,7 @@ static cJSON *build(const char *pa, const slm_model *a, const char *pb, const sl
         cJSON_AddNullToObject(q, "side");
     cJSON_AddNumberToObject(q, "weights", (double)td->nq);
     cJSON_AddNumberToObject(q, "weights_paired", (double)td->nq_paired);
+    cJSON_AddNumberToObject(q, "weights_paired_earlier", (double)td->nq_earlier);
     cJSON_AddNumberToObject(q, "originals", (double)c.quantized);
     cJSON_AddNumberToObject(q, "kept", (double)c.paired);
     if (c.quantized)
@@ -532,9 +533,12 @@ static void print_text(const cJSON *doc, int top)
     if (qs) {
         bool qa = strcmp(qs, "a") == 0;
         printf("quantization: %.0f tensors of %s quantized in %s (%.0f of %s's %.0f quantized weights paired with their "
-               "originals)",
+               "originals",
                out_jnum(q, "originals"), qa ? "B" : "A", qa ? "A" : "B", out_jnum(q, "weights_paired"), qa ? "A" : "B",
                out_jnum(q, "weights"));
+        if (out_jnum(q, "weights_paired_earlier") > 0)
+            printf(", %.0f of them by llama.cpp's names: listed as pairs, dequantized", out_jnum(q, "weights_paired_earlier"));
+        printf(")");
         if (out_jnum(q, "originals") > 0)
             printf(", SQNR %.2f dB, rel RMSE %.4g", out_jnum(q, "sqnr_db"), out_jnum(q, "rel_rmse"));
         printf("; %.0f kept\n", out_jnum(q, "kept"));

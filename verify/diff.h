@@ -100,7 +100,9 @@ typedef struct slm_tdiffs {
     slm_tdiff *v;            /* pairs first (in A's order), then removed, then added */
     size_t n;
     char qside;              /* 'a' or 'b': the side whose quantized weights were paired; 0: none */
-    size_t nq, nq_paired;    /* that side's quantized weights, and how many found their original */
+    size_t nq, nq_paired, nq_earlier;    /* that side's quantized weights, and how many found their original */
+                             /* nq_earlier: of nq_paired, weights an earlier pairing took (a GGUF by
+                              * llama.cpp's names): ordinary pairs, compared dequantized */
 } slm_tdiffs;
 
 /* The quantized weights of one side paired with the other side's tensors,

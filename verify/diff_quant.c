@@ -118,8 +118,11 @@ int slm_diff_quant(const slm_model *a, const slm_model *b, bool *used_a, bool *u
     }
     /* weights without an original: one entry each, on their side only */
     for (size_t qi = 0; qi < qm->nq && !e; qi++) {
-        if (before[qi])
+        if (before[qi]) {
+            out->nq_paired++;
+            out->nq_earlier++;
             continue;
+        }
         if (paired[qi]) {
             out->nq_paired++;
             continue;

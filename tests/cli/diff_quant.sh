@@ -133,7 +133,8 @@ print(f"{len(shared)} shared, 0 removed")
 PY
 ok
 
-# The README example: 14 quantized, all paired, in both directions.
+# The README example: 14 quantized, all paired, in both directions (--all: every
+# entry in the text, not the first 20).
 expect_rc 1 "$BIN" diff --all "$EX" "$EX/onnx/model_q4.onnx"
 expect_grep "^quantization: 14 tensors of A quantized in B (14 of B's 14 quantized weights paired with their originals)" "$TMP/out"
 expect_grep "^tensors: .*, 0 removed, " "$TMP/out"
@@ -174,6 +175,25 @@ ok
 expect_rc 1 "$BIN" diff --all "$TMP/drop.safetensors" "$Q/onnx/model_q4.onnx"
 expect_grep "13 of B's 14 quantized weights paired" "$TMP/out"
 expect_grep "quantized (MatMulNBits 4-bit, block 32), no original on the other side" "$TMP/out"
+
+# A GGUF (quantized weights whose reader fills the same list): every one of
+# its quantized weights is paired with its original (quant's pairing, or
+# llama.cpp's names first: weights_paired_earlier), none left on one side.
+expect_rc 1 "$BIN" diff --json "$Q/hf_fp16" "$CORPUS/gguf/qwen2-q4_0.gguf"
+check_schema "$TMP/out"
+"$PY" - "$TMP/out" >"$TMP/r" 2>&1 <<'PY' || fail "GGUF quantization summary: $(cat "$TMP/r")"
+import json, sys
+doc = json.load(open(sys.argv[1]))
+q = doc["summary"]["quantization"]
+quantized = [x for x in doc["tensors"] if x["content"] == "quantized" and x["a"] and x["b"]]
+earlier = [x for x in doc["tensors"] if x.get("pairing") == "llama" and x["dtype"]["b"] == "Q4_0"]
+assert q["side"] == "b" and q["weights"] > 0, q
+assert q["weights"] == q["weights_paired"] == len({x["b"] for x in quantized}) + len(earlier), (q, len(quantized), len(earlier))
+assert q["weights_paired_earlier"] == len(earlier), q
+assert all(x["quantization"]["format"] == "Q4_0" for x in quantized), quantized
+assert not [x for x in doc["tensors"] if "quantization" in x and not x["quantization"]["paired"]]
+PY
+ok
 
 # Two unrelated models (the example's 64-wide layers, the corpus's 256-wide
 # q4): no quantized weight finds an original, nothing is shared through a
