@@ -132,4 +132,22 @@ static inline void fuzz_check_file(const uint8_t *data, size_t size, const char 
     unlink(path);
 }
 
+/* Is FILE a plain path below DIR: DIR, '/', then components none of which is
+ * empty, "." or ".." (a finding about a copy names no other place)? */
+static inline bool fuzz_plain_path_under(const char *dir, const char *file)
+{
+    size_t n = strlen(dir);
+    if (strncmp(file, dir, n) != 0 || file[n] != '/')
+        return false;
+    for (const char *s = file + n + 1;;) {
+        const char *e = strchr(s, '/');
+        size_t k = e ? (size_t)(e - s) : strlen(s);
+        if (k == 0 || (k == 1 && s[0] == '.') || (k == 2 && s[0] == '.' && s[1] == '.'))
+            return false;
+        if (!e)
+            return true;
+        s = e + 1;
+    }
+}
+
 #endif

@@ -96,22 +96,6 @@ static bool fixture(void)
     return true;
 }
 
-static bool plain_path_in_copy(const char *file)
-{
-    size_t n = strlen(copy_dir);
-    if (strncmp(file, copy_dir, n) != 0 || file[n] != '/')
-        return false;
-    for (const char *s = file + n + 1;;) {
-        const char *e = strchr(s, '/');
-        size_t k = e ? (size_t)(e - s) : strlen(s);
-        if (k == 0 || (k == 1 && s[0] == '.') || (k == 2 && s[0] == '.' && s[1] == '.'))
-            return false;
-        if (!e)
-            return true;
-        s = e + 1;
-    }
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (!fixture())
@@ -141,7 +125,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (strcmp(f->file, bundle) == 0)
             FUZZ_ASSERT(f->offset >= -1 && (f->offset == -1 || (uint64_t)f->offset <= size));
         else
-            FUZZ_ASSERT(plain_path_in_copy(f->file));
+            FUZZ_ASSERT(fuzz_plain_path_under(copy_dir, f->file));
     }
     slm_diag_free(&a);
     slm_diag_free(&b);

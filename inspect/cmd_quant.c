@@ -84,17 +84,6 @@ static const char *kind_of(const char *name)
     return "other";
 }
 
-static const char *format_of(const slm_qweight *q)
-{
-    switch (q->layout) {
-    case SLM_QL_MATMULNBITS: return "MatMulNBits";
-    case SLM_QL_DQL_BLOCKED: return "DequantizeLinear";
-    case SLM_QL_MLC_GROUP: return q->scales && q->scales->dtype == SLM_DT_F32 ? "q4f32_1" : "q4f16_1";
-    case SLM_QL_GGML: return slm_ggml_type_get(q->ggml_type) ? slm_ggml_type_get(q->ggml_type)->name : "ggml";
-    }
-    return "?";
-}
-
 /* ---- JSON ------------------------------------------------------------------ */
 
 static cJSON *metrics_json(const slm_qmetrics *m)
@@ -468,7 +457,7 @@ int quant_run(const quant_opts *qo, slm_diag *d, cJSON **docp, progress *pgp)
             out_add_metric(o, "pairing_next_best", p->runner_up);
         }
         cJSON_AddStringToObject(o, "op", q->op ? q->op : "");
-        cJSON_AddStringToObject(o, "format", format_of(q));
+        cJSON_AddStringToObject(o, "format", slm_qweight_format(q));
         cJSON_AddNumberToObject(o, "bits", q->bits);
         cJSON_AddNumberToObject(o, "block_size", (double)q->block_size);
         cJSON_AddNumberToObject(o, "K", (double)q->K);
