@@ -132,6 +132,65 @@ static inline void fuzz_check_file(const uint8_t *data, size_t size, const char 
     unlink(path);
 }
 
+/* A small fixed folder to check manifests and bundles against (fuzz_manifest,
+ * fuzz_msig), FUZZ_DIR/copy, written once:
+ *
+ *   copy/a.bin       3000 bytes, byte i = (7 i) mod 251
+ *   copy/sub/b.txt   "hello\n"
+ *   copy/EXTRA       when the harness names one
+ *
+ * fuzz_dir must exist (fuzz_write_file made it).  Returns the folder's bytes
+ * in all, or 0 when it cannot be written (the harness then skips its checks). */
+static char fuzz_copy_dir[600];
+static const char *fuzz_copy_extra;
+
+static inline bool fuzz_copy_put(const char *rel, const void *data, size_t n)
+{
+    char p[700];
+    snprintf(p, sizeof p, "%s/%s", fuzz_copy_dir, rel);
+    FILE *f = fopen(p, "wb");
+    if (!f)
+        return false;
+    bool ok = fwrite(data, 1, n, f) == n;
+    return fclose(f) == 0 && ok;
+}
+
+static inline void fuzz_copy_remove(void)
+{
+    const char *files[5];
+    size_t n = 0;
+    files[n++] = "a.bin";
+    files[n++] = "sub/b.txt";
+    if (fuzz_copy_extra)
+        files[n++] = fuzz_copy_extra;
+    files[n++] = "sub";
+    files[n++] = ""; /* the folder itself */
+    for (size_t i = 0; i < n; i++) {
+        char p[700];
+        snprintf(p, sizeof p, "%s/%s", fuzz_copy_dir, files[i]);
+        if (remove(p) != 0 && errno != ENOENT)
+            fprintf(stderr, "fuzz: cannot remove %s\n", p);
+    }
+}
+
+static inline uint64_t fuzz_copy_make(const char *extra, const void *extra_data, size_t extra_n)
+{
+    snprintf(fuzz_copy_dir, sizeof fuzz_copy_dir, "%s/copy", fuzz_dir);
+    char sub[700];
+    snprintf(sub, sizeof sub, "%s/sub", fuzz_copy_dir);
+    if (mkdir(fuzz_copy_dir, 0700) != 0 || mkdir(sub, 0700) != 0)
+        return 0;
+    fuzz_copy_extra = extra;
+    atexit(fuzz_copy_remove); /* runs before fuzz_write_file's rmdir of fuzz_dir */
+    uint8_t a[3000];
+    for (size_t i = 0; i < sizeof a; i++)
+        a[i] = (uint8_t)(7 * i % 251);
+    if (!fuzz_copy_put("a.bin", a, sizeof a) || !fuzz_copy_put("sub/b.txt", "hello\n", 6) ||
+        (extra && !fuzz_copy_put(extra, extra_data, extra_n)))
+        return 0;
+    return sizeof a + 6 + (extra ? extra_n : 0);
+}
+
 /* Is FILE a plain path below DIR: DIR, '/', then components none of which is
  * empty, "." or ".." (a finding about a copy names no other place)? */
 static inline bool fuzz_plain_path_under(const char *dir, const char *file)

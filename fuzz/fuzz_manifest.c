@@ -14,30 +14,7 @@
 #include "fuzz_common.h"
 #include "manifest.h"
 
-static char copy_dir[600];
 static uint64_t copy_bytes; /* all the fixture's bytes */
-
-static bool put(const char *rel, const void *data, size_t n)
-{
-    char p[700];
-    snprintf(p, sizeof p, "%s/%s", copy_dir, rel);
-    FILE *f = fopen(p, "wb");
-    if (!f)
-        return false;
-    bool ok = fwrite(data, 1, n, f) == n;
-    return fclose(f) == 0 && ok;
-}
-
-static void remove_copy(void)
-{
-    static const char *const files[] = {"a.bin", "sub/b.txt", "w.safetensors", "sub", ""};
-    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
-        char p[700];
-        snprintf(p, sizeof p, "%s/%s", copy_dir, files[i]);
-        if (remove(p) != 0 && errno != ENOENT)
-            fprintf(stderr, "fuzz_manifest: cannot remove %s\n", p);
-    }
-}
 
 /* The fixture, once: false when it cannot be written (checks are skipped). */
 static bool fixture(void)
@@ -48,37 +25,27 @@ static bool fixture(void)
     state = -1;
     if (!fuzz_write_file((const uint8_t *)"", 0, "manifest.json")) /* makes fuzz_dir */
         return false;
-    snprintf(copy_dir, sizeof copy_dir, "%s/copy", fuzz_dir);
-    char sub[700];
-    snprintf(sub, sizeof sub, "%s/sub", copy_dir);
-    if (mkdir(copy_dir, 0700) != 0 || mkdir(sub, 0700) != 0)
-        return false;
-    atexit(remove_copy); /* runs before fuzz_common's rmdir of fuzz_dir */
-    uint8_t a[3000];
-    for (size_t i = 0; i < sizeof a; i++)
-        a[i] = (uint8_t)(7 * i % 251);
     static const char hdr[] = "{\"x\":{\"dtype\":\"U8\",\"shape\":[5],\"data_offsets\":[0,5]},"
                               "\"y\":{\"dtype\":\"U8\",\"shape\":[7],\"data_offsets\":[5,12]}}  ";
     uint8_t st[8 + sizeof hdr - 1 + 12] = {(uint8_t)(sizeof hdr - 1)};
     memcpy(st + 8, hdr, sizeof hdr - 1);
     for (int i = 0; i < 12; i++)
         st[8 + sizeof hdr - 1 + i] = (uint8_t)i;
-    if (!put("a.bin", a, sizeof a) || !put("sub/b.txt", "hello\n", 6) || !put("w.safetensors", st, sizeof st))
+    if (!(copy_bytes = fuzz_copy_make("w.safetensors", st, sizeof st)))
         return false;
-    copy_bytes = sizeof a + 6 + sizeof st;
     /* the manifest of the copy checks clean (once per process) */
     slm_manifest_opts o;
     memset(&o, 0, sizeof o);
     o.jobs = 1;
     slm_diag d;
     slm_diag_init(&d);
-    const char *paths[] = {copy_dir};
+    const char *paths[] = {fuzz_copy_dir};
     cJSON *m = NULL;
     FUZZ_ASSERT(slm_manifest_make(paths, 1, &o, &m, &d) == 0 && m && d.n == 0);
     char *text = cJSON_Print(m);
     FUZZ_ASSERT(text != NULL);
     const char *mp = fuzz_write_file((const uint8_t *)text, strlen(text), "manifest.json");
-    FUZZ_ASSERT(mp && slm_manifest_check(mp, copy_dir, &o, &d) == 0 && d.n == 0);
+    FUZZ_ASSERT(mp && slm_manifest_check(mp, fuzz_copy_dir, &o, &d) == 0 && d.n == 0);
     free(text);
     cJSON_Delete(m);
     slm_diag_free(&d);
@@ -103,8 +70,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     slm_diag a, b;
     slm_diag_init(&a);
     slm_diag_init(&b);
-    int ra = slm_manifest_check(manifest, copy_dir, &o, &a);
-    int rb = slm_manifest_check(manifest, copy_dir, &o, &b);
+    int ra = slm_manifest_check(manifest, fuzz_copy_dir, &o, &a);
+    int rb = slm_manifest_check(manifest, fuzz_copy_dir, &o, &b);
     FUZZ_ASSERT(ra == 0 && rb == 0);
     fuzz_check_same(&a, &b);
     FUZZ_ASSERT(st.files <= 3 && st.bytes <= copy_bytes);
@@ -114,7 +81,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (strcmp(f->file, manifest) == 0)
             FUZZ_ASSERT(f->offset >= -1 && (f->offset == -1 || (uint64_t)f->offset <= size));
         else
-            FUZZ_ASSERT(fuzz_plain_path_under(copy_dir, f->file));
+            FUZZ_ASSERT(fuzz_plain_path_under(fuzz_copy_dir, f->file));
     }
     slm_diag_free(&a);
     slm_diag_free(&b);

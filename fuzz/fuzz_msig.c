@@ -15,30 +15,7 @@
 
 #include <openssl/evp.h>
 
-static char copy_dir[600];
 static uint64_t copy_bytes;
-
-static bool put(const char *rel, const void *data, size_t n)
-{
-    char p[700];
-    snprintf(p, sizeof p, "%s/%s", copy_dir, rel);
-    FILE *f = fopen(p, "wb");
-    if (!f)
-        return false;
-    bool ok = fwrite(data, 1, n, f) == n;
-    return fclose(f) == 0 && ok;
-}
-
-static void remove_copy(void)
-{
-    static const char *const files[] = {"a.bin", "sub/b.txt", "sub", ""};
-    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
-        char p[700];
-        snprintf(p, sizeof p, "%s/%s", copy_dir, files[i]);
-        if (remove(p) != 0 && errno != ENOENT)
-            fprintf(stderr, "fuzz_msig: cannot remove %s\n", p);
-    }
-}
 
 /* STATEMENT as an unsigned Sigstore bundle, written as bundle.sig. */
 static const char *write_bundle(const cJSON *statement)
@@ -68,28 +45,18 @@ static bool fixture(void)
     state = -1;
     if (!fuzz_write_file((const uint8_t *)"", 0, "bundle.sig")) /* makes fuzz_dir */
         return false;
-    snprintf(copy_dir, sizeof copy_dir, "%s/copy", fuzz_dir);
-    char sub[700];
-    snprintf(sub, sizeof sub, "%s/sub", copy_dir);
-    if (mkdir(copy_dir, 0700) != 0 || mkdir(sub, 0700) != 0)
+    if (!(copy_bytes = fuzz_copy_make(NULL, NULL, 0)))
         return false;
-    atexit(remove_copy);
-    uint8_t a[3000];
-    for (size_t i = 0; i < sizeof a; i++)
-        a[i] = (uint8_t)(7 * i % 251);
-    if (!put("a.bin", a, sizeof a) || !put("sub/b.txt", "hello\n", 6))
-        return false;
-    copy_bytes = sizeof a + 6;
     slm_manifest_opts o;
     memset(&o, 0, sizeof o);
     o.jobs = 1;
     slm_diag d;
     slm_diag_init(&d);
     cJSON *st = NULL;
-    FUZZ_ASSERT(slm_msig_statement(copy_dir, &o, NULL, &st, &d) == 0 && st && d.n == 0);
+    FUZZ_ASSERT(slm_msig_statement(fuzz_copy_dir, &o, NULL, &st, &d) == 0 && st && d.n == 0);
     const char *bp = write_bundle(st);
     FUZZ_ASSERT(bp && slm_msig_is_bundle(bp));
-    FUZZ_ASSERT(slm_msig_check(bp, copy_dir, &o, NULL, &d) == 0 && d.n == 0);
+    FUZZ_ASSERT(slm_msig_check(bp, fuzz_copy_dir, &o, NULL, &d) == 0 && d.n == 0);
     cJSON_Delete(st);
     slm_diag_free(&d);
     state = 1;
@@ -114,8 +81,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     slm_diag a, b;
     slm_diag_init(&a);
     slm_diag_init(&b);
-    int ra = slm_msig_check(bundle, copy_dir, &o, NULL, &a);
-    int rb = slm_msig_check(bundle, copy_dir, &o, NULL, &b);
+    int ra = slm_msig_check(bundle, fuzz_copy_dir, &o, NULL, &a);
+    int rb = slm_msig_check(bundle, fuzz_copy_dir, &o, NULL, &b);
     FUZZ_ASSERT(ra == 0 && rb == 0);
     fuzz_check_same(&a, &b);
     FUZZ_ASSERT(st.files <= 2 && st.bytes <= copy_bytes);
@@ -125,7 +92,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (strcmp(f->file, bundle) == 0)
             FUZZ_ASSERT(f->offset >= -1 && (f->offset == -1 || (uint64_t)f->offset <= size));
         else
-            FUZZ_ASSERT(fuzz_plain_path_under(copy_dir, f->file));
+            FUZZ_ASSERT(fuzz_plain_path_under(fuzz_copy_dir, f->file));
     }
     slm_diag_free(&a);
     slm_diag_free(&b);
