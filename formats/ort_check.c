@@ -215,6 +215,12 @@ static int64_t default_opset(const slm_onnx *o)
     return default_opset_at(o, &at);
 }
 
+int64_t slm_ort_opset_of(const slm_onnx *o, const char *dom)
+{
+    int64_t v = slm_onnx_opset_of(o, dom);
+    return v < 0 ? 1 : v;
+}
+
 static void check_graph(ort *c, const slm_onnx_graph *g)
 {
     char b[120], ob[80];

@@ -10,15 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int64_t opset_of(const slm_onnx *o, const char *dom)
-{
-    int64_t v = 1;
-    for (size_t i = 0; i < o->nopset; i++)
-        if (strcmp(o->opset[i].domain, dom) == 0 || (!dom[0] && strcmp(o->opset[i].domain, "ai.onnx") == 0))
-            v = o->opset[i].version;
-    return v;
-}
-
 /* Adds (DOM, OP) to the histogram array A. */
 static void count(cJSON *a, const char *dom, const char *op)
 {
@@ -62,7 +53,7 @@ void inspect_ort(const slm_onnx *o, const inspect_opts *io, cJSON *doc)
             continue;
         if (strcmp(dom, "ai.onnx") == 0)
             dom = "";
-        int64_t v = opset_of(o, dom);
+        int64_t v = slm_ort_opset_of(o, dom);
         bool onnx_has = (!dom[0] || strcmp(dom, "ai.onnx.ml") == 0) && slm_onnx_schema_exists(dom, op, v);
         if (!onnx_has && slm_ort_registers(rel, dom, op))
             count(only, dom, op);

@@ -62,15 +62,6 @@ bool slm_webgpu_has_kernel(int rel, const char *dom, const char *op, int64_t v)
     return has_kernel(rel, strcmp(dom, "ai.onnx") == 0 ? "" : dom, op, v, &listed);
 }
 
-static int64_t opset_of(const slm_onnx *o, const char *dom)
-{
-    int64_t v = 1; /* onnxruntime adds a domain it registers at its version */
-    for (size_t i = 0; i < o->nopset; i++)
-        if (strcmp(o->opset[i].domain, dom) == 0 || (!dom[0] && strcmp(o->opset[i].domain, "ai.onnx") == 0))
-            v = o->opset[i].version;
-    return v;
-}
-
 static bool input_is(const slm_onnx_node *n, size_t i)
 {
     return i < n->nin && n->in[i][0];
@@ -98,7 +89,7 @@ void slm_verify_webgpu(const slm_onnx *o, int rel, slm_diag *d)
             dom = "";
         const char *node = slm_printable(b, sizeof b, n->name ? n->name : "", n->name ? strlen(n->name) : 0);
         bool listed;
-        int64_t v = opset_of(o, dom);
+        int64_t v = slm_ort_opset_of(o, dom);
         if (!has_kernel(rel, dom, op, v, &listed))
             slm_report(d, SLM_R_TGT_401, o->file, (int64_t)n->off, NULL,
                        "node '%s': %s%s%s (opset %lld) has no WebGPU kernel in onnxruntime-web %s%s: it runs on wasm%s",

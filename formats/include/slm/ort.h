@@ -30,6 +30,10 @@ int slm_ort_release_find(const char *v);
 bool slm_ort_registers(int rel, const char *dom, const char *op);
 /* Is DOM a domain whose operators onnxruntime registers itself? */
 bool slm_ort_domain(const char *dom);
+/* The version of DOM ("" for the default domain) a node resolves to in
+ * onnxruntime: the model's import, or 1 for a domain onnxruntime registers
+ * that the model does not import. */
+int64_t slm_ort_opset_of(const slm_onnx *o, const char *dom);
 
 /* Whose rule an ONNX rule is (spec/onnx.md "Two judges"): "onnx.checker",
  * "onnxruntime", "protobuf" (both parsers), "slminspect" (stricter, or
