@@ -1045,6 +1045,7 @@ int slm_onnx_open(slm_onnx *o, const char *path, const char *display, slm_diag *
         return e;
     const char *slash = strrchr(path, '/');
     o->dir = slash ? slm_strndup(path, slash == path ? 1 : (size_t)(slash - path)) : strdup(".");
+    o->file = strdup(display ? display : path); /* named even when not parsed (a pointer) */
     if (slm_pointer_check(&o->map, display ? display : path, d))
         return 0; /* not parsed: nothing more to say about a pointer */
     slm_onnx_parse(o, o->map.data, o->map.size, display ? display : path, NULL, d);

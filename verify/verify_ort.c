@@ -205,7 +205,7 @@ void slm_verify_ort(const slm_onnx *o, const slm_verify_opts *opts, slm_diag *d)
     slm_ort_check(o, rel, &rd);
     for (size_t i = 0; i < d->n; i++) {
         slm_finding *f = &d->v[i];
-        if (!f->file || !o->file || strcmp(f->file, o->file) != 0)
+        if (!f->file || strcmp(f->file, o->file) != 0)
             continue;
         const slm_onnx_node *n = NULL;
         bool checker_only = false;
