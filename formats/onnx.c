@@ -1223,6 +1223,27 @@ const slm_onnx_attr *slm_onnx_attr_find(const slm_onnx_node *n, const char *name
     return NULL;
 }
 
+static bool each_node(const slm_onnx_graph *g, bool (*fn)(void *, const slm_onnx_graph *, const slm_onnx_node *, int),
+                      void *arg, int depth)
+{
+    for (size_t i = 0; i < g->nnode; i++) {
+        const slm_onnx_node *n = &g->node[i];
+        if (!fn(arg, g, n, depth))
+            return false;
+        for (size_t a = 0; a < n->na; a++)
+            for (size_t j = 0; j < n->a[a].ng; j++)
+                if (n->a[a].g[j] && !each_node(n->a[a].g[j], fn, arg, depth + 1))
+                    return false;
+    }
+    return true;
+}
+
+bool slm_onnx_each_node(const slm_onnx_graph *g,
+                        bool (*fn)(void *arg, const slm_onnx_graph *g, const slm_onnx_node *n, int depth), void *arg)
+{
+    return each_node(g, fn, arg, 0);
+}
+
 /* spec/onnx_versions.tsv: the highest ai.onnx opset of each IR version. */
 int64_t slm_onnx_max_opset_for_ir(int64_t ir)
 {

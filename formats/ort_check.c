@@ -221,31 +221,33 @@ int64_t slm_ort_opset_of(const slm_onnx *o, const char *dom)
     return v < 0 ? 1 : v;
 }
 
-static void check_graph(ort *c, const slm_onnx_graph *g)
+/* One node of the model or of a subgraph (onnxruntime resolves If, Loop and
+ * Scan bodies with the graph that holds them, and refuses what they hold). */
+static bool check_node(void *arg, const slm_onnx_graph *g, const slm_onnx_node *n, int depth)
 {
+    ort *c = arg;
     char b[120], ob[80];
-    for (size_t i = 0; i < g->nnode; i++) {
-        const slm_onnx_node *n = &g->node[i];
-        const char *dom = n->domain ? n->domain : "", *op = n->op_type ? n->op_type : "";
-        if (!op[0])
-            continue;
-        const struct ort_op_schema *s = find(c->rel, dom, op);
-        if (slm_ort_domain(dom) && !s) {
-            bool later = false;
-            for (int r = c->rel + 1; r < NRELEASES && !later; r++)
-                later = find(r, dom, op) != NULL;
-            slm_report(c->d, SLM_R_ONNX_301, c->file, (int64_t)n->off, NULL,
-                       "%s: node '%s': %s:%s is not a registered operator%s", c->who, nm(b, sizeof b, n->name), dom,
-                       nm(ob, sizeof ob, op), later ? " (a later release registers it)" : "");
-            continue;
-        }
-        if (!s)
-            continue;
-        if (!dom[0] && slm_onnx_schema_exists("", op, default_opset(c->o)))
-            continue; /* onnx's own operator at the model's opset: the checker's rules judge it */
-        check_schema(c, n, s);
-        slm_ort_check_kernel(c->o, g, n, c->rel, c->who, c->d);
+    (void)depth;
+    const char *dom = n->domain ? n->domain : "", *op = n->op_type ? n->op_type : "";
+    if (!op[0])
+        return true;
+    const struct ort_op_schema *s = find(c->rel, dom, op);
+    if (slm_ort_domain(dom) && !s) {
+        bool later = false;
+        for (int r = c->rel + 1; r < NRELEASES && !later; r++)
+            later = find(r, dom, op) != NULL;
+        slm_report(c->d, SLM_R_ONNX_301, c->file, (int64_t)n->off, NULL,
+                   "%s: node '%s': %s:%s is not a registered operator%s", c->who, nm(b, sizeof b, n->name), dom,
+                   nm(ob, sizeof ob, op), later ? " (a later release registers it)" : "");
+        return true;
     }
+    if (!s)
+        return true;
+    if (!dom[0] && slm_onnx_schema_exists("", op, default_opset(c->o)))
+        return true; /* onnx's own operator at the model's opset: the checker's rules judge it */
+    check_schema(c, n, s);
+    slm_ort_check_kernel(c->o, g, n, c->rel, c->who, c->d);
+    return true;
 }
 
 void slm_ort_check(const slm_onnx *o, int rel, slm_diag *d)
@@ -262,5 +264,5 @@ void slm_ort_check(const slm_onnx *o, int rel, slm_diag *d)
         slm_report(d, SLM_R_ONNX_301, o->file, at, NULL,
                    "%s: default-domain opset %lld is newer than any onnx release (%lld): onnxruntime refuses it", who,
                    (long long)v, (long long)maxv);
-    check_graph(&c, &o->graph);
+    slm_onnx_each_node(&o->graph, check_node, &c);
 }

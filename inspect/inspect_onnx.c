@@ -53,35 +53,31 @@ static int opcount_cmp(const void *a, const void *b)
     return c ? c : strcmp(x->domain, y->domain);
 }
 
-/* Counts the nodes of G and of every subgraph its nodes hold (If, Loop, Scan
- * attributes), recursively; INSIDE: G is itself a subgraph. */
-static void ophist_add(ophist *h, const slm_onnx_graph *g, bool inside)
+/* Counts a node of the model or of a subgraph (If, Loop, Scan attributes). */
+static bool ophist_add(void *arg, const slm_onnx_graph *g, const slm_onnx_node *nd, int depth)
 {
-    for (size_t i = 0; i < g->nnode && !h->failed; i++) {
-        const slm_onnx_node *nd = &g->node[i];
-        const char *op = S(nd->op_type), *dom = S(nd->domain);
-        size_t k = 0;
-        while (k < h->n && !(strcmp(h->v[k].op, op) == 0 && strcmp(h->v[k].domain, dom) == 0))
-            k++;
-        if (k == h->n) {
-            if (h->n == h->cap) {
-                size_t cap = h->cap ? 2 * h->cap : 16;
-                opcount *nv = realloc(h->v, cap * sizeof *nv);
-                if (!nv) {
-                    h->failed = true;
-                    return;
-                }
-                h->v = nv;
-                h->cap = cap;
+    ophist *h = arg;
+    const char *op = S(nd->op_type), *dom = S(nd->domain);
+    (void)g;
+    size_t k = 0;
+    while (k < h->n && !(strcmp(h->v[k].op, op) == 0 && strcmp(h->v[k].domain, dom) == 0))
+        k++;
+    if (k == h->n) {
+        if (h->n == h->cap) {
+            size_t cap = h->cap ? 2 * h->cap : 16;
+            opcount *nv = realloc(h->v, cap * sizeof *nv);
+            if (!nv) {
+                h->failed = true;
+                return false;
             }
-            h->v[h->n++] = (opcount){op, dom, 0, 0};
+            h->v = nv;
+            h->cap = cap;
         }
-        h->v[k].n++;
-        h->v[k].inside += inside;
-        for (size_t a = 0; a < nd->na; a++)
-            for (size_t j = 0; j < nd->a[a].ng; j++)
-                ophist_add(h, nd->a[a].g[j], true);
+        h->v[h->n++] = (opcount){op, dom, 0, 0};
     }
+    h->v[k].n++;
+    h->v[k].inside += depth > 0;
+    return true;
 }
 
 /* Initializers of the subgraphs under G (not G's own): count and bytes. */
@@ -138,7 +134,7 @@ cJSON *inspect_onnx(const char *path, const inspect_opts *io, slm_diag *d, int *
     cJSON_AddNumberToObject(gr, "nodes", (double)g->nnode);
     /* Operator histogram: the main graph and every subgraph. */
     ophist h = {0};
-    ophist_add(&h, g, false);
+    slm_onnx_each_node(g, ophist_add, &h);
     size_t inside = 0;
     for (size_t k = 0; k < h.n; k++)
         inside += h.v[k].inside;

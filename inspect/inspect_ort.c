@@ -30,6 +30,30 @@ static void count(cJSON *a, const char *dom, const char *op)
     cJSON_AddItemToArray(a, e);
 }
 
+typedef struct ort_walk {
+    const slm_onnx *o;
+    int rel;
+    cJSON *only, *fb; /* histograms; FB NULL without a runtime profile */
+} ort_walk;
+
+static bool ort_node(void *arg, const slm_onnx_graph *g, const slm_onnx_node *n, int depth)
+{
+    const ort_walk *w = arg;
+    const char *dom = n->domain ? n->domain : "", *op = n->op_type ? n->op_type : "";
+    (void)g, (void)depth;
+    if (!op[0])
+        return true;
+    if (strcmp(dom, "ai.onnx") == 0)
+        dom = "";
+    int64_t v = slm_ort_opset_of(w->o, dom);
+    bool onnx_has = (!dom[0] || strcmp(dom, "ai.onnx.ml") == 0) && slm_onnx_schema_exists(dom, op, v);
+    if (!onnx_has && slm_ort_registers(w->rel, dom, op))
+        count(w->only, dom, op);
+    if (w->fb && slm_webgpu_falls_back(w->rel, w->o, n))
+        count(w->fb, dom, op);
+    return true;
+}
+
 void inspect_ort(const slm_onnx *o, const inspect_opts *io, cJSON *doc)
 {
     slm_verify_opts vo;
@@ -45,21 +69,8 @@ void inspect_ort(const slm_onnx *o, const inspect_opts *io, cJSON *doc)
     cJSON_AddStringToObject(r, "release", slm_ort_release_name(rel));
     cJSON *only = cJSON_AddArrayToObject(r, "runtime_only_operators");
     cJSON *fb = profile ? cJSON_AddArrayToObject(r, "webgpu_fallbacks") : NULL;
-    const slm_onnx_graph *g = &o->graph;
-    for (size_t i = 0; i < g->nnode; i++) {
-        const slm_onnx_node *n = &g->node[i];
-        const char *dom = n->domain ? n->domain : "", *op = n->op_type ? n->op_type : "";
-        if (!op[0])
-            continue;
-        if (strcmp(dom, "ai.onnx") == 0)
-            dom = "";
-        int64_t v = slm_ort_opset_of(o, dom);
-        bool onnx_has = (!dom[0] || strcmp(dom, "ai.onnx.ml") == 0) && slm_onnx_schema_exists(dom, op, v);
-        if (!onnx_has && slm_ort_registers(rel, dom, op))
-            count(only, dom, op);
-        if (fb && !slm_webgpu_has_kernel(rel, dom, op, v))
-            count(fb, dom, op);
-    }
+    ort_walk w = {o, rel, only, fb};
+    slm_onnx_each_node(&o->graph, ort_node, &w);
 }
 
 static void print_list(const char *label, const cJSON *a)

@@ -49,10 +49,11 @@ void slm_verify_ort(const slm_onnx *o, const slm_verify_opts *opts, slm_diag *d)
  * it, --target transformers.js, else the newest; *PROFILE: a runtime profile
  * is in force; NAME gets the runtime's package name. */
 int slm_verify_ort_release(const slm_verify_opts *o, const char *near, bool *profile, char *name, size_t n);
-/* O on onnxruntime-web REL's WebGPU provider (verify_webgpu.c); and whether REL
- * has a WebGPU kernel of (DOM, OP) at opset V. */
+/* O on onnxruntime-web REL's WebGPU provider (verify_webgpu.c), its nodes and
+ * its subgraphs' nodes; and whether node N of O runs on wasm there (it runs, and
+ * REL has no WebGPU kernel of it at O's opset). */
 void slm_verify_webgpu(const slm_onnx *o, int rel, slm_diag *d);
-bool slm_webgpu_has_kernel(int rel, const char *dom, const char *op, int64_t v);
+bool slm_webgpu_falls_back(int rel, const slm_onnx *o, const slm_onnx_node *n);
 /* Transformers.js: config.json's transformers.js_config.device for a model
  * file (its folder or the one above), malloc'd, or NULL; the external-data
  * contract of folder DIR's onnx/ models that SELECTABLE names (verify_tjs.c). */

@@ -157,14 +157,28 @@ int slm_verify_ort_release(const slm_verify_opts *o, const char *near, bool *pro
     return rel < 0 ? newest : rel; /* not a version: the newest release judges */
 }
 
+typedef struct node_at {
+    int64_t off;
+    const slm_onnx_node *found;
+} node_at;
+
+static bool node_at_off(void *arg, const slm_onnx_graph *g, const slm_onnx_node *n, int depth)
+{
+    node_at *a = arg;
+    (void)g, (void)depth;
+    if ((int64_t)n->off != a->off)
+        return true;
+    a->found = n;
+    return false;
+}
+
+/* The node (of the model or a subgraph) a finding at OFF is about. */
 static bool at_node(const slm_onnx_graph *g, int64_t off, const slm_onnx_node **node)
 {
-    for (size_t i = 0; i < g->nnode; i++)
-        if ((int64_t)g->node[i].off == off) {
-            *node = &g->node[i];
-            return true;
-        }
-    return false;
+    node_at a = {off, NULL};
+    slm_onnx_each_node(g, node_at_off, &a);
+    *node = a.found;
+    return a.found != NULL;
 }
 
 /* Did the runtime's own checks find anything at OFF? */

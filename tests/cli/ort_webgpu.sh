@@ -23,6 +23,12 @@ expect_rc 0 "$BIN" verify --runtime onnxruntime-web@1.20.1 --device webgpu "$C/g
 expect_grep "warning TGT-401 .*GatherND (opset 17) has no WebGPU kernel in onnxruntime-web 1.20.1: it runs on wasm (slow" "$TMP/out"
 expect_rc 0 "$BIN" verify --runtime onnxruntime-web@1.22.0 --device webgpu "$C/gathernd_ok.onnx"
 ok; grep -q "TGT-401" "$TMP/out" && fail "1.22.0 has a WebGPU GatherND kernel: $(cat "$TMP/out")"
+# ... inside an If branch too; a Constant node never runs (onnxruntime makes it an initializer at load)
+expect_rc 0 "$BIN" verify --all --runtime onnxruntime-web@1.20.1 --device webgpu "$C/if_gathernd_const.onnx"
+expect_grep "warning TGT-401 .*node 'gathernd' (in a subgraph): GatherND (opset 17) has no WebGPU kernel in onnxruntime-web 1.20.1" "$TMP/out"
+ok; [ "$(grep -c 'TGT-401' "$TMP/out")" = 1 ] || fail "a Constant node or a kernel-backed node reported: $(cat "$TMP/out")"
+expect_rc 0 "$BIN" inspect --target transformers.js --runtime onnxruntime-web@1.20.1 "$C/if_gathernd_const.onnx"
+expect_grep "WebGPU -> wasm (onnxruntime-web 1.20.1): GatherND 1$" "$TMP/out"
 # ... and on wasm nothing is said
 expect_rc 0 "$BIN" verify --runtime onnxruntime-web@1.20.1 --device wasm "$C/gathernd_ok.onnx"
 ok; grep -q "TGT-4" "$TMP/out" && fail "--device wasm reports WebGPU findings"

@@ -249,6 +249,35 @@ paged("paged_no_heads", "PagedAttention without num_heads", kv_num_heads=2)
 save("gathernd_ok", "GatherND (opset 17)", [h.make_node("GatherND", ["x", "ix"], ["y"], name="gathernd")],
      [vi("x", T.FLOAT, (4, 8)), vi("ix", T.INT64, (3, 1))], [vi("y", T.FLOAT, (3, 8))])
 
+# ---- contrib operators inside a subgraph: onnxruntime resolves If/Loop/Scan
+# bodies with their graph and judges their nodes as the main graph's
+def in_if(name, what, inner, opsets=(("", 17), (MS, 1))):
+    then_g = h.make_graph([inner], "then", [], [vi("y")])
+    else_g = h.make_graph([h.make_node("Identity", ["x"], ["y_else"], name="id")], "else", [], [vi("y_else")])
+    save(name, what, [h.make_node("If", ["cond"], ["y"], name="if", then_branch=then_g, else_branch=else_g)],
+         [vi("cond", T.BOOL, ()), vi("x")], [vi("y")], opsets=opsets)
+
+
+in_if("if_fastgelu_ok", "FastGelu inside an If branch", node("FastGelu", ["x"], ["y"]))
+in_if("if_unknown_ms_op", "an operator com.microsoft does not have, inside an If branch",
+      node("NoSuchContribOp", ["x"], ["y"]))
+in_if("if_fastgelu_undeclared", "FastGelu with an undeclared attribute, inside an If branch",
+      node("FastGelu", ["x"], ["y"], alpha=1.0))
+in_if("if_mha_no_num_heads", "MultiHeadAttention without num_heads, inside an If branch",
+      node("MultiHeadAttention", ["x", "x", "x"], ["y"]))
+
+# GatherND (no WebGPU kernel in onnxruntime-web 1.20.1) in an If branch, its
+# indices from a Constant node (onnxruntime makes it an initializer at load)
+then_g = h.make_graph([h.make_node("GatherND", ["x", "ix"], ["y"], name="gathernd")], "then", [], [vi("y", T.FLOAT, (3, 8))])
+else_g = h.make_graph([h.make_node("Slice", ["x", "s0", "s3"], ["y_else"], name="slice")], "else", [],
+                      [vi("y_else", T.FLOAT, (3, 8))])
+save("if_gathernd_const", "GatherND in an If branch, indices from a Constant node",
+     [h.make_node("Constant", [], ["ix"], name="const", value=nh.from_array(np.array([[0], [2], [3]], np.int64))),
+      h.make_node("Constant", [], ["s0"], name="s0", value=nh.from_array(np.array([0], np.int64))),
+      h.make_node("Constant", [], ["s3"], name="s3", value=nh.from_array(np.array([3], np.int64))),
+      h.make_node("If", ["cond"], ["y"], name="if", then_branch=then_g, else_branch=else_g)],
+     [vi("cond", T.BOOL, ()), vi("x", T.FLOAT, (4, 8))], [vi("y", T.FLOAT, (3, 8))], opsets=(("", 17),))
+
 with open(os.path.join(out, "cases.tsv"), "w") as f:
     for name, what in cases:
         f.write("%s\t%s\n" % (name, what))

@@ -231,6 +231,13 @@ void slm_onnx_sparse_int64_indices(const slm_onnx *o, const slm_onnx_sparse *s, 
 int64_t slm_onnx_opset_of(const slm_onnx *o, const char *domain);
 /* The attribute NAME of NODE, or NULL. */
 const slm_onnx_attr *slm_onnx_attr_find(const slm_onnx_node *n, const char *name);
+/* Calls FN on every node of G and, depth first, of the subgraphs its nodes'
+ * attributes hold (If, Loop, Scan bodies), with the graph that holds the node
+ * and its depth (0: G's own), until FN returns false; returns false then.
+ * The nesting is bounded by the parser (SLM_ONNX_MAX_DEPTH). */
+bool slm_onnx_each_node(const struct slm_onnx_graph *g,
+                        bool (*fn)(void *arg, const struct slm_onnx_graph *g, const slm_onnx_node *n, int depth),
+                        void *arg);
 /* The highest default-domain opset an IR version allows (spec/onnx_versions.tsv),
  * or -1 for an unknown IR version. */
 int64_t slm_onnx_max_opset_for_ir(int64_t ir);
