@@ -5,30 +5,47 @@
 # (SimplifiedLayerNormalization in the default domain), MatMulNBits quantizer
 # with Gather quantization (GatherBlockQuantized) and fp16 converter with
 # keep_io_types, all on examples/tiny-qwen2): slminspect's runtime
-# verdict equals each onnxruntime-node and onnxruntime-web release's, live; a
+# verdict equals each onnxruntime-node and onnxruntime-web release's, live (and
+# on tests/corpus/npm/, a model an npm package ships); a
 # Transformers.js folder of them verifies clean under --target transformers.js;
 # inspect lists their runtime-only operators and WebGPU fallbacks.
 . "$(dirname "$0")/lib.bash"
 NM=$SRC/tests/oracle/node_modules
 [ -d "$NM/ort130" ] && [ -d "$NM/ortweb130" ] || skip "tests/oracle packages not installed"
 M=$CORPUS/ort
+N=$CORPUS/npm
 ok
 [ "$(ls "$M"/*.onnx | wc -l)" = 5 ] || fail "tests/corpus/ort should hold 5 models"
+[ "$(ls "$N"/*.onnx | wc -l)" = 1 ] || fail "tests/corpus/npm should hold 1 model"
 for p in ort120 ort122 ort123 ort130 ortweb120 ortweb122 ortweb123 ortweb130; do
     v=${p#ortweb}; v=${v#ort}
     ver=$(case $v in 120) echo 1.20.1 ;; 122) echo 1.22.0 ;; 123) echo 1.23.2 ;; 130) echo 1.30.0 ;; esac)
     pkg=$(case $p in ortweb*) echo onnxruntime-web ;; *) echo onnxruntime ;; esac)
-    NODE_PATH=$NM node "$SRC/tests/oracle/ort_judge.js" "$p" "$M" >"$TMP/$p.tsv" 2>/dev/null
-    ok
-    [ "$(grep -c . "$TMP/$p.tsv")" = 5 ] || fail "$p judged $(grep -c . "$TMP/$p.tsv") models, expected 5"
-    while IFS=$'\t' read -r name verdict msg; do
-        "$BIN" verify -q --runtime "$pkg@$ver" "$M/$name.onnx"
-        rc=$?
-        mine=ok; [ $rc = 1 ] && mine=fail
+    for dir in "$M" "$N"; do
+        NODE_PATH=$NM node "$SRC/tests/oracle/ort_judge.js" "$p" "$dir" >"$TMP/$p.tsv" 2>/dev/null
+        want=$(ls "$dir"/*.onnx | wc -l)
         ok
-        [ "$mine" = "$verdict" ] || fail "$name: $pkg $ver says $verdict ($msg), slminspect says $mine"
-    done <"$TMP/$p.tsv"
+        [ "$(grep -c . "$TMP/$p.tsv")" = "$want" ] || fail "$p judged $(grep -c . "$TMP/$p.tsv") models of $dir, expected $want"
+        while IFS=$'\t' read -r name verdict msg; do
+            "$BIN" verify -q --runtime "$pkg@$ver" "$dir/$name.onnx"
+            rc=$?
+            mine=ok; [ $rc = 1 ] && mine=fail
+            ok
+            [ "$mine" = "$verdict" ] || fail "$name: $pkg $ver says $verdict ($msg), slminspect says $mine"
+        done <"$TMP/$p.tsv"
+        [ "$dir" = "$M" ] && cp "$TMP/$p.tsv" "$TMP/$p.ort.tsv"
+    done
 done
+for p in ort120 ort122 ort123 ort130 ortweb120 ortweb122 ortweb123 ortweb130; do mv "$TMP/$p.ort.tsv" "$TMP/$p.tsv"; done
+# The model an npm package ships (@ricky0123/vad-web's Silero VAD): every release loads it, so does
+# slminspect under every profile and by default; on WebGPU its LSTMs (inside If branches) fall back.
+expect_rc 0 "$BIN" verify --target transformers.js "$N/silero_vad_v5.onnx"
+expect_rc 0 "$BIN" verify "$N/silero_vad_v5.onnx"
+expect_rc 0 "$BIN" inspect --target transformers.js "$N/silero_vad_v5.onnx"
+expect_grep "WebGPU -> wasm (onnxruntime-web 1.30.0): .*LSTM 4" "$TMP/out"
+ok; grep -q "WebGPU -> wasm.*Constant " "$TMP/out" && fail "a Constant node listed as a fallback: $(cat "$TMP/out")"
+expect_rc 0 "$BIN" verify --all --target transformers.js --device webgpu "$N/silero_vad_v5.onnx"
+expect_grep "warning TGT-401 .*(in a subgraph): LSTM (opset 16) has no WebGPU kernel in onnxruntime-web 1.30.0" "$TMP/out"
 # The releases before 1.30 refuse the optimized q4 model (weight_prepacked), which is the point:
 ok
 grep -q $'^tiny_qwen2_q4_ort_extended\tfail\tUnrecognized attribute: weight_prepacked' "$TMP/ort123.tsv" ||
