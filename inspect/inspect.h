@@ -31,8 +31,9 @@ cJSON *inspect_tensor_json(const slm_tensor *t, bool with_stats);
 cJSON *inspect_onnx(const char *path, const inspect_opts *o, slm_diag *d, int *err);
 void inspect_print_onnx(const cJSON *doc, const inspect_opts *o);
 
-/* What onnxruntime makes of an ONNX model (inspect_ort.c): doc's "onnxruntime". */
-void inspect_ort(const slm_onnx *o, const inspect_opts *io, cJSON *doc);
+/* What onnxruntime makes of an ONNX model (inspect_ort.c): doc's "onnxruntime";
+ * and the findings in D judged by the runtime in force, as verify does. */
+void inspect_ort(const slm_onnx *o, const inspect_opts *io, cJSON *doc, slm_diag *d);
 void inspect_print_ort(const cJSON *doc);
 
 /* MLC weight folders (inspect_mlc.c). */

@@ -261,7 +261,7 @@ cJSON *inspect_onnx(const char *path, const inspect_opts *io, slm_diag *d, int *
         cJSON_SetNumberValue(cnt, cnt->valuedouble + 1);
     }
     cJSON_AddItemToObject(q, "weights", ws);
-    inspect_ort(o, io, doc);
+    inspect_ort(o, io, doc, d);
     if (io->tensors) {
         cJSON *ts = cJSON_AddArrayToObject(doc, "tensors");
         for (size_t i = 0; i < m.n; i++)

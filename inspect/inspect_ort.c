@@ -54,7 +54,7 @@ static bool ort_node(void *arg, const slm_onnx_graph *g, const slm_onnx_node *n,
     return true;
 }
 
-void inspect_ort(const slm_onnx *o, const inspect_opts *io, cJSON *doc)
+void inspect_ort(const slm_onnx *o, const inspect_opts *io, cJSON *doc, slm_diag *d)
 {
     slm_verify_opts vo;
     memset(&vo, 0, sizeof vo);
@@ -71,6 +71,9 @@ void inspect_ort(const slm_onnx *o, const inspect_opts *io, cJSON *doc)
     cJSON *fb = profile ? cJSON_AddArrayToObject(r, "webgpu_fallbacks") : NULL;
     ort_walk w = {o, rel, only, fb};
     slm_onnx_each_node(&o->graph, ort_node, &w);
+    /* The findings met while reading, judged as verify judges them: what the
+     * runtime in force loads is no error under a profile (spec/onnx.md). */
+    slm_verify_ort(o, &vo, d);
 }
 
 static void print_list(const char *label, const cJSON *a)

@@ -4,7 +4,9 @@
 # carrying 1.30's weight_prepacked attribute; its Python transformer optimizer
 # (SimplifiedLayerNormalization in the default domain), MatMulNBits quantizer
 # with Gather quantization (GatherBlockQuantized) and fp16 converter with
-# keep_io_types, all on examples/tiny-qwen2): slminspect's runtime
+# keep_io_types; onnxruntime-genai's model builder and onnxscript's
+# onnxruntime fusions: GroupQueryAttention, SkipSimplifiedLayerNormalization,
+# RotaryEmbedding; all on examples/tiny-qwen2): slminspect's runtime
 # verdict equals each onnxruntime-node and onnxruntime-web release's, live (and
 # on tests/corpus/npm/, a model an npm package ships); a
 # Transformers.js folder of them verifies clean under --target transformers.js;
@@ -15,7 +17,7 @@ NM=$SRC/tests/oracle/node_modules
 M=$CORPUS/ort
 N=$CORPUS/npm
 ok
-[ "$(ls "$M"/*.onnx | wc -l)" = 5 ] || fail "tests/corpus/ort should hold 5 models"
+[ "$(ls "$M"/*.onnx | wc -l)" = 9 ] || fail "tests/corpus/ort should hold 9 models"
 [ "$(ls "$N"/*.onnx | wc -l)" = 1 ] || fail "tests/corpus/npm should hold 1 model"
 for p in ort120 ort122 ort123 ort130 ortweb120 ortweb122 ortweb123 ortweb130; do
     v=${p#ortweb}; v=${v#ort}
@@ -81,7 +83,36 @@ expect_grep "onnxruntime only (1.30.0): com.microsoft.MatMulNBits 14, com.micros
 expect_grep "WebGPU -> wasm (onnxruntime-web 1.30.0): .*com.microsoft.FusedMatMul 2" "$TMP/out"
 expect_rc 0 "$BIN" inspect "$M/tiny_qwen2_q4_gather.onnx"
 expect_grep "onnxruntime only (1.30.0): .*com.microsoft.GatherBlockQuantized 1" "$TMP/out"
-expect_rc 1 "$BIN" inspect --target transformers.js "$M/tiny_qwen2_optimized_fp16.onnx"
+expect_rc 0 "$BIN" inspect --all --target transformers.js "$M/tiny_qwen2_optimized_fp16.onnx" # no error under a profile
 expect_grep "onnxruntime only (1.30.0): SimplifiedLayerNormalization 5" "$TMP/out"
 expect_grep "WebGPU -> wasm (onnxruntime-web 1.30.0): And 2, Max 2, IsNaN 2" "$TMP/out"
+expect_grep "warning ONNX-320 .*onnxruntime-web 1.30.0 loads it" "$TMP/out"
+expect_rc 1 "$BIN" inspect --all "$M/tiny_qwen2_optimized_fp16.onnx" # the strict union by default
+expect_grep "error   ONNX-071 .*(onnx.checker's rule; onnxruntime 1.30.0 loads it)" "$TMP/out"
+
+# The fused models of onnxruntime-genai's builder and onnxscript: the runtime-only operators, and the
+# releases Transformers.js 3.5-3.8 pin (onnxruntime-web 1.22.0) refuse the builder's output.
+expect_rc 0 "$BIN" inspect --target transformers.js "$M/tiny_qwen2_genai_webgpu_int4.onnx"
+expect_grep "onnxruntime only (1.30.0): com.microsoft.GatherBlockQuantized 1, SimplifiedLayerNormalization 1, com.microsoft.MatMulNBits 11, com.microsoft.GroupQueryAttention 2, com.microsoft.SkipSimplifiedLayerNormalization 4" "$TMP/out"
+expect_grep "WebGPU      every operator has a kernel in onnxruntime-web 1.30.0" "$TMP/out"
+expect_rc 0 "$BIN" inspect --target transformers.js "$M/tiny_qwen2_genai_dml_fp16.onnx"
+expect_grep "onnxruntime only (1.30.0): .*com.microsoft.RotaryEmbedding 4" "$TMP/out"
+expect_rc 0 "$BIN" inspect --target transformers.js "$M/tiny_qwen2_onnxscript_ort.onnx"
+expect_grep "onnxruntime only (1.30.0): .*com.microsoft.GroupQueryAttention 2, com.microsoft.SkipSimplifiedLayerNormalization 4" "$TMP/out"
+expect_grep "WebGPU -> wasm (onnxruntime-web 1.30.0): com.microsoft.FusedMatMul 1" "$TMP/out"
+expect_rc 1 "$BIN" verify --all --runtime @huggingface/transformers@3.5.0 "$M/tiny_qwen2_genai_webgpu_int4.onnx"
+expect_grep "error   ONNX-302 .*onnxruntime 1.22.0: node '/model/layers.0/attn/GroupQueryAttention': GroupQueryAttention takes 7 to 11 input(s); the node has 12" "$TMP/out"
+expect_grep "error   ONNX-304 .*onnxruntime 1.22.0: .*GatherBlockQuantized has no attribute 'bits'" "$TMP/out"
+# A Transformers.js folder of the builder's output: clean under --target transformers.js (and on WebGPU).
+G=$TMP/genai
+mkdir -p "$G/onnx"
+cp "$SRC/examples/tiny-qwen2/config.json" "$G/"
+echo '{}' >"$G/tokenizer.json"
+echo '{}' >"$G/tokenizer_config.json"
+cp "$M/tiny_qwen2_genai_webgpu_int4.onnx" "$G/onnx/model_q4f16.onnx"
+cp "$M/tiny_qwen2_genai_cpu_int4.onnx" "$G/onnx/model_q4.onnx"
+cp "$M/tiny_qwen2_genai_dml_fp16.onnx" "$G/onnx/model_fp16.onnx"
+cp "$M/tiny_qwen2_onnxscript_ort.onnx" "$G/onnx/model.onnx"
+expect_rc 0 "$BIN" verify --target transformers.js --device webgpu "$G"
+expect_grep "^0 error(s)" "$TMP/out"
 finish
