@@ -110,10 +110,10 @@ async function main() {
     try {
       const bytes = new Uint8Array(await (await fetch('/models/' + encodeURIComponent(name) + '.onnx')).arrayBuffer());
       s = await withTimeout(ort.InferenceSession.create(bytes, {executionProviders: ['webgpu'], logSeverityLevel: 0,
-                                                                  logVerbosityLevel: 0}), 40, 'create');
+                                                                  logVerbosityLevel: 0}), 20, 'create');
       r.create = 'ok';
       r.run = 'fail';
-      await withTimeout(s.run(feeds(ort, graphInputs(bytes))), 40, 'run');
+      await withTimeout(s.run(feeds(ort, graphInputs(bytes))), 20, 'run');
       r.run = 'ok';
     } catch (e) {
       r.error = String(e && e.message !== undefined ? e.message : e);
