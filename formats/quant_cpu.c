@@ -161,12 +161,11 @@ void slm_q_matmul(const slm_qweight *q, const float *x, uint64_t m, float *y)
     if (slm_qi_geom(q, &g))
         return;
 #ifdef SLM_X86
-    if (slm_qi_level() == KER_AVX512 && slm_qi_streamable(q) && !(q->block_size & (q->block_size - 1)) && slm_qi_matmul_avx512(q, &g, x, m, y))
+    bool pow2 = !(q->block_size & (q->block_size - 1)); /* the SIMD kernels shift, never divide */
+    if (slm_qi_level() == KER_AVX512 && slm_qi_streamable(q) && pow2 && slm_qi_matmul_avx512(q, &g, x, m, y))
         return;
-    if (slm_qi_level() >= KER_AVX2 && slm_qi_streamable(q)) {
-        if (slm_qi_matmul_avx2(q, &g, x, m, y))
-            return;
-    }
+    if (slm_qi_level() >= KER_AVX2 && slm_qi_streamable(q) && pow2 && slm_qi_matmul_avx2(q, &g, x, m, y))
+        return;
 #endif
     matmul_rows(q, x, m, y);
 }

@@ -1,7 +1,8 @@
 /* What the quant_*.c files share, and nothing outside them uses: a
  * weight's geometry, the scalar accessors of the reference (quant.c), the
  * kernel level (quant_cpu.c) and the entry points of the fast kernels of
- * each instruction set (quant_x86_avx2.c, quant_x86_avx512.c). */
+ * each instruction set (quant_x86_avx2.c, quant_x86_avx2_gemm.c,
+ * quant_x86_avx512.c). */
 #ifndef SLM_QUANT_INTERNAL_H
 #define SLM_QUANT_INTERNAL_H
 
@@ -16,6 +17,8 @@
 /* The target of the AVX-512 kernels: AVX-512F (16-lane permutes, masks,
  * ternary logic) beside the AVX2 level they fall back on. */
 #define T512 "avx512f,avx2,fma,f16c"
+/* The target of the AVX2 kernels. */
+#define T256 "avx2,fma,f16c"
 
 typedef struct qgeom {
     uint64_t nb;         /* blocks along K (scale index stride per row) */
@@ -60,7 +63,9 @@ bool slm_qi_rowbuf_get(rowbuf *rb, uint64_t nb);
 void slm_qi_deq_row_sse2(const slm_qweight *q, const uint8_t *row, const float *s, const float *z, float *out);
 void slm_qi_deq_row_avx2(const slm_qweight *q, const uint8_t *row, const float *s, const float *z, float *out);
 void slm_qi_deq_row_avx512(const slm_qweight *q, const uint8_t *row, const float *s, const float *z, float *out);
-/* Y = X W^T; false when memory runs out (nothing written then). */
+/* Scales and zero points of row R as floats (nb of each). */
+void slm_qi_row_params_avx2(const slm_qweight *q, const qgeom *g, uint64_t r, float *s, float *z);
+/* Y = X W^T (block_size a power of 2); false when memory runs out. */
 bool slm_qi_matmul_avx2(const slm_qweight *q, const qgeom *g, const float *x, uint64_t m, float *y);
 bool slm_qi_matmul_avx512(const slm_qweight *q, const qgeom *g, const float *x, uint64_t m, float *y);
 void slm_qi_f16_row_avx2(const uint8_t *p, uint64_t n, float *out);

@@ -1,0 +1,453 @@
+/* Quantized weights: the AVX2 matmul kernels (x86, AVX2 + FMA + F16C, no
+ * AVX-512: GitHub's hosted runners and other AVX2-only machines).  The
+ * strategy of quant_x86_avx512.c in 8-lane vectors and 16 registers; float
+ * accumulation within the bound of slm/quant.h.  Reached through
+ * quant_cpu.c only (block_size a power of 2).
+ *
+ * Rows (M % 16 < LANES_MIN; the GEMV).  A 32-byte step of a weight row is 8
+ * dword lanes; lane j holds elements E j .. E j + E-1 of the step (E = 8
+ * nibbles or 4 bytes, CE = 8 E elements a step), and "class" u is element
+ * E j + u of every lane: 8 integers that meet the 8 activations stored for
+ * that class.  X is copied once per call, each step's CE elements as E
+ * vectors [x(u) x(E+u) .. x(7E+u)], u = 0 .. E-1.  For 4 bits the nibbles
+ * are first split into bytes, LO = d & 0x0f0f0f0f (classes 0 2 4 6 in bytes
+ * 0..3) and HI = (d >> 4) & 0x0f0f0f0f (classes 1 3 5 7); a byte becomes
+ * its dword by one AND (byte 0), vpshufb (bytes 1, 2) or shift (byte 3),
+ * then one vcvtdq2ps: 2 operations and an FMA per 8 weights, the integers
+ * exact.  One vector of 8 scales per step multiplies the step's integer
+ * sums; the zero points (implicit or not) meet the block sums of X once
+ * per row:
+ *   Y[i][r] = sum_b s_b (sum_{k in b} e_k x_ik) - sum_b s_b zp_b (sum_{k in b} x_ik).
+ * The weights stream from memory once per call: software prefetch ahead.
+ *
+ * Lanes (M >= LANES_MIN; the GEMM).  The 8 lanes of a vector are 8 rows of
+ * X, two vectors 16 rows.  For NR rows of W and KC columns at a time the
+ * weights are dequantized (((float)e - zp) * s, bit for bit as the
+ * reference) into a buffer that stays in L1; then every column k
+ * broadcasts W[n][k] into 2 FMAs against X^T[k]: 2 NR = 12 accumulators,
+ * 2 vectors of X and the broadcast fill the 16 registers:
+ *
+ *   wb[n][k]: NR x KC floats        xt[k][i]: kq x 16 floats, k in the
+ *   acc[n] += wb[n][k] * xt[k]      order of deq_span_avx2 (4 bits: the low
+ *                                   nibbles of 16 bytes, then the high ones)
+ *
+ * 12 FMAs per 8 loads, FMA-bound; the dequantization costs about 25
+ * operations per 32 weights of a row (for 64 FMAs). */
+#include "quant_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#ifdef SLM_X86
+enum { LANES_MIN = 8, NR = 6, KC = 128, PAD = 8 }; /* LANES_MIN: measured, K = 4096; PAD: floats past nb */
+
+/* N zeroed floats, 64-byte aligned, or NULL. */
+static float *zalloc64(uint64_t n)
+{
+    if (n > (SIZE_MAX - 64) / sizeof(float))
+        return NULL;
+    size_t bytes = ((size_t)n * sizeof(float) + 63) & ~(size_t)63;
+    float *p = aligned_alloc(64, bytes ? bytes : 64);
+    if (p)
+        memset(p, 0, bytes);
+    return p;
+}
+
+__attribute__((target(T256), always_inline)) static inline float hsum256(__m256 v)
+{
+    __m128 a = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    a = _mm_add_ps(a, _mm_movehl_ps(a, a));
+    a = _mm_add_ss(a, _mm_movehdup_ps(a));
+    return _mm_cvtss_f32(a);
+}
+
+/* ---- rows ---------------------------------------------------------------- */
+
+typedef struct xrows {
+    float *x;                    /* m rows of kq floats: steps of CE in class order, zero padded */
+    float *bsum;                 /* m rows of nbp block sums (zero past nbk) */
+    uint64_t kq, nbk, nbp, nch, used; /* used = nbk * block_size elements of a row are read */
+} xrows;
+
+static void xrows_free(xrows *p)
+{
+    free(p->x);
+    free(p->bsum);
+}
+
+static bool xrows_make(xrows *p, const slm_qweight *q, const float *x, uint64_t m)
+{
+    uint64_t E = 32 / q->bits, CE = 8 * E, n1, n2;
+    p->x = p->bsum = NULL;
+    p->nbk = slm_qweight_blocks(q);
+    p->nbp = p->nbk + PAD;
+    if (!slm_mul_u64(p->nbk, q->block_size, &p->used))
+        return false;
+    p->nch = p->used / CE + (p->used % CE != 0);
+    if (!slm_mul_u64(p->nch, CE, &p->kq) || !slm_mul_u64(p->kq, m, &n1) || !slm_mul_u64(p->nbp, m, &n2))
+        return false;
+    p->x = zalloc64(n1);
+    p->bsum = zalloc64(n2);
+    if (!p->x || !p->bsum) {
+        xrows_free(p);
+        return false;
+    }
+    unsigned le = q->bits == 4 ? 3 : 2, lbs = (unsigned)__builtin_ctzll(q->block_size); /* log2 E, log2 bs */
+    for (uint64_t i = 0; i < m; i++) {
+        float *dst = p->x + i * p->kq, *bsum = p->bsum + i * p->nbp;
+        const float *src = x + i * q->K;
+        for (uint64_t k = 0; k < q->K; k++) {
+            uint64_t e = k & (CE - 1);
+            dst[k - e + ((e & (E - 1)) << 3) + (e >> le)] = src[k];
+            bsum[k >> lbs] += src[k];
+        }
+    }
+    return true;
+}
+
+/* The constants of step_avx2, made once per call (kept in registers). */
+typedef struct consts256 {
+    __m256i m0f, mff;  /* 0x0f in every byte; 0xff in every dword */
+    __m256i sel1, sel2; /* vpshufb: byte 1 (2) of each dword to its byte 0, zeros above */
+} consts256;
+
+__attribute__((target(T256), always_inline)) static inline consts256 consts256_make(void)
+{
+    consts256 c;
+    c.m0f = _mm256_set1_epi8(0x0f);
+    c.mff = _mm256_set1_epi32(0xff);
+    c.sel1 = _mm256_setr_epi8(1, -1, -1, -1, 5, -1, -1, -1, 9, -1, -1, -1, 13, -1, -1, -1, 1, -1, -1, -1, 5, -1, -1, -1,
+                              9, -1, -1, -1, 13, -1, -1, -1);
+    c.sel2 = _mm256_setr_epi8(2, -1, -1, -1, 6, -1, -1, -1, 10, -1, -1, -1, 14, -1, -1, -1, 2, -1, -1, -1, 6, -1, -1,
+                              -1, 10, -1, -1, -1, 14, -1, -1, -1);
+    return c;
+}
+
+/* Class U's integers I as floats against MT rows of X (XC[t]: row t's
+ * activations of the step): even classes into A[t], odd ones into B[t]. */
+#define CLASS_FMA(u, I)                                                                                      \
+    do {                                                                                                     \
+        __m256 w_ = _mm256_cvtepi32_ps(I);                                                                   \
+        for (int t = 0; t < mt; t++) {                                                                       \
+            __m256 *acc_ = (u) % 2 ? &b[t] : &a[t], x_ = _mm256_load_ps(xc[t] + 8 * (u));                   \
+            *acc_ = (u) < 2 ? _mm256_mul_ps(w_, x_) : _mm256_fmadd_ps(w_, x_, *acc_);                        \
+        }                                                                                                    \
+    } while (0)
+
+__attribute__((target(T256), always_inline)) static inline void step_avx2(__m256i d, unsigned bits, int mt,
+                                                                        const float *const *xc, __m256 *a, __m256 *b,
+                                                                        const consts256 *c)
+{
+    if (bits == 4) {
+        __m256i lo = _mm256_and_si256(d, c->m0f), hi = _mm256_and_si256(_mm256_srli_epi32(d, 4), c->m0f);
+        CLASS_FMA(0, _mm256_and_si256(lo, c->mff));
+        CLASS_FMA(1, _mm256_and_si256(hi, c->mff));
+        CLASS_FMA(2, _mm256_shuffle_epi8(lo, c->sel1));
+        CLASS_FMA(3, _mm256_shuffle_epi8(hi, c->sel1));
+        CLASS_FMA(4, _mm256_shuffle_epi8(lo, c->sel2));
+        CLASS_FMA(5, _mm256_shuffle_epi8(hi, c->sel2));
+        CLASS_FMA(6, _mm256_srli_epi32(lo, 24));
+        CLASS_FMA(7, _mm256_srli_epi32(hi, 24));
+    } else {
+        CLASS_FMA(0, _mm256_and_si256(d, c->mff));
+        CLASS_FMA(1, _mm256_shuffle_epi8(d, c->sel1));
+        CLASS_FMA(2, _mm256_shuffle_epi8(d, c->sel2));
+        CLASS_FMA(3, _mm256_srli_epi32(d, 24));
+    }
+}
+#undef CLASS_FMA
+
+/* Step C of a row (dwords D) against MT rows of X (X0[t]: row t's
+ * activations of step 0), scaled into TOT.  S: the row's scales (PAD
+ * zeros past the last); LBS = log2(block_size); SIDX: block of each lane
+ * within the step's first 8 (block_size < CE). */
+__attribute__((target(T256), always_inline)) static inline void step_scaled(__m256i d, uint64_t c, unsigned bits,
+                                                                          int mt, const float *const *x0, unsigned lbs,
+                                                                          const float *s, __m256i sidx,
+                                                                          const consts256 *cs, __m256 *tot)
+{
+    const unsigned lce = bits == 4 ? 6 : 5; /* log2(CE) */
+    const float *xc[4];
+    __m256 a[4], b[4], sv;
+    for (int t = 0; t < mt; t++)
+        xc[t] = x0[t] + (c << lce);
+    step_avx2(d, bits, mt, xc, a, b, cs);
+    if (lbs >= lce) /* one block */
+        sv = _mm256_broadcast_ss(s + ((c << lce) >> lbs));
+    else
+        sv = _mm256_permutevar8x32_ps(_mm256_loadu_ps(s + ((c << lce) >> lbs)), sidx);
+    for (int t = 0; t < mt; t++)
+        tot[t] = _mm256_fmadd_ps(_mm256_add_ps(a[t], b[t]), sv, tot[t]);
+}
+
+/* sum_b s_b z_b bsum_b over N blocks (padded to a multiple of 8 with zeros). */
+__attribute__((target(T256))) static float zero_point_sum(const float *s, const float *z, const float *bsum, uint64_t n)
+{
+    __m256 acc = _mm256_setzero_ps();
+    for (uint64_t b = 0; b < n; b += 8)
+        acc = _mm256_fmadd_ps(_mm256_mul_ps(_mm256_loadu_ps(s + b), _mm256_loadu_ps(z + b)), _mm256_loadu_ps(bsum + b),
+                              acc);
+    return hsum256(acc);
+}
+
+/* MT rows of X (I0..) against every row of W.  S, Z: room for nb + PAD
+ * floats each, zero past nb. */
+__attribute__((target(T256), always_inline)) static inline void rows_avx2(const slm_qweight *q, const qgeom *g,
+                                                                        const xrows *xr, uint64_t i0, int mt,
+                                                                        unsigned bits, float *y, float *s, float *z)
+{
+    const uint64_t E = 32 / bits, CE = 8 * E, tail = xr->used % CE;
+    const unsigned lbs = (unsigned)__builtin_ctzll(q->block_size);
+    const consts256 cs = consts256_make();
+    __m256i sidx = _mm256_srli_epi32(_mm256_mullo_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7),
+                                                        _mm256_set1_epi32((int)E)),
+                                     lbs);
+    const float *x0[4];
+    for (int t = 0; t < mt; t++)
+        x0[t] = xr->x + (i0 + (uint64_t)t) * xr->kq;
+    for (uint64_t r = 0; r < q->N; r++) {
+        slm_qi_row_params_avx2(q, g, r, s, z);
+        /* an MLC row's groups past K: 0, never a NaN that would meet the padding's 0 */
+        for (uint64_t b = xr->nbk; b < g->nb; b++)
+            s[b] = z[b] = 0;
+        const uint8_t *row = q->q->data + r * g->row_bytes;
+        __m256 tot[4];
+        for (int t = 0; t < mt; t++)
+            tot[t] = _mm256_setzero_ps();
+        uint64_t c = 0;
+        for (; c + 1 < xr->nch; c++) {
+            /* 4 KiB ahead (two rows at K = 4096): the hardware prefetcher alone falls behind */
+            _mm_prefetch((const char *)(uintptr_t)((uintptr_t)row + 32 * c + 4096), _MM_HINT_T0);
+            step_scaled(_mm256_loadu_si256((const __m256i *)(const void *)(row + 32 * c)), c, bits, mt, x0, lbs, s,
+                        sidx, &cs, tot);
+        }
+        /* the last step: the row may end inside it */
+        uint8_t bounce[32];
+        const uint8_t *p = row + 32 * c;
+        if (tail) {
+            memset(bounce, 0, sizeof bounce);
+            memcpy(bounce, p, tail * bits / 8);
+            p = bounce;
+        }
+        step_scaled(_mm256_loadu_si256((const __m256i *)(const void *)p), c, bits, mt, x0, lbs, s, sidx, &cs, tot);
+        for (int t = 0; t < mt; t++)
+            y[(i0 + (uint64_t)t) * q->N + r] =
+                hsum256(tot[t]) - zero_point_sum(s, z, xr->bsum + (i0 + (uint64_t)t) * xr->nbp, xr->nbk);
+    }
+}
+
+/* The rows kernel for 1..4 rows of X and 4 or 8 bits, each its own copy. */
+#define ROWS_CASE(mt)                                                                                        \
+    case mt:                                                                                                 \
+        if (q->bits == 4)                                                                                    \
+            rows_avx2(q, g, xr, i, mt, 4, y, s, z);                                                          \
+        else                                                                                                 \
+            rows_avx2(q, g, xr, i, mt, 8, y, s, z);                                                          \
+        break;
+
+__attribute__((target(T256))) static void matmul_rows_avx2(const slm_qweight *q, const qgeom *g, const xrows *xr,
+                                                          uint64_t m, float *y, float *s, float *z)
+{
+    for (uint64_t i = 0; i < m; i += 4)
+        switch (m - i < 4 ? m - i : 4) {
+            ROWS_CASE(4)
+            ROWS_CASE(3)
+            ROWS_CASE(2)
+            ROWS_CASE(1)
+        default: break;
+        }
+}
+#undef ROWS_CASE
+
+/* ---- lanes --------------------------------------------------------------- */
+
+/* X^T for the lanes kernel: panels of 16 rows, kq (a multiple of 32) x 16. */
+typedef struct xlanes {
+    float *x;
+    uint64_t kq, used;
+} xlanes;
+
+/* The element at position K of the lanes order. */
+static uint64_t lane_elem(unsigned bits, uint64_t k)
+{
+    uint64_t p = k & 31;
+    return bits != 4 ? k : (k - p) + (p < 16 ? 2 * p : 2 * (p - 16) + 1);
+}
+
+static bool xlanes_make(xlanes *p, const slm_qweight *q, const float *x, uint64_t m)
+{
+    uint64_t n;
+    p->x = NULL;
+    if (!slm_mul_u64(slm_qweight_blocks(q), q->block_size, &p->used) || p->used > UINT64_MAX - 31)
+        return false;
+    p->kq = (p->used + 31) & ~(uint64_t)31;
+    if (!slm_mul_u64(p->kq, 16 * ((m + 15) / 16), &n) || !(p->x = zalloc64(n)))
+        return false;
+    for (uint64_t i = 0; i < m; i++) {
+        float *dst = p->x + (i / 16) * p->kq * 16 + i % 16;
+        for (uint64_t k = 0; k < p->kq; k++) {
+            uint64_t e = lane_elem(q->bits, k);
+            if (e < q->K)
+                dst[16 * k] = x[i * q->K + e];
+        }
+    }
+    return true;
+}
+
+/* ((float)e - z) * s for the 8 bytes at the bottom of V: the reference's
+ * operations, so bit for bit. */
+__attribute__((target(T256), always_inline)) static inline __m256 deq8(__m128i v, float s, float z)
+{
+    __m256 e = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(v));
+    return _mm256_mul_ps(_mm256_sub_ps(e, _mm256_set1_ps(z)), _mm256_set1_ps(s));
+}
+
+/* KN columns (a multiple of 32; 16 for 8 bits) of a row from position K0
+ * (lanes order) into OUT, dequantized bit for bit; positions past the
+ * row's USED elements get any finite value or NaN (zero_padding clears
+ * them).  S, Z: the row's parameters.  For 4 bits, 16 bytes give 32
+ * positions: the low nibbles of bytes 0..7 (elements 0, 2, .. 14), of
+ * bytes 8..15 (16 .. 30), the high nibbles of bytes 0..7 (1 .. 15), of
+ * bytes 8..15 (17 .. 31): each 8 within one block (block_size >= 16). */
+__attribute__((target(T256), always_inline)) static inline void deq_span_avx2(const slm_qweight *q, const uint8_t *row,
+                                                                            uint64_t used, const float *s,
+                                                                            const float *z, uint64_t k0, uint64_t kn,
+                                                                            float *out)
+{
+    unsigned lbs = (unsigned)__builtin_ctzll(q->block_size); /* a power of 2: no division per unit */
+    if (q->bits == 4) {
+        const __m128i m0f = _mm_set1_epi8(0x0f);
+        for (uint64_t k = k0; k < k0 + kn; k += 32) {
+            const uint8_t *p = row + k / 2;
+            uint8_t bounce[16];
+            uint64_t b0 = k >> lbs, b1 = (k + 16) >> lbs;
+            if (k + 32 > used) { /* 16 elements left (block_size 16) */
+                memset(bounce, 0, sizeof bounce);
+                memcpy(bounce, p, 8);
+                p = bounce;
+                b1 = b0;
+            }
+            __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+            __m128i lo = _mm_and_si128(v, m0f), hi = _mm_and_si128(_mm_srli_epi16(v, 4), m0f);
+            float *o = out + (k - k0);
+            _mm256_storeu_ps(o, deq8(lo, s[b0], z[b0]));
+            _mm256_storeu_ps(o + 8, deq8(_mm_unpackhi_epi64(lo, lo), s[b1], z[b1]));
+            _mm256_storeu_ps(o + 16, deq8(hi, s[b0], z[b0]));
+            _mm256_storeu_ps(o + 24, deq8(_mm_unpackhi_epi64(hi, hi), s[b1], z[b1]));
+        }
+        return;
+    }
+    for (uint64_t k = k0; k < k0 + kn; k += 16) {
+        float *o = out + (k - k0);
+        if (k >= used) {
+            _mm256_storeu_ps(o, _mm256_setzero_ps());
+            _mm256_storeu_ps(o + 8, _mm256_setzero_ps());
+            continue;
+        }
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(row + k));
+        _mm256_storeu_ps(o, deq8(v, s[k >> lbs], z[k >> lbs]));
+        _mm256_storeu_ps(o + 8, deq8(_mm_unpackhi_epi64(v, v), s[k >> lbs], z[k >> lbs]));
+    }
+}
+
+/* Zeroes the weights of positions past K in the KN columns of WB from K0
+ * (padding: 0, never (e - zp) * s, which could be Inf times a 0 of X). */
+static void zero_padding(const slm_qweight *q, uint64_t k0, uint64_t kn, float *wb)
+{
+    for (uint64_t k = (q->K & ~(uint64_t)31) > k0 ? q->K & ~(uint64_t)31 : k0; k < k0 + kn; k++)
+        if (lane_elem(q->bits, k) >= q->K)
+            for (uint64_t j = 0; j < NR; j++)
+                wb[j * KC + k - k0] = 0;
+}
+
+#define XNR(F) F(0) F(1) F(2) F(3) F(4) F(5)
+
+/* ACC (2 NR vectors: rows j of W against X rows 0..7, 8..15) += the KN
+ * columns of WB against XT, the accumulators in registers throughout. */
+__attribute__((target(T256), always_inline)) static inline void panel_fma(__m256 *acc, const float *wb,
+                                                                        const float *xt, uint64_t kn)
+{
+#define LOAD(j) __m256 a##j##0 = acc[2 * (j)], a##j##1 = acc[2 * (j) + 1];
+    XNR(LOAD)
+    for (uint64_t k = 0; k < kn; k++) {
+        __m256 x0 = _mm256_load_ps(xt + 16 * k), x1 = _mm256_load_ps(xt + 16 * k + 8), w;
+#define FMA(j)                                                                                               \
+    w = _mm256_broadcast_ss(wb + (j) * KC + k);                                                              \
+    a##j##0 = _mm256_fmadd_ps(w, x0, a##j##0);                                                               \
+    a##j##1 = _mm256_fmadd_ps(w, x1, a##j##1);
+        XNR(FMA)
+    }
+#define STORE(j) acc[2 * (j)] = a##j##0, acc[2 * (j) + 1] = a##j##1;
+    XNR(STORE)
+#undef LOAD
+#undef FMA
+#undef STORE
+}
+
+/* Rows I0 .. I0+MP-1 of X (one panel of XL, MP <= 16) against W.  P: room
+ * for NR rows of parameters, nb + PAD scales then nb + PAD zero points. */
+__attribute__((target(T256))) static void lanes_avx2(const slm_qweight *q, const qgeom *g, const xlanes *xl,
+                                                    uint64_t i0, uint64_t mp, float *y, float *P)
+{
+    _Alignas(32) float wb[NR * KC];
+    _Alignas(32) float out[2 * NR][8];
+    const uint8_t *rows[NR];
+    const float *xt = xl->x + i0 * xl->kq; /* i0 is a multiple of 16 */
+    const uint64_t stride = 2 * (g->nb + PAD);
+    for (uint64_t n0 = 0; n0 < q->N; n0 += NR) {
+        uint64_t nr = q->N - n0 < NR ? q->N - n0 : NR;
+        for (uint64_t j = 0; j < nr; j++) {
+            slm_qi_row_params_avx2(q, g, n0 + j, P + j * stride, P + j * stride + g->nb + PAD);
+            rows[j] = q->q->data + (n0 + j) * g->row_bytes;
+        }
+        if (nr < NR) /* rows past N: zero weights, never written */
+            memset(wb, 0, sizeof wb);
+        __m256 acc[2 * NR];
+        for (int j = 0; j < 2 * NR; j++)
+            acc[j] = _mm256_setzero_ps();
+        for (uint64_t k0 = 0; k0 < xl->kq; k0 += KC) {
+            uint64_t kn = xl->kq - k0 < KC ? xl->kq - k0 : KC;
+            for (uint64_t j = 0; j < nr; j++)
+                deq_span_avx2(q, rows[j], xl->used, P + j * stride, P + j * stride + g->nb + PAD, k0, kn, wb + j * KC);
+            if (k0 + kn > (q->K & ~(uint64_t)31))
+                zero_padding(q, k0, kn, wb);
+            panel_fma(acc, wb, xt + 16 * k0, kn);
+        }
+        for (int j = 0; j < 2 * NR; j++)
+            _mm256_store_ps(out[j], acc[j]);
+        for (uint64_t j = 0; j < nr; j++)
+            for (uint64_t l = 0; l < mp; l++)
+                y[(i0 + l) * q->N + n0 + j] = out[2 * j + l / 8][l % 8];
+    }
+}
+
+/* Rows [0, L) of X go to the lanes kernel, the rest (fewer than
+ * LANES_MIN) to the rows kernel.  False when memory runs out. */
+bool slm_qi_matmul_avx2(const slm_qweight *q, const qgeom *g, const float *x, uint64_t m, float *y)
+{
+    uint64_t rest = m % 16 < LANES_MIN ? m % 16 : 0, lanes = m - rest, n;
+    bool ok = true;
+    if (lanes) {
+        xlanes xl;
+        float *P = slm_mul_u64(g->nb + PAD, 2 * NR, &n) ? zalloc64(n) : NULL;
+        ok = P && xlanes_make(&xl, q, x, lanes);
+        if (ok) {
+            for (uint64_t i = 0; i < lanes; i += 16)
+                lanes_avx2(q, g, &xl, i, lanes - i < 16 ? lanes - i : 16, y, P);
+            free(xl.x);
+        }
+        free(P);
+    }
+    if (ok && rest) {
+        xrows xr;
+        float *P = slm_mul_u64(g->nb + PAD, 2, &n) ? zalloc64(n) : NULL;
+        ok = P && xrows_make(&xr, q, x + lanes * q->K, rest);
+        if (ok) {
+            matmul_rows_avx2(q, g, &xr, rest, y + lanes * q->N, P, P + g->nb + PAD);
+            xrows_free(&xr);
+        }
+        free(P);
+    }
+    return ok;
+}
+#endif
