@@ -40,6 +40,9 @@
 
 #ifdef SLM_X86
 enum { LANES_MIN = 8, NR = 6, KC = 128, PAD = 8 }; /* LANES_MIN: measured, K = 4096; PAD: floats past nb */
+#ifndef PREFETCH
+#define PREFETCH 4096
+#endif
 
 /* N zeroed floats, 64-byte aligned, or NULL. */
 static float *zalloc64(uint64_t n)
@@ -157,13 +160,20 @@ __attribute__((target(T256), always_inline)) static inline void step_avx2(__m256
 }
 #undef CLASS_FMA
 
+static float ld_f32(const uint8_t *p, uint64_t i)
+{
+    float v;
+    memcpy(&v, p + 4 * i, 4);
+    return v;
+}
+
 /* Step C of a row (dwords D) against MT rows of X (X0[t]: row t's
- * activations of step 0), scaled into TOT.  S: the row's scales (PAD
- * zeros past the last); LBS = log2(block_size); SIDX: block of each lane
- * within the step's first 8 (block_size < CE). */
+ * activations of step 0), scaled into TOT.  SP: the step's first scale
+ * (as many as the step has blocks are read); LBS = log2(block_size);
+ * SIDX: the block of each lane within the step (block_size < CE). */
 __attribute__((target(T256), always_inline)) static inline void step_scaled(__m256i d, uint64_t c, unsigned bits,
                                                                           int mt, const float *const *x0, unsigned lbs,
-                                                                          const float *s, __m256i sidx,
+                                                                          const uint8_t *sp, __m256i sidx,
                                                                           const consts256 *cs, __m256 *tot)
 {
     const unsigned lce = bits == 4 ? 6 : 5; /* log2(CE) */
@@ -173,31 +183,49 @@ __attribute__((target(T256), always_inline)) static inline void step_scaled(__m2
         xc[t] = x0[t] + (c << lce);
     step_avx2(d, bits, mt, xc, a, b, cs);
     if (lbs >= lce) /* one block */
-        sv = _mm256_broadcast_ss(s + ((c << lce) >> lbs));
-    else
-        sv = _mm256_permutevar8x32_ps(_mm256_loadu_ps(s + ((c << lce) >> lbs)), sidx);
+        sv = _mm256_set1_ps(ld_f32(sp, 0));
+    else if (lbs + 2 == lce) /* 4 blocks */
+        sv = _mm256_permutevar8x32_ps(_mm256_castps128_ps256(_mm_loadu_ps((const float *)(const void *)sp)), sidx);
+    else /* 2 blocks */
+        sv = _mm256_permutevar8x32_ps(
+            _mm256_castps128_ps256(_mm_castsi128_ps(_mm_loadl_epi64((const __m128i *)(const void *)sp))), sidx);
     for (int t = 0; t < mt; t++)
         tot[t] = _mm256_fmadd_ps(_mm256_add_ps(a[t], b[t]), sv, tot[t]);
 }
 
-/* sum_b s_b z_b bsum_b over N blocks (padded to a multiple of 8 with zeros). */
-__attribute__((target(T256))) static float zero_point_sum(const float *s, const float *z, const float *bsum, uint64_t n)
+/* sum_b s_b z_b bsum_b over N blocks; Z NULL: z_b = ZC for every block.
+ * S and Z are read to N only. */
+__attribute__((target(T256))) static float zero_point_sum(const uint8_t *s, const float *z, float zc,
+                                                         const float *bsum, uint64_t n)
 {
     __m256 acc = _mm256_setzero_ps();
-    for (uint64_t b = 0; b < n; b += 8)
-        acc = _mm256_fmadd_ps(_mm256_mul_ps(_mm256_loadu_ps(s + b), _mm256_loadu_ps(z + b)), _mm256_loadu_ps(bsum + b),
-                              acc);
-    return hsum256(acc);
+    uint64_t b = 0;
+    for (; b + 8 <= n; b += 8) {
+        __m256 sb = _mm256_loadu_ps((const float *)(const void *)(s + 4 * b));
+        acc = _mm256_fmadd_ps(z ? _mm256_mul_ps(sb, _mm256_loadu_ps(z + b)) : sb, _mm256_loadu_ps(bsum + b), acc);
+    }
+    float t = hsum256(acc) * (z ? 1.0f : zc);
+    for (; b < n; b++)
+        t += ld_f32(s, b) * (z ? z[b] : zc) * bsum[b];
+    return t;
 }
 
-/* MT rows of X (I0..) against every row of W.  S, Z: room for nb + PAD
- * floats each, zero past nb. */
+/* Step C of a row at ROW (SP: the row's scales) into TOT: the macro keeps
+ * the calls below short. */
+#define STEP(c, p) step_scaled(_mm256_loadu_si256((const __m256i *)(const void *)(p)), c, bits, mt, x0, lbs, \
+                               sp + 4 * (((c) << lce) >> lbs), sidx, &cs, tot)
+
+/* MT rows of X (I0..) against every row of W.  S, Z: room for nb floats
+ * each (scales and zero points that are not fp32 views). */
 __attribute__((target(T256), always_inline)) static inline void rows_avx2(const slm_qweight *q, const qgeom *g,
                                                                         const xrows *xr, uint64_t i0, int mt,
                                                                         unsigned bits, float *y, float *s, float *z)
 {
     const uint64_t E = 32 / bits, CE = 8 * E, tail = xr->used % CE;
-    const unsigned lbs = (unsigned)__builtin_ctzll(q->block_size);
+    const unsigned lbs = (unsigned)__builtin_ctzll(q->block_size), lce = bits == 4 ? 6 : 5;
+    const uint64_t per = lbs < lce ? CE >> lbs : 1; /* blocks a step */
+    const bool view = q->scales->dtype == SLM_DT_F32 && !q->zero_points; /* the row's scales as they are */
+    const float zc = q->layout == SLM_QL_MLC_GROUP ? 7.0f : (float)(1u << (bits - 1));
     const consts256 cs = consts256_make();
     __m256i sidx = _mm256_srli_epi32(_mm256_mullo_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7),
                                                         _mm256_set1_epi32((int)E)),
@@ -206,35 +234,46 @@ __attribute__((target(T256), always_inline)) static inline void rows_avx2(const 
     for (int t = 0; t < mt; t++)
         x0[t] = xr->x + (i0 + (uint64_t)t) * xr->kq;
     for (uint64_t r = 0; r < q->N; r++) {
-        slm_qi_row_params_avx2(q, g, r, s, z);
-        /* an MLC row's groups past K: 0, never a NaN that would meet the padding's 0 */
-        for (uint64_t b = xr->nbk; b < g->nb; b++)
-            s[b] = z[b] = 0;
+        const uint8_t *sp = q->scales->data + 4 * r * g->nb;
+        if (!view) {
+            slm_qi_row_params_avx2(q, g, r, s, z);
+            sp = (const uint8_t *)s;
+        }
         const uint8_t *row = q->q->data + r * g->row_bytes;
         __m256 tot[4];
         for (int t = 0; t < mt; t++)
             tot[t] = _mm256_setzero_ps();
         uint64_t c = 0;
-        for (; c + 1 < xr->nch; c++) {
-            /* 4 KiB ahead (two rows at K = 4096): the hardware prefetcher alone falls behind */
-            _mm_prefetch((const char *)(uintptr_t)((uintptr_t)row + 32 * c + 4096), _MM_HINT_T0);
-            step_scaled(_mm256_loadu_si256((const __m256i *)(const void *)(row + 32 * c)), c, bits, mt, x0, lbs, s,
-                        sidx, &cs, tot);
+        for (; c + 2 < xr->nch; c += 2) {
+            /* PREFETCH bytes ahead: the hardware prefetcher alone falls behind */
+            _mm_prefetch((const char *)(uintptr_t)((uintptr_t)row + 32 * c + PREFETCH), _MM_HINT_T0);
+            STEP(c, row + 32 * c);
+            STEP(c + 1, row + 32 * c + 32);
         }
-        /* the last step: the row may end inside it */
+        for (; c + 1 < xr->nch; c++)
+            STEP(c, row + 32 * c);
+        /* the last step: the row may end inside it; its blocks past the row's
+         * (an MLC row's groups past K, or none at all) scale by 0, never a NaN
+         * that would meet the padding's 0 */
         uint8_t bounce[32];
+        float sl[4] = {0, 0, 0, 0};
         const uint8_t *p = row + 32 * c;
+        for (uint64_t b = (c << lce) >> lbs, j = 0; j < per && b < xr->nbk; b++, j++)
+            sl[j] = ld_f32(sp, b);
         if (tail) {
             memset(bounce, 0, sizeof bounce);
             memcpy(bounce, p, tail * bits / 8);
             p = bounce;
         }
-        step_scaled(_mm256_loadu_si256((const __m256i *)(const void *)p), c, bits, mt, x0, lbs, s, sidx, &cs, tot);
+        step_scaled(_mm256_loadu_si256((const __m256i *)(const void *)p), c, bits, mt, x0, lbs,
+                    (const uint8_t *)sl, sidx, &cs, tot);
         for (int t = 0; t < mt; t++)
             y[(i0 + (uint64_t)t) * q->N + r] =
-                hsum256(tot[t]) - zero_point_sum(s, z, xr->bsum + (i0 + (uint64_t)t) * xr->nbp, xr->nbk);
+                hsum256(tot[t]) -
+                zero_point_sum(sp, view ? NULL : z, zc, xr->bsum + (i0 + (uint64_t)t) * xr->nbp, xr->nbk);
     }
 }
+#undef STEP
 
 /* The rows kernel for 1..4 rows of X and 4 or 8 bits, each its own copy. */
 #define ROWS_CASE(mt)                                                                                        \
