@@ -35,6 +35,7 @@
  * operations per 32 weights of a row (for 64 FMAs). */
 #include "quant_internal.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -101,7 +102,8 @@ static bool xrows_make(xrows *p, const slm_qweight *q, const float *x, uint64_t 
         const float *src = x + i * q->K;
         for (uint64_t k = 0; k < q->K; k++) {
             uint64_t e = k & (CE - 1);
-            dst[k - e + ((e & (E - 1)) << 3) + (e >> le)] = src[k];
+            uint64_t u = e & (E - 1);
+            dst[k - e + (u << 3) + (e >> le)] = q->bits == 4 && u != 7 ? src[k] * ldexpf(1.0f, -4 * (int)(u & 3)) : src[k];
             bsum[k >> lbs] += src[k];
         }
     }
@@ -110,54 +112,71 @@ static bool xrows_make(xrows *p, const slm_qweight *q, const float *x, uint64_t 
 
 /* The constants of step_avx2, made once per call (kept in registers). */
 typedef struct consts256 {
-    __m256i m0f, mff;  /* 0x0f in every byte; 0xff in every dword */
-    __m256i sel1, sel2; /* vpshufb: byte 1 (2) of each dword to its byte 0, zeros above */
+    __m256i m78, mff;   /* 0x78 in every byte; 0xff in every dword */
+    __m256i one;        /* the bits of 1.0f */
+    __m256i m[4];       /* 15 << 4u */
+    __m256i sel[4];     /* vpshufb: byte k of each dword to its byte 2, zeros around (4 bits); to its byte 0 (8 bits) */
 } consts256;
 
-__attribute__((target(T256), always_inline)) static inline consts256 consts256_make(void)
+__attribute__((target(T256), always_inline)) static inline consts256 consts256_make(unsigned bits)
 {
     consts256 c;
-    c.m0f = _mm256_set1_epi8(0x0f);
+    c.m78 = _mm256_set1_epi8(0x78);
     c.mff = _mm256_set1_epi32(0xff);
-    c.sel1 = _mm256_setr_epi8(1, -1, -1, -1, 5, -1, -1, -1, 9, -1, -1, -1, 13, -1, -1, -1, 1, -1, -1, -1, 5, -1, -1, -1,
-                              9, -1, -1, -1, 13, -1, -1, -1);
-    c.sel2 = _mm256_setr_epi8(2, -1, -1, -1, 6, -1, -1, -1, 10, -1, -1, -1, 14, -1, -1, -1, 2, -1, -1, -1, 6, -1, -1,
-                              -1, 10, -1, -1, -1, 14, -1, -1, -1);
+    c.one = _mm256_set1_epi32(0x3f800000);
+    for (int u = 0; u < 4; u++)
+        c.m[u] = _mm256_set1_epi32(15 << (4 * u));
+    for (int k = 0; k < 4; k++) {
+        int8_t b[32];
+        for (int i = 0; i < 32; i++)
+            b[i] = (i & 3) == (bits == 4 ? 2 : 0) ? (int8_t)((i & 12) + k) : (int8_t)-1;
+        c.sel[k] = _mm256_loadu_si256((const __m256i *)(const void *)b);
+    }
     return c;
 }
 
-/* Class U's integers I as floats against MT rows of X (XC[t]: row t's
+/* Class U's weights W (floats) against MT rows of X (XC[t]: row t's
  * activations of the step): even classes into A[t], odd ones into B[t]. */
-#define CLASS_FMA(u, I)                                                                                      \
+#define CLASS_FMA(u, W)                                                                                      \
     do {                                                                                                     \
-        __m256 w_ = _mm256_cvtepi32_ps(I);                                                                   \
+        __m256 w_ = (W);                                                                                     \
         for (int t = 0; t < mt; t++) {                                                                       \
             __m256 *acc_ = (u) % 2 ? &b[t] : &a[t], x_ = _mm256_load_ps(xc[t] + 8 * (u));                   \
             *acc_ = (u) < 2 ? _mm256_mul_ps(w_, x_) : _mm256_fmadd_ps(w_, x_, *acc_);                        \
         }                                                                                                    \
     } while (0)
 
+/* 4 bits: the nibble e at bits 19..22 of a dword whose other bits are 0,
+ * ORed with the bits of 1.0f, is the float 1 + e/16 exactly: one logic
+ * operation where vcvtdq2ps would take the FMA ports' time (Zen 4 runs it
+ * there).  The 1 of every weight meets the block sums of X once per row
+ * (rows_avx2).  8 bits: vcvtdq2ps of each byte. */
+#define ONE_PLUS(v) _mm256_castsi256_ps(_mm256_or_si256(v, c->one))
+
 __attribute__((target(T256), always_inline)) static inline void step_avx2(__m256i d, unsigned bits, int mt,
                                                                         const float *const *xc, __m256 *a, __m256 *b,
                                                                         const consts256 *c)
 {
     if (bits == 4) {
-        __m256i lo = _mm256_and_si256(d, c->m0f), hi = _mm256_and_si256(_mm256_srli_epi32(d, 4), c->m0f);
-        CLASS_FMA(0, _mm256_and_si256(lo, c->mff));
-        CLASS_FMA(1, _mm256_and_si256(hi, c->mff));
-        CLASS_FMA(2, _mm256_shuffle_epi8(lo, c->sel1));
-        CLASS_FMA(3, _mm256_shuffle_epi8(hi, c->sel1));
-        CLASS_FMA(4, _mm256_shuffle_epi8(lo, c->sel2));
-        CLASS_FMA(5, _mm256_shuffle_epi8(hi, c->sel2));
-        CLASS_FMA(6, _mm256_srli_epi32(lo, 24));
-        CLASS_FMA(7, _mm256_srli_epi32(hi, 24));
+        /* nibble u masked in place at bit 4u (of d, of d >> 16 for u >= 4):
+         * vcvtdq2ps makes e 2^(4u) exactly, X holds x 2^-(4u) (xrows_make) */
+        __m256i h = _mm256_srli_epi32(d, 16);
+        CLASS_FMA(0, _mm256_cvtepi32_ps(_mm256_and_si256(d, c->m[0])));
+        CLASS_FMA(1, _mm256_cvtepi32_ps(_mm256_and_si256(d, c->m[1])));
+        CLASS_FMA(2, _mm256_cvtepi32_ps(_mm256_and_si256(d, c->m[2])));
+        CLASS_FMA(3, _mm256_cvtepi32_ps(_mm256_and_si256(d, c->m[3])));
+        CLASS_FMA(4, _mm256_cvtepi32_ps(_mm256_and_si256(h, c->m[0])));
+        CLASS_FMA(5, _mm256_cvtepi32_ps(_mm256_and_si256(h, c->m[1])));
+        CLASS_FMA(6, _mm256_cvtepi32_ps(_mm256_and_si256(h, c->m[2])));
+        CLASS_FMA(7, _mm256_cvtepi32_ps(_mm256_srli_epi32(h, 12)));
     } else {
-        CLASS_FMA(0, _mm256_and_si256(d, c->mff));
-        CLASS_FMA(1, _mm256_shuffle_epi8(d, c->sel1));
-        CLASS_FMA(2, _mm256_shuffle_epi8(d, c->sel2));
-        CLASS_FMA(3, _mm256_srli_epi32(d, 24));
+        CLASS_FMA(0, _mm256_cvtepi32_ps(_mm256_and_si256(d, c->mff)));
+        CLASS_FMA(1, _mm256_cvtepi32_ps(_mm256_shuffle_epi8(d, c->sel[1])));
+        CLASS_FMA(2, _mm256_cvtepi32_ps(_mm256_shuffle_epi8(d, c->sel[2])));
+        CLASS_FMA(3, _mm256_cvtepi32_ps(_mm256_srli_epi32(d, 24)));
     }
 }
+#undef ONE_PLUS
 #undef CLASS_FMA
 
 static float ld_f32(const uint8_t *p, uint64_t i)
@@ -193,20 +212,21 @@ __attribute__((target(T256), always_inline)) static inline void step_scaled(__m2
         tot[t] = _mm256_fmadd_ps(_mm256_add_ps(a[t], b[t]), sv, tot[t]);
 }
 
-/* sum_b s_b z_b bsum_b over N blocks; Z NULL: z_b = ZC for every block.
- * S and Z are read to N only. */
-__attribute__((target(T256))) static float zero_point_sum(const uint8_t *s, const float *z, float zc,
+/* sum_b s_b (ONE + z_b) bsum_b over N blocks; Z NULL: z_b = ZC for every
+ * block.  S and Z are read to N only. */
+__attribute__((target(T256))) static float zero_point_sum(const uint8_t *s, const float *z, float zc, float one,
                                                          const float *bsum, uint64_t n)
 {
-    __m256 acc = _mm256_setzero_ps();
+    __m256 acc = _mm256_setzero_ps(), vone = _mm256_set1_ps(one);
     uint64_t b = 0;
     for (; b + 8 <= n; b += 8) {
         __m256 sb = _mm256_loadu_ps((const float *)(const void *)(s + 4 * b));
-        acc = _mm256_fmadd_ps(z ? _mm256_mul_ps(sb, _mm256_loadu_ps(z + b)) : sb, _mm256_loadu_ps(bsum + b), acc);
+        acc = _mm256_fmadd_ps(z ? _mm256_mul_ps(sb, _mm256_add_ps(vone, _mm256_loadu_ps(z + b))) : sb,
+                              _mm256_loadu_ps(bsum + b), acc);
     }
-    float t = hsum256(acc) * (z ? 1.0f : zc);
+    float t = hsum256(acc) * (z ? 1.0f : one + zc);
     for (; b < n; b++)
-        t += ld_f32(s, b) * (z ? z[b] : zc) * bsum[b];
+        t += ld_f32(s, b) * (one + (z ? z[b] : zc)) * bsum[b];
     return t;
 }
 
@@ -226,7 +246,9 @@ __attribute__((target(T256), always_inline)) static inline void rows_avx2(const 
     const uint64_t per = lbs < lce ? CE >> lbs : 1; /* blocks a step */
     const bool view = q->scales->dtype == SLM_DT_F32 && !q->zero_points; /* the row's scales as they are */
     const float zc = q->layout == SLM_QL_MLC_GROUP ? 7.0f : (float)(1u << (bits - 1));
-    const consts256 cs = consts256_make();
+    /* 4 bits: a weight's float is 1 + e/16, its sums 16 times too small, plus the 1s */
+    const float unit = 1.0f, one = 0.0f;
+    const consts256 cs = consts256_make(bits);
     __m256i sidx = _mm256_srli_epi32(_mm256_mullo_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7),
                                                         _mm256_set1_epi32((int)E)),
                                      lbs);
@@ -269,8 +291,8 @@ __attribute__((target(T256), always_inline)) static inline void rows_avx2(const 
                     (const uint8_t *)sl, sidx, &cs, tot);
         for (int t = 0; t < mt; t++)
             y[(i0 + (uint64_t)t) * q->N + r] =
-                hsum256(tot[t]) -
-                zero_point_sum(sp, view ? NULL : z, zc, xr->bsum + (i0 + (uint64_t)t) * xr->nbp, xr->nbk);
+                unit * hsum256(tot[t]) -
+                zero_point_sum(sp, view ? NULL : z, zc, one, xr->bsum + (i0 + (uint64_t)t) * xr->nbp, xr->nbk);
     }
 }
 #undef STEP
