@@ -217,14 +217,21 @@ __attribute__((target(T256), always_inline)) static inline void step_scaled(__m2
 __attribute__((target(T256))) static float zero_point_sum(const uint8_t *s, const float *z, float zc, float one,
                                                          const float *bsum, uint64_t n)
 {
-    __m256 acc = _mm256_setzero_ps(), vone = _mm256_set1_ps(one);
+    __m256 a0 = _mm256_setzero_ps(), a1 = a0, vone = _mm256_set1_ps(one);
     uint64_t b = 0;
-    for (; b + 8 <= n; b += 8) {
-        __m256 sb = _mm256_loadu_ps((const float *)(const void *)(s + 4 * b));
-        acc = _mm256_fmadd_ps(z ? _mm256_mul_ps(sb, _mm256_add_ps(vone, _mm256_loadu_ps(z + b))) : sb,
-                              _mm256_loadu_ps(bsum + b), acc);
+#define TERM(b) _mm256_fmadd_ps(z ? _mm256_mul_ps(_mm256_loadu_ps((const float *)(const void *)(s + 4 * (b))),      \
+                                                  _mm256_add_ps(vone, _mm256_loadu_ps(z + (b))))                   \
+                                  : _mm256_loadu_ps((const float *)(const void *)(s + 4 * (b))),                   \
+                                _mm256_loadu_ps(bsum + (b)), _mm256_setzero_ps())
+    for (; b + 16 <= n; b += 16) { /* short chains: the next row waits for this latency */
+        a0 = _mm256_add_ps(a0, _mm256_add_ps(TERM(b), TERM(b + 8)));
+        if (b + 32 <= n)
+            a1 = _mm256_add_ps(a1, _mm256_add_ps(TERM(b + 16), TERM(b + 24))), b += 16;
     }
-    float t = hsum256(acc) * (z ? 1.0f : one + zc);
+    for (; b + 8 <= n; b += 8)
+        a0 = _mm256_add_ps(a0, TERM(b));
+#undef TERM
+    float t = hsum256(_mm256_add_ps(a0, a1)) * (z ? 1.0f : one + zc);
     for (; b < n; b++)
         t += ld_f32(s, b) * (one + (z ? z[b] : zc)) * bsum[b];
     return t;
