@@ -40,10 +40,9 @@
 #include <string.h>
 
 #ifdef SLM_X86
-enum { LANES_MIN = 8, NR = 6, KC = 128, PAD = 8 }; /* LANES_MIN: measured, K = 4096; PAD: floats past nb */
-#ifndef PREFETCH
-#define PREFETCH 4096
-#endif
+/* LANES_MIN: measured, K = 4096; PAD: floats past nb; PREFETCH: bytes ahead in the weights
+ * (measured: 1-3 KiB alike, 4 KiB and more slower; to L2 only, twice as slow from DRAM) */
+enum { LANES_MIN = 8, NR = 6, KC = 128, PAD = 8, PREFETCH = 2048 };
 
 /* N zeroed floats, 64-byte aligned, or NULL. */
 static float *zalloc64(uint64_t n)
@@ -97,41 +96,32 @@ static bool xrows_make(xrows *p, const slm_qweight *q, const float *x, uint64_t 
         return false;
     }
     unsigned le = q->bits == 4 ? 3 : 2, lbs = (unsigned)__builtin_ctzll(q->block_size); /* log2 E, log2 bs */
+    float pscale[8]; /* 2^-P of class u's field (step_avx2), exact */
+    for (unsigned u = 0; u < E; u++)
+        pscale[u] = u == E - 1 ? 1.0f : ldexpf(1.0f, -(int)(q->bits * (u % 4)));
     for (uint64_t i = 0; i < m; i++) {
         float *dst = p->x + i * p->kq, *bsum = p->bsum + i * p->nbp;
         const float *src = x + i * q->K;
         for (uint64_t k = 0; k < q->K; k++) {
-            uint64_t e = k & (CE - 1);
-            uint64_t u = e & (E - 1);
-            dst[k - e + (u << 3) + (e >> le)] = q->bits == 4 && u != 7 ? src[k] * ldexpf(1.0f, -4 * (int)(u & 3)) : src[k];
+            uint64_t e = k & (CE - 1), u = e & (E - 1);
+            dst[k - e + (u << 3) + (e >> le)] = src[k] * pscale[u];
             bsum[k >> lbs] += src[k];
         }
     }
     return true;
 }
 
-/* The constants of step_avx2, made once per call (kept in registers). */
+/* The masks of step_avx2, made once per call (kept in registers): field u
+ * of a dword in place, 15 << 4u (4 bits) or 255 << 8u (8 bits). */
 typedef struct consts256 {
-    __m256i m78, mff;   /* 0x78 in every byte; 0xff in every dword */
-    __m256i one;        /* the bits of 1.0f */
-    __m256i m[4];       /* 15 << 4u */
-    __m256i sel[4];     /* vpshufb: byte k of each dword to its byte 2, zeros around (4 bits); to its byte 0 (8 bits) */
+    __m256i m[4];
 } consts256;
 
 __attribute__((target(T256), always_inline)) static inline consts256 consts256_make(unsigned bits)
 {
     consts256 c;
-    c.m78 = _mm256_set1_epi8(0x78);
-    c.mff = _mm256_set1_epi32(0xff);
-    c.one = _mm256_set1_epi32(0x3f800000);
-    for (int u = 0; u < 4; u++)
-        c.m[u] = _mm256_set1_epi32(15 << (4 * u));
-    for (int k = 0; k < 4; k++) {
-        int8_t b[32];
-        for (int i = 0; i < 32; i++)
-            b[i] = (i & 3) == (bits == 4 ? 2 : 0) ? (int8_t)((i & 12) + k) : (int8_t)-1;
-        c.sel[k] = _mm256_loadu_si256((const __m256i *)(const void *)b);
-    }
+    for (unsigned u = 0; u < 4; u++)
+        c.m[u] = _mm256_set1_epi32((int)(((1u << bits) - 1) << (bits * u)));
     return c;
 }
 
@@ -146,20 +136,18 @@ __attribute__((target(T256), always_inline)) static inline consts256 consts256_m
         }                                                                                                    \
     } while (0)
 
-/* 4 bits: the nibble e at bits 19..22 of a dword whose other bits are 0,
- * ORed with the bits of 1.0f, is the float 1 + e/16 exactly: one logic
- * operation where vcvtdq2ps would take the FMA ports' time (Zen 4 runs it
- * there).  The 1 of every weight meets the block sums of X once per row
- * (rows_avx2).  8 bits: vcvtdq2ps of each byte. */
-#define ONE_PLUS(v) _mm256_castsi256_ps(_mm256_or_si256(v, c->one))
-
+/* Field u masked in place (of D, or of D >> 16 for the upper four
+ * nibbles) and converted: vcvtdq2ps makes it e 2^P exactly, P its bit, and
+ * the activations are stored times 2^-P (xrows_make).  Two operations per
+ * 8 weights besides the FMA, and no vpshufb: on Zen 4 shuffles share the
+ * FMA ports, and the masked-and-converted form measured fastest (OR-ing
+ * the exponent of 2^k into fields, as the AVX-512 kernel does, costs a
+ * subtraction more). */
 __attribute__((target(T256), always_inline)) static inline void step_avx2(__m256i d, unsigned bits, int mt,
                                                                         const float *const *xc, __m256 *a, __m256 *b,
                                                                         const consts256 *c)
 {
     if (bits == 4) {
-        /* nibble u masked in place at bit 4u (of d, of d >> 16 for u >= 4):
-         * vcvtdq2ps makes e 2^(4u) exactly, X holds x 2^-(4u) (xrows_make) */
         __m256i h = _mm256_srli_epi32(d, 16);
         CLASS_FMA(0, _mm256_cvtepi32_ps(_mm256_and_si256(d, c->m[0])));
         CLASS_FMA(1, _mm256_cvtepi32_ps(_mm256_and_si256(d, c->m[1])));
@@ -170,13 +158,12 @@ __attribute__((target(T256), always_inline)) static inline void step_avx2(__m256
         CLASS_FMA(6, _mm256_cvtepi32_ps(_mm256_and_si256(h, c->m[2])));
         CLASS_FMA(7, _mm256_cvtepi32_ps(_mm256_srli_epi32(h, 12)));
     } else {
-        CLASS_FMA(0, _mm256_cvtepi32_ps(_mm256_and_si256(d, c->mff)));
-        CLASS_FMA(1, _mm256_cvtepi32_ps(_mm256_shuffle_epi8(d, c->sel[1])));
-        CLASS_FMA(2, _mm256_cvtepi32_ps(_mm256_shuffle_epi8(d, c->sel[2])));
+        CLASS_FMA(0, _mm256_cvtepi32_ps(_mm256_and_si256(d, c->m[0])));
+        CLASS_FMA(1, _mm256_cvtepi32_ps(_mm256_and_si256(d, c->m[1])));
+        CLASS_FMA(2, _mm256_cvtepi32_ps(_mm256_and_si256(d, c->m[2])));
         CLASS_FMA(3, _mm256_cvtepi32_ps(_mm256_srli_epi32(d, 24)));
     }
 }
-#undef ONE_PLUS
 #undef CLASS_FMA
 
 static float ld_f32(const uint8_t *p, uint64_t i)
@@ -214,13 +201,13 @@ __attribute__((target(T256), always_inline)) static inline void step_scaled(__m2
 
 /* sum_b s_b (ONE + z_b) bsum_b over N blocks; Z NULL: z_b = ZC for every
  * block.  S and Z are read to N only. */
-__attribute__((target(T256))) static float zero_point_sum(const uint8_t *s, const float *z, float zc, float one,
+__attribute__((target(T256))) static float zero_point_sum(const uint8_t *s, const float *z, float zc,
                                                          const float *bsum, uint64_t n)
 {
-    __m256 a0 = _mm256_setzero_ps(), a1 = a0, vone = _mm256_set1_ps(one);
+    __m256 a0 = _mm256_setzero_ps(), a1 = a0;
     uint64_t b = 0;
 #define TERM(b) _mm256_fmadd_ps(z ? _mm256_mul_ps(_mm256_loadu_ps((const float *)(const void *)(s + 4 * (b))),      \
-                                                  _mm256_add_ps(vone, _mm256_loadu_ps(z + (b))))                   \
+                                                  _mm256_loadu_ps(z + (b)))                                        \
                                   : _mm256_loadu_ps((const float *)(const void *)(s + 4 * (b))),                   \
                                 _mm256_loadu_ps(bsum + (b)), _mm256_setzero_ps())
     for (; b + 16 <= n; b += 16) { /* short chains: the next row waits for this latency */
@@ -231,9 +218,9 @@ __attribute__((target(T256))) static float zero_point_sum(const uint8_t *s, cons
     for (; b + 8 <= n; b += 8)
         a0 = _mm256_add_ps(a0, TERM(b));
 #undef TERM
-    float t = hsum256(_mm256_add_ps(a0, a1)) * (z ? 1.0f : one + zc);
+    float t = hsum256(_mm256_add_ps(a0, a1)) * (z ? 1.0f : zc);
     for (; b < n; b++)
-        t += ld_f32(s, b) * (one + (z ? z[b] : zc)) * bsum[b];
+        t += ld_f32(s, b) * (z ? z[b] : zc) * bsum[b];
     return t;
 }
 
@@ -254,7 +241,6 @@ __attribute__((target(T256), always_inline)) static inline void rows_avx2(const 
     const bool view = q->scales->dtype == SLM_DT_F32 && !q->zero_points; /* the row's scales as they are */
     const float zc = q->layout == SLM_QL_MLC_GROUP ? 7.0f : (float)(1u << (bits - 1));
     /* 4 bits: a weight's float is 1 + e/16, its sums 16 times too small, plus the 1s */
-    const float unit = 1.0f, one = 0.0f;
     const consts256 cs = consts256_make(bits);
     __m256i sidx = _mm256_srli_epi32(_mm256_mullo_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7),
                                                         _mm256_set1_epi32((int)E)),
@@ -274,7 +260,7 @@ __attribute__((target(T256), always_inline)) static inline void rows_avx2(const 
             tot[t] = _mm256_setzero_ps();
         uint64_t c = 0;
         for (; c + 2 < xr->nch; c += 2) {
-            /* PREFETCH bytes ahead: the hardware prefetcher alone falls behind */
+            /* the hardware prefetcher alone falls behind: 1.2-1.4 ms from DRAM without this */
             _mm_prefetch((const char *)(uintptr_t)((uintptr_t)row + 32 * c + PREFETCH), _MM_HINT_T0);
             STEP(c, row + 32 * c);
             STEP(c + 1, row + 32 * c + 32);
@@ -286,20 +272,21 @@ __attribute__((target(T256), always_inline)) static inline void rows_avx2(const 
          * that would meet the padding's 0 */
         uint8_t bounce[32];
         float sl[4] = {0, 0, 0, 0};
-        const uint8_t *p = row + 32 * c;
-        for (uint64_t b = (c << lce) >> lbs, j = 0; j < per && b < xr->nbk; b++, j++)
-            sl[j] = ld_f32(sp, b);
+        const uint8_t *p = row + 32 * c, *sc = sp + 4 * ((c << lce) >> lbs);
+        if (((c << lce) >> lbs) + per > xr->nbk) { /* not when the row ends with the step (no stall on sl) */
+            for (uint64_t b = (c << lce) >> lbs, j = 0; j < per && b < xr->nbk; b++, j++)
+                sl[j] = ld_f32(sp, b);
+            sc = (const uint8_t *)sl;
+        }
         if (tail) {
             memset(bounce, 0, sizeof bounce);
             memcpy(bounce, p, tail * bits / 8);
             p = bounce;
         }
-        step_scaled(_mm256_loadu_si256((const __m256i *)(const void *)p), c, bits, mt, x0, lbs,
-                    (const uint8_t *)sl, sidx, &cs, tot);
+        step_scaled(_mm256_loadu_si256((const __m256i *)(const void *)p), c, bits, mt, x0, lbs, sc, sidx, &cs, tot);
         for (int t = 0; t < mt; t++)
             y[(i0 + (uint64_t)t) * q->N + r] =
-                unit * hsum256(tot[t]) -
-                zero_point_sum(sp, view ? NULL : z, zc, one, xr->bsum + (i0 + (uint64_t)t) * xr->nbp, xr->nbk);
+                hsum256(tot[t]) - zero_point_sum(sp, view ? NULL : z, zc, xr->bsum + (i0 + (uint64_t)t) * xr->nbp, xr->nbk);
     }
 }
 #undef STEP
