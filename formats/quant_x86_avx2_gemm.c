@@ -78,10 +78,15 @@ static void xrows_free(xrows *p)
     free(p->bsum);
 }
 
+/* False when memory runs out, or when an activation is so small (below
+ * 2^-100, not 0) that times 2^-P it could lose bits as a subnormal. */
 static bool xrows_make(xrows *p, const slm_qweight *q, const float *x, uint64_t m)
 {
     uint64_t E = 32 / q->bits, CE = 8 * E, n1, n2;
     p->x = p->bsum = NULL;
+    for (uint64_t i = 0; i < m * q->K; i++)
+        if (x[i] != 0 && fabsf(x[i]) < 0x1p-100f)
+            return false;
     p->nbk = slm_qweight_blocks(q);
     p->nbp = p->nbk + PAD;
     if (!slm_mul_u64(p->nbk, q->block_size, &p->used))
@@ -477,32 +482,33 @@ __attribute__((target(T256))) static void lanes_avx2(const slm_qweight *q, const
 }
 
 /* Rows [0, L) of X go to the lanes kernel, the rest (fewer than
- * LANES_MIN) to the rows kernel.  False when memory runs out. */
+ * LANES_MIN) to the rows kernel, whose copy of X is made first: false
+ * (nothing written) when memory runs out or it refuses X (xrows_make). */
 bool slm_qi_matmul_avx2(const slm_qweight *q, const qgeom *g, const float *x, uint64_t m, float *y)
 {
     uint64_t rest = m % 16 < LANES_MIN ? m % 16 : 0, lanes = m - rest, n;
+    xrows xr = {0};
+    float *Pr = NULL, *Pl = NULL;
+    if (rest && (!slm_mul_u64(g->nb + PAD, 2, &n) || !(Pr = zalloc64(n)) || !xrows_make(&xr, q, x + lanes * q->K, rest))) {
+        free(Pr);
+        return false;
+    }
     bool ok = true;
     if (lanes) {
         xlanes xl;
-        float *P = slm_mul_u64(g->nb + PAD, 2 * NR, &n) ? zalloc64(n) : NULL;
-        ok = P && xlanes_make(&xl, q, x, lanes);
+        Pl = slm_mul_u64(g->nb + PAD, 2 * NR, &n) ? zalloc64(n) : NULL;
+        ok = Pl && xlanes_make(&xl, q, x, lanes);
         if (ok) {
             for (uint64_t i = 0; i < lanes; i += 16)
-                lanes_avx2(q, g, &xl, i, lanes - i < 16 ? lanes - i : 16, y, P);
+                lanes_avx2(q, g, &xl, i, lanes - i < 16 ? lanes - i : 16, y, Pl);
             free(xl.x);
         }
-        free(P);
+        free(Pl);
     }
-    if (ok && rest) {
-        xrows xr;
-        float *P = slm_mul_u64(g->nb + PAD, 2, &n) ? zalloc64(n) : NULL;
-        ok = P && xrows_make(&xr, q, x + lanes * q->K, rest);
-        if (ok) {
-            matmul_rows_avx2(q, g, &xr, rest, y + lanes * q->N, P, P + g->nb + PAD);
-            xrows_free(&xr);
-        }
-        free(P);
-    }
+    if (ok && rest)
+        matmul_rows_avx2(q, g, &xr, rest, y + lanes * q->N, Pr, Pr + g->nb + PAD);
+    xrows_free(&xr);
+    free(Pr);
     return ok;
 }
 #endif
