@@ -354,6 +354,15 @@ static bool xlanes_make(xlanes *p, const slm_qweight *q, const float *x, uint64_
     return true;
 }
 
+/* A row's parameters: its scales (fp32, any alignment) and zero points,
+ * or ZC for every block when Z is NULL. */
+typedef struct rowp {
+    const uint8_t *s;
+    const float *z;
+    float zc;
+} rowp;
+#define ZP(v, b) ((v).z ? (v).z[b] : (v).zc)
+
 /* ((float)e - z) * s for the 8 bytes at the bottom of V: the reference's
  * operations, so bit for bit. */
 __attribute__((target(T256), always_inline)) static inline __m256 deq8(__m128i v, float s, float z)
@@ -365,14 +374,13 @@ __attribute__((target(T256), always_inline)) static inline __m256 deq8(__m128i v
 /* KN columns (a multiple of 32; 16 for 8 bits) of a row from position K0
  * (lanes order) into OUT, dequantized bit for bit; positions past the
  * row's USED elements get any finite value or NaN (zero_padding clears
- * them).  S, Z: the row's parameters.  For 4 bits, 16 bytes give 32
+ * them).  V: the row's parameters.  For 4 bits, 16 bytes give 32
  * positions: the low nibbles of bytes 0..7 (elements 0, 2, .. 14), of
  * bytes 8..15 (16 .. 30), the high nibbles of bytes 0..7 (1 .. 15), of
  * bytes 8..15 (17 .. 31): each 8 within one block (block_size >= 16). */
 __attribute__((target(T256), always_inline)) static inline void deq_span_avx2(const slm_qweight *q, const uint8_t *row,
-                                                                            uint64_t used, const float *s,
-                                                                            const float *z, uint64_t k0, uint64_t kn,
-                                                                            float *out)
+                                                                            uint64_t used, rowp v, uint64_t k0,
+                                                                            uint64_t kn, float *out)
 {
     unsigned lbs = (unsigned)__builtin_ctzll(q->block_size); /* a power of 2: no division per unit */
     if (q->bits == 4) {
@@ -387,13 +395,14 @@ __attribute__((target(T256), always_inline)) static inline void deq_span_avx2(co
                 p = bounce;
                 b1 = b0;
             }
-            __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
-            __m128i lo = _mm_and_si128(v, m0f), hi = _mm_and_si128(_mm_srli_epi16(v, 4), m0f);
+            __m128i e = _mm_loadu_si128((const __m128i *)(const void *)p);
+            __m128i lo = _mm_and_si128(e, m0f), hi = _mm_and_si128(_mm_srli_epi16(e, 4), m0f);
             float *o = out + (k - k0);
-            _mm256_storeu_ps(o, deq8(lo, s[b0], z[b0]));
-            _mm256_storeu_ps(o + 8, deq8(_mm_unpackhi_epi64(lo, lo), s[b1], z[b1]));
-            _mm256_storeu_ps(o + 16, deq8(hi, s[b0], z[b0]));
-            _mm256_storeu_ps(o + 24, deq8(_mm_unpackhi_epi64(hi, hi), s[b1], z[b1]));
+            float s0 = ld_f32(v.s, b0), z0 = ZP(v, b0), s1 = ld_f32(v.s, b1), z1 = ZP(v, b1);
+            _mm256_storeu_ps(o, deq8(lo, s0, z0));
+            _mm256_storeu_ps(o + 8, deq8(_mm_unpackhi_epi64(lo, lo), s1, z1));
+            _mm256_storeu_ps(o + 16, deq8(hi, s0, z0));
+            _mm256_storeu_ps(o + 24, deq8(_mm_unpackhi_epi64(hi, hi), s1, z1));
         }
         return;
     }
@@ -404,9 +413,10 @@ __attribute__((target(T256), always_inline)) static inline void deq_span_avx2(co
             _mm256_storeu_ps(o + 8, _mm256_setzero_ps());
             continue;
         }
-        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(row + k));
-        _mm256_storeu_ps(o, deq8(v, s[k >> lbs], z[k >> lbs]));
-        _mm256_storeu_ps(o + 8, deq8(_mm_unpackhi_epi64(v, v), s[k >> lbs], z[k >> lbs]));
+        __m128i e = _mm_loadu_si128((const __m128i *)(const void *)(row + k));
+        float s0 = ld_f32(v.s, k >> lbs), z0 = ZP(v, k >> lbs);
+        _mm256_storeu_ps(o, deq8(e, s0, z0));
+        _mm256_storeu_ps(o + 8, deq8(_mm_unpackhi_epi64(e, e), s0, z0));
     }
 }
 
@@ -445,7 +455,8 @@ __attribute__((target(T256), always_inline)) static inline void panel_fma(__m256
 }
 
 /* Rows I0 .. I0+MP-1 of X (one panel of XL, MP <= 16) against W.  P: room
- * for NR rows of parameters, nb + PAD scales then nb + PAD zero points. */
+ * for NR rows of parameters, nb + PAD scales then nb + PAD zero points
+ * (unused when the scales are fp32 and the zero point implicit: views). */
 __attribute__((target(T256))) static void lanes_avx2(const slm_qweight *q, const qgeom *g, const xlanes *xl,
                                                     uint64_t i0, uint64_t mp, float *y, float *P)
 {
@@ -454,10 +465,18 @@ __attribute__((target(T256))) static void lanes_avx2(const slm_qweight *q, const
     const uint8_t *rows[NR];
     const float *xt = xl->x + i0 * xl->kq; /* i0 is a multiple of 16 */
     const uint64_t stride = 2 * (g->nb + PAD);
+    const bool view = q->scales->dtype == SLM_DT_F32 && !q->zero_points;
+    const float zc = q->layout == SLM_QL_MLC_GROUP ? 7.0f : (float)(1u << (q->bits - 1));
+    rowp v[NR];
     for (uint64_t n0 = 0; n0 < q->N; n0 += NR) {
         uint64_t nr = q->N - n0 < NR ? q->N - n0 : NR;
         for (uint64_t j = 0; j < nr; j++) {
-            slm_qi_row_params_avx2(q, g, n0 + j, P + j * stride, P + j * stride + g->nb + PAD);
+            float *s = P + j * stride, *z = s + g->nb + PAD;
+            v[j] = (rowp){q->scales->data + 4 * (n0 + j) * g->nb, NULL, zc};
+            if (!view) {
+                slm_qi_row_params_avx2(q, g, n0 + j, s, z);
+                v[j] = (rowp){(const uint8_t *)s, z, 0};
+            }
             rows[j] = q->q->data + (n0 + j) * g->row_bytes;
         }
         if (nr < NR) /* rows past N: zero weights, never written */
@@ -468,7 +487,7 @@ __attribute__((target(T256))) static void lanes_avx2(const slm_qweight *q, const
         for (uint64_t k0 = 0; k0 < xl->kq; k0 += KC) {
             uint64_t kn = xl->kq - k0 < KC ? xl->kq - k0 : KC;
             for (uint64_t j = 0; j < nr; j++)
-                deq_span_avx2(q, rows[j], xl->used, P + j * stride, P + j * stride + g->nb + PAD, k0, kn, wb + j * KC);
+                deq_span_avx2(q, rows[j], xl->used, v[j], k0, kn, wb + j * KC);
             if (k0 + kn > (q->K & ~(uint64_t)31))
                 zero_padding(q, k0, kn, wb);
             panel_fma(acc, wb, xt + 16 * k0, kn);
