@@ -100,6 +100,17 @@ bool slm_qi_rowbuf_get(rowbuf *rb, uint64_t nb)
     return rb->heap != NULL;
 }
 
+float *slm_qi_zalloc64(uint64_t n)
+{
+    if (n > (SIZE_MAX - 64) / sizeof(float))
+        return NULL;
+    size_t bytes = ((size_t)n * sizeof(float) + 63) & ~(size_t)63;
+    float *p = aligned_alloc(64, bytes ? bytes : 64);
+    if (p)
+        memset(p, 0, bytes);
+    return p;
+}
+
 void slm_q_dequant_row(const slm_qweight *q, uint64_t r, float *out)
 {
     qgeom g;
