@@ -164,8 +164,8 @@ __attribute__((target(T256), always_inline)) static inline void step_scaled(__m2
         tot[t] = _mm256_fmadd_ps(_mm256_add_ps(a[t], b[t]), sv, tot[t]);
 }
 
-/* sum_b s_b (ONE + z_b) bsum_b over N blocks; Z NULL: z_b = ZC for every
- * block.  S and Z are read to N only. */
+/* sum_b s_b z_b bsum_b over N blocks; Z NULL: z_b = ZC for every block.
+ * S and Z are read to N only. */
 __attribute__((target(T256))) static float zero_point_sum(const uint8_t *s, const float *z, float zc,
                                                          const float *bsum, uint64_t n)
 {
@@ -205,7 +205,6 @@ __attribute__((target(T256), always_inline)) static inline void rows_avx2(const 
     const uint64_t per = lbs < lce ? CE >> lbs : 1; /* blocks a step */
     const bool view = q->scales->dtype == SLM_DT_F32 && !q->zero_points; /* the row's scales as they are */
     const float zc = q->layout == SLM_QL_MLC_GROUP ? 7.0f : (float)(1u << (bits - 1));
-    /* 4 bits: a weight's float is 1 + e/16, its sums 16 times too small, plus the 1s */
     const consts256 cs = consts256_make(bits);
     __m256i sidx = _mm256_srli_epi32(_mm256_mullo_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7),
                                                         _mm256_set1_epi32((int)E)),
