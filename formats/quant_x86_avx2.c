@@ -1,6 +1,7 @@
-/* Quantized weights: the SSE2 and AVX2 kernels (x86).  Dequantization bit
- * for bit as the reference (quant.c); the matmul in float within the bound
- * of slm/quant.h.  Reached through quant_cpu.c only. */
+/* Quantized weights: the SSE2 and AVX2 row kernels (x86): dequantization
+ * bit for bit as the reference (quant.c), the row parameters, fp16 rows and
+ * dot products; the AVX2 matmul is in quant_x86_avx2_gemv.c and
+ * quant_x86_avx2_gemm.c.  Reached through quant_cpu.c only. */
 #include "quant_internal.h"
 
 #include <math.h>
@@ -69,8 +70,8 @@ __attribute__((target("sse2"))) void slm_qi_deq_row_sse2(const slm_qweight *q, c
     }
 }
 
-__attribute__((target(T256))) void slm_qi_deq_row_avx2(const slm_qweight *q, const uint8_t *row,
-                                                                   const float *s, const float *z, float *out)
+__attribute__((target(T256))) void slm_qi_deq_row_avx2(const slm_qweight *q, const uint8_t *row, const float *s,
+                                                      const float *z, float *out)
 {
     uint64_t k = 0, bs = q->block_size;
     for (uint64_t b = 0; k + 16 <= q->K; b++) {
