@@ -100,6 +100,17 @@ bool slm_qi_rowbuf_get(rowbuf *rb, uint64_t nb)
     return rb->heap != NULL;
 }
 
+float *slm_qi_zalloc64(uint64_t n)
+{
+    if (n > (SIZE_MAX - 64) / sizeof(float))
+        return NULL;
+    size_t bytes = ((size_t)n * sizeof(float) + 63) & ~(size_t)63;
+    float *p = aligned_alloc(64, bytes ? bytes : 64);
+    if (p)
+        memset(p, 0, bytes);
+    return p;
+}
+
 void slm_q_dequant_row(const slm_qweight *q, uint64_t r, float *out)
 {
     qgeom g;
@@ -161,12 +172,11 @@ void slm_q_matmul(const slm_qweight *q, const float *x, uint64_t m, float *y)
     if (slm_qi_geom(q, &g))
         return;
 #ifdef SLM_X86
-    if (slm_qi_level() == KER_AVX512 && slm_qi_streamable(q) && !(q->block_size & (q->block_size - 1)) && slm_qi_matmul_avx512(q, &g, x, m, y))
+    bool pow2 = !(q->block_size & (q->block_size - 1)); /* the SIMD kernels shift, never divide */
+    if (slm_qi_level() == KER_AVX512 && slm_qi_streamable(q) && pow2 && slm_qi_matmul_avx512(q, &g, x, m, y))
         return;
-    if (slm_qi_level() >= KER_AVX2 && slm_qi_streamable(q)) {
-        if (slm_qi_matmul_avx2(q, &g, x, m, y))
-            return;
-    }
+    if (slm_qi_level() >= KER_AVX2 && slm_qi_streamable(q) && pow2 && slm_qi_matmul_avx2(q, &g, x, m, y))
+        return;
 #endif
     matmul_rows(q, x, m, y);
 }

@@ -1,11 +1,14 @@
 /* What the quant_*.c files share, and nothing outside them uses: a
  * weight's geometry, the scalar accessors of the reference (quant.c), the
  * kernel level (quant_cpu.c) and the entry points of the fast kernels of
- * each instruction set (quant_x86_avx2.c, quant_x86_avx512.c). */
+ * each instruction set (quant_x86_avx2.c, quant_x86_avx2_gemv.c,
+ * quant_x86_avx2_gemm.c, quant_x86_avx512.c). */
 #ifndef SLM_QUANT_INTERNAL_H
 #define SLM_QUANT_INTERNAL_H
 
 #include "slm/quant.h"
+
+#include <string.h>
 
 #if defined(__x86_64__) || defined(__i386__)
 #define SLM_X86 1
@@ -16,6 +19,8 @@
 /* The target of the AVX-512 kernels: AVX-512F (16-lane permutes, masks,
  * ternary logic) beside the AVX2 level they fall back on. */
 #define T512 "avx512f,avx2,fma,f16c"
+/* The target of the AVX2 kernels. */
+#define T256 "avx2,fma,f16c"
 
 typedef struct qgeom {
     uint64_t nb;         /* blocks along K (scale index stride per row) */
@@ -47,6 +52,17 @@ bool slm_qi_streamable(const slm_qweight *q);
 /* Scales and zero points of row R as floats (NB of each). */
 void slm_qi_row_params(const slm_qweight *q, const qgeom *g, uint64_t r, float *s, float *z);
 
+/* N zeroed floats, 64-byte aligned (vector loads never cross a cache
+ * line), or NULL. */
+float *slm_qi_zalloc64(uint64_t n);
+/* Float I of P (native byte order, any alignment). */
+static inline float slm_qi_ld_f32(const uint8_t *p, uint64_t i)
+{
+    float v;
+    memcpy(&v, p + 4 * i, 4);
+    return v;
+}
+
 /* Row parameters without a heap allocation for the usual sizes. */
 typedef struct rowbuf {
     float small[2 * 512];
@@ -60,8 +76,22 @@ bool slm_qi_rowbuf_get(rowbuf *rb, uint64_t nb);
 void slm_qi_deq_row_sse2(const slm_qweight *q, const uint8_t *row, const float *s, const float *z, float *out);
 void slm_qi_deq_row_avx2(const slm_qweight *q, const uint8_t *row, const float *s, const float *z, float *out);
 void slm_qi_deq_row_avx512(const slm_qweight *q, const uint8_t *row, const float *s, const float *z, float *out);
-/* Y = X W^T; false when memory runs out (nothing written then). */
+/* The sum of the 8 lanes of V. */
+__attribute__((target(T256), always_inline)) static inline float slm_qi_hsum256(__m256 v)
+{
+    __m128 a = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    a = _mm_add_ps(a, _mm_movehl_ps(a, a));
+    a = _mm_add_ss(a, _mm_movehdup_ps(a));
+    return _mm_cvtss_f32(a);
+}
+/* Scales and zero points of row R as floats (nb of each). */
+void slm_qi_row_params_avx2(const slm_qweight *q, const qgeom *g, uint64_t r, float *s, float *z);
+/* Y = X W^T (block_size a power of 2); false when memory runs out (or the
+ * AVX2 GEMV kernel refuses X): the caller then computes Y itself. */
 bool slm_qi_matmul_avx2(const slm_qweight *q, const qgeom *g, const float *x, uint64_t m, float *y);
+/* The GEMV kernel of slm_qi_matmul_avx2; false (nothing written) when
+ * memory runs out or X has activations it refuses. */
+bool slm_qi_rows_avx2(const slm_qweight *q, const qgeom *g, const float *x, uint64_t m, float *y);
 bool slm_qi_matmul_avx512(const slm_qweight *q, const qgeom *g, const float *x, uint64_t m, float *y);
 void slm_qi_f16_row_avx2(const uint8_t *p, uint64_t n, float *out);
 double slm_qi_dot_avx2(const float *a, const float *b, uint64_t n);

@@ -110,13 +110,6 @@ __attribute__((target(T512))) void slm_qi_deq_row_avx512(const slm_qweight *q, c
 
 enum { LANES_MIN = 10, LANES_KC = 64 }; /* LANES_MIN: measured, K = 4096 (rows wins below 10 rows of X) */
 
-static float ld_f32(const uint8_t *p, uint64_t i)
-{
-    float v;
-    memcpy(&v, p + 4 * i, 4);
-    return v;
-}
-
 /* Scales and zero points of one row, nb floats each (native byte order,
  * any alignment): views of the tensors when they hold fp32, else decoded. */
 typedef struct rowv {
@@ -185,19 +178,6 @@ static float *row_view_buffers(const slm_qweight *q, const qgeom *g, uint64_t ro
     return p;
 }
 
-/* N zeroed floats, 64-byte aligned (the kernels' vector loads then never
- * cross a cache line), or NULL. */
-static float *zalloc64(uint64_t n)
-{
-    if (n > (SIZE_MAX - 64) / sizeof(float))
-        return NULL;
-    size_t bytes = ((size_t)n * sizeof(float) + 63) & ~(size_t)63;
-    float *p = aligned_alloc(64, bytes ? bytes : 64);
-    if (p)
-        memset(p, 0, bytes);
-    return p;
-}
-
 typedef struct xrows {
     float *x;       /* m rows of kq floats: chunks of CE in class order, zero padded */
     float *bsum;    /* m rows of nbk block sums */
@@ -221,7 +201,7 @@ static bool xrows_make(xrows *p, const slm_qweight *q, const float *x, uint64_t 
     if (!slm_mul_u64(p->nch, CE, &p->kq) || !slm_mul_u64(p->kq, m, &n1) || !slm_mul_u64(p->nbk, m, &n2) ||
         n1 > SIZE_MAX / sizeof(float) || n2 > SIZE_MAX / sizeof(float))
         return false;
-    p->x = zalloc64(n1);
+    p->x = slm_qi_zalloc64(n1);
     p->bsum = calloc(n2 ? n2 : 1, sizeof(float));
     if (!p->x || !p->bsum) {
         xrows_free(p);
@@ -338,7 +318,7 @@ chunk_scaled(__m512i d, uint64_t c, unsigned bits, int mt, const float *const *x
     chunk_avx512(d, bits, mt, xc, a, b, cs);
     const uint8_t *sp = v.s + 4 * (c << (lce - (lbs < lce ? lbs : lce))); /* the chunk's first scale */
     if (lbs >= lce) /* one block */
-        sv = _mm512_set1_ps(ld_f32(v.s, (c << lce) >> lbs));
+        sv = _mm512_set1_ps(slm_qi_ld_f32(v.s, (c << lce) >> lbs));
     else if (sk != 0xffff) /* the last chunk: its blocks, no further */
         sv = _mm512_permutexvar_ps(sidx, _mm512_maskz_loadu_ps(sk, sp));
     else if (lbs + 3 == lce) /* 8 blocks (not the last chunk: all 8 exist) */
@@ -447,7 +427,7 @@ static bool xlanes_make(xlanes *p, const slm_qweight *q, const float *x, uint64_
     if (!slm_mul_u64(slm_qweight_blocks(q), q->block_size, &p->used) || p->used > UINT64_MAX - 31)
         return false;
     p->kq = (p->used + 31) & ~(uint64_t)31;
-    if (!slm_mul_u64(p->kq, 16 * ((m + 15) / 16), &n) || !(p->x = zalloc64(n)))
+    if (!slm_mul_u64(p->kq, 16 * ((m + 15) / 16), &n) || !(p->x = slm_qi_zalloc64(n)))
         return false;
     for (uint64_t i = 0; i < m; i++) {
         float *dst = p->x + (i / 16) * p->kq * 16 + i % 16;
@@ -480,13 +460,13 @@ __attribute__((target(T512), always_inline)) static inline void deq_span_avx512(
                 p = bounce;
                 b1 = b0;
             }
-            __m512 t0 = table16(ld_f32(v.s, b0), ld_f32(v.z, b0)), lo, hi;
+            __m512 t0 = table16(slm_qi_ld_f32(v.s, b0), slm_qi_ld_f32(v.z, b0)), lo, hi;
             if (b1 == b0) { /* one table: vpermps reads the low nibble, or the high one shifted down */
                 __m512i e = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(const void *)p));
                 lo = _mm512_permutexvar_ps(e, t0);
                 hi = _mm512_permutexvar_ps(_mm512_srli_epi32(e, 4), t0);
             } else
-                deq32_4_avx512(p, t0, table16(ld_f32(v.s, b1), ld_f32(v.z, b1)), hsel, &lo, &hi);
+                deq32_4_avx512(p, t0, table16(slm_qi_ld_f32(v.s, b1), slm_qi_ld_f32(v.z, b1)), hsel, &lo, &hi);
             _mm512_storeu_ps(out + k - k0, lo);
             _mm512_storeu_ps(out + k - k0 + 16, hi);
         }
@@ -496,7 +476,7 @@ __attribute__((target(T512), always_inline)) static inline void deq_span_avx512(
         __m512 w = _mm512_setzero_ps();
         if (k < used) {
             __m512 e = _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(const void *)(row + k))));
-            w = _mm512_mul_ps(_mm512_sub_ps(e, _mm512_set1_ps(ld_f32(v.z, k >> lbs))), _mm512_set1_ps(ld_f32(v.s, k >> lbs)));
+            w = _mm512_mul_ps(_mm512_sub_ps(e, _mm512_set1_ps(slm_qi_ld_f32(v.z, k >> lbs))), _mm512_set1_ps(slm_qi_ld_f32(v.s, k >> lbs)));
         }
         _mm512_storeu_ps(out + k - k0, w);
     }
