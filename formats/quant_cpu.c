@@ -100,6 +100,26 @@ bool slm_qi_rowbuf_get(rowbuf *rb, uint64_t nb)
     return rb->heap != NULL;
 }
 
+bool slm_qi_xlanes_make(slm_qi_xlanes *p, const slm_qweight *q, const float *x, uint64_t m)
+{
+    uint64_t n;
+    p->x = NULL;
+    if (!slm_mul_u64(slm_qweight_blocks(q), q->block_size, &p->used) || p->used > UINT64_MAX - 31)
+        return false;
+    p->kq = (p->used + 31) & ~(uint64_t)31;
+    if (!slm_mul_u64(p->kq, 16 * ((m + 15) / 16), &n) || !(p->x = slm_qi_zalloc64(n)))
+        return false;
+    for (uint64_t i = 0; i < m; i++) {
+        float *dst = p->x + (i / 16) * p->kq * 16 + i % 16;
+        for (uint64_t k = 0; k < p->kq; k++) {
+            uint64_t e = slm_qi_lane_elem(q->bits, k);
+            if (e < q->K)
+                dst[16 * k] = x[i * q->K + e];
+        }
+    }
+    return true;
+}
+
 float *slm_qi_zalloc64(uint64_t n)
 {
     if (n > (SIZE_MAX - 64) / sizeof(float))

@@ -55,6 +55,23 @@ void slm_qi_row_params(const slm_qweight *q, const qgeom *g, uint64_t r, float *
 /* N zeroed floats, 64-byte aligned (vector loads never cross a cache
  * line), or NULL. */
 float *slm_qi_zalloc64(uint64_t n);
+/* X^T for the lanes (GEMM) kernels of both levels: panels of 16 rows, kq (a
+ * multiple of 32) x 16, each row's elements in the lanes order below, zero
+ * padded; USED elements of a row are read (quant_cpu.c makes it). */
+typedef struct slm_qi_xlanes {
+    float *x;
+    uint64_t kq, used;
+} slm_qi_xlanes;
+/* The element at position K of the lanes order: a 4-bit row's 32-element
+ * groups hold the low nibbles' elements first, then the high ones'. */
+static inline uint64_t slm_qi_lane_elem(unsigned bits, uint64_t k)
+{
+    uint64_t p = k & 31;
+    return bits != 4 ? k : (k - p) + (p < 16 ? 2 * p : 2 * (p - 16) + 1);
+}
+/* X (M rows of K) as Q's lanes kernels read it; false when memory runs out
+ * or the sizes overflow (P->x NULL then). */
+bool slm_qi_xlanes_make(slm_qi_xlanes *p, const slm_qweight *q, const float *x, uint64_t m);
 /* Float I of P (native byte order, any alignment). */
 static inline float slm_qi_ld_f32(const uint8_t *p, uint64_t i)
 {

@@ -32,39 +32,6 @@
  * past nb in the parameter buffers */
 enum { LANES_MIN = 10, NR = 6, KC = 128, PAD = 8 };
 
-/* X^T for the lanes kernel: panels of 16 rows, kq (a multiple of 32) x 16. */
-typedef struct xlanes {
-    float *x;
-    uint64_t kq, used;
-} xlanes;
-
-/* The element at position K of the lanes order. */
-static uint64_t lane_elem(unsigned bits, uint64_t k)
-{
-    uint64_t p = k & 31;
-    return bits != 4 ? k : (k - p) + (p < 16 ? 2 * p : 2 * (p - 16) + 1);
-}
-
-static bool xlanes_make(xlanes *p, const slm_qweight *q, const float *x, uint64_t m)
-{
-    uint64_t n;
-    p->x = NULL;
-    if (!slm_mul_u64(slm_qweight_blocks(q), q->block_size, &p->used) || p->used > UINT64_MAX - 31)
-        return false;
-    p->kq = (p->used + 31) & ~(uint64_t)31;
-    if (!slm_mul_u64(p->kq, 16 * ((m + 15) / 16), &n) || !(p->x = slm_qi_zalloc64(n)))
-        return false;
-    for (uint64_t i = 0; i < m; i++) {
-        float *dst = p->x + (i / 16) * p->kq * 16 + i % 16;
-        for (uint64_t k = 0; k < p->kq; k++) {
-            uint64_t e = lane_elem(q->bits, k);
-            if (e < q->K)
-                dst[16 * k] = x[i * q->K + e];
-        }
-    }
-    return true;
-}
-
 /* A row's parameters: its scales (fp32, any alignment) and zero points,
  * or ZC for every block when Z is NULL. */
 typedef struct rowp {
@@ -136,7 +103,7 @@ __attribute__((target(T256), always_inline)) static inline void deq_span_avx2(co
 static void zero_padding(const slm_qweight *q, uint64_t k0, uint64_t kn, float *wb)
 {
     for (uint64_t k = (q->K & ~(uint64_t)31) > k0 ? q->K & ~(uint64_t)31 : k0; k < k0 + kn; k++)
-        if (lane_elem(q->bits, k) >= q->K)
+        if (slm_qi_lane_elem(q->bits, k) >= q->K)
             for (uint64_t j = 0; j < NR; j++)
                 wb[j * KC + k - k0] = 0;
 }
@@ -168,7 +135,7 @@ __attribute__((target(T256), always_inline)) static inline void panel_fma(__m256
 /* Rows I0 .. I0+MP-1 of X (one panel of XL, MP <= 16) against W.  P: room
  * for NR rows of parameters, nb + PAD scales then nb + PAD zero points
  * (unused when the scales are fp32 and the zero point implicit: views). */
-__attribute__((target(T256))) static void lanes_avx2(const slm_qweight *q, const qgeom *g, const xlanes *xl,
+__attribute__((target(T256))) static void lanes_avx2(const slm_qweight *q, const qgeom *g, const slm_qi_xlanes *xl,
                                                     uint64_t i0, uint64_t mp, float *y, float *P)
 {
     _Alignas(32) float wb[NR * KC];
@@ -221,9 +188,9 @@ bool slm_qi_matmul_avx2(const slm_qweight *q, const qgeom *g, const float *x, ui
         return false;
     if (!lanes)
         return true;
-    xlanes xl;
+    slm_qi_xlanes xl;
     float *P = slm_mul_u64(g->nb + PAD, 2 * NR, &n) ? slm_qi_zalloc64(n) : NULL;
-    bool ok = P && xlanes_make(&xl, q, x, lanes);
+    bool ok = P && slm_qi_xlanes_make(&xl, q, x, lanes);
     if (ok) {
         for (uint64_t i = 0; i < lanes; i += 16)
             lanes_avx2(q, g, &xl, i, lanes - i < 16 ? lanes - i : 16, y, P);

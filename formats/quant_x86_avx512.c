@@ -407,39 +407,6 @@ __attribute__((target(T512))) static void matmul_rows_avx512(const slm_qweight *
 }
 #undef ROWS_CASE
 
-/* X^T for the lanes kernel: panels of 16 rows, kq (a multiple of 32) x 16. */
-typedef struct xlanes {
-    float *x;
-    uint64_t kq, used;
-} xlanes;
-
-/* The element at position K of the lanes order. */
-static uint64_t lane_elem(unsigned bits, uint64_t k)
-{
-    uint64_t p = k & 31;
-    return bits != 4 ? k : (k - p) + (p < 16 ? 2 * p : 2 * (p - 16) + 1);
-}
-
-static bool xlanes_make(xlanes *p, const slm_qweight *q, const float *x, uint64_t m)
-{
-    uint64_t n;
-    p->x = NULL;
-    if (!slm_mul_u64(slm_qweight_blocks(q), q->block_size, &p->used) || p->used > UINT64_MAX - 31)
-        return false;
-    p->kq = (p->used + 31) & ~(uint64_t)31;
-    if (!slm_mul_u64(p->kq, 16 * ((m + 15) / 16), &n) || !(p->x = slm_qi_zalloc64(n)))
-        return false;
-    for (uint64_t i = 0; i < m; i++) {
-        float *dst = p->x + (i / 16) * p->kq * 16 + i % 16;
-        for (uint64_t k = 0; k < p->kq; k++) {
-            uint64_t e = lane_elem(q->bits, k);
-            if (e < q->K)
-                dst[16 * k] = x[i * q->K + e];
-        }
-    }
-    return true;
-}
-
 /* KN (a multiple of 32; 16 for 8 bits) weights of a row from position K0 (lanes order)
  * into OUT, dequantized bit for bit; positions past the row's USED
  * elements get 0 or any finite value (their activations are 0). */
@@ -489,7 +456,7 @@ __attribute__((target(T512), always_inline)) static inline void deq_span_avx512(
 static void zero_padding(const slm_qweight *q, uint64_t k0, uint64_t kn, float *wb)
 {
     for (uint64_t k = (q->K & ~(uint64_t)31) > k0 ? q->K & ~(uint64_t)31 : k0; k < k0 + kn; k++)
-        if (lane_elem(q->bits, k) >= q->K)
+        if (slm_qi_lane_elem(q->bits, k) >= q->K)
             for (uint64_t j = 0; j < 16; j++)
                 wb[j * LANES_KC + k - k0] = 0;
 }
@@ -498,7 +465,7 @@ static void zero_padding(const slm_qweight *q, uint64_t k0, uint64_t kn, float *
  * row_view_buffers(q, g, 16).  The weights of the next KC columns are
  * dequantized into the other buffer a piece at a time between the FMAs of
  * these (the FMA ports stay busy while the others dequantize). */
-__attribute__((target(T512))) static void lanes_avx512(const slm_qweight *q, const qgeom *g, const xlanes *xl,
+__attribute__((target(T512))) static void lanes_avx512(const slm_qweight *q, const qgeom *g, const slm_qi_xlanes *xl,
                                                       uint64_t i0, uint64_t mp, float *y, float *B)
 {
     _Alignas(64) float wb[2][16 * LANES_KC];
@@ -567,9 +534,9 @@ bool slm_qi_matmul_avx512(const slm_qweight *q, const qgeom *g, const float *x, 
     uint64_t rest = m % 16 < LANES_MIN ? m % 16 : 0, lanes = m - rest;
     bool ok = true;
     if (lanes) {
-        xlanes xl;
+        slm_qi_xlanes xl;
         float *B = row_view_buffers(q, g, 16);
-        ok = B && xlanes_make(&xl, q, x, lanes);
+        ok = B && slm_qi_xlanes_make(&xl, q, x, lanes);
         if (ok) {
             for (uint64_t i = 0; i < lanes; i += 16)
                 lanes_avx512(q, g, &xl, i, lanes - i < 16 ? lanes - i : 16, y, B);
