@@ -246,7 +246,8 @@ __attribute__((target(T256), always_inline)) static inline void rows_avx2(const 
         }
         for (int t = 0; t < mt; t++)
             y[(i0 + (uint64_t)t) * q->N + r] =
-                slm_qi_hsum256(tot[t]) - zero_point_sum(sp, view ? NULL : z, zc, xr->bsum + (i0 + (uint64_t)t) * xr->nbp, xr->nbk);
+                slm_qi_hsum256(tot[t]) -
+                zero_point_sum(sp, view ? NULL : z, zc, xr->bsum + (i0 + (uint64_t)t) * xr->nbp, xr->nbk);
     }
 }
 #undef STEP
