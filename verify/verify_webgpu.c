@@ -57,7 +57,6 @@ static bool has_kernel(int rel, const char *dom, const char *op, int64_t v, bool
     return false;
 }
 
-
 static bool input_is(const slm_onnx_node *n, size_t i)
 {
     return i < n->nin && n->in[i][0];
@@ -77,7 +76,7 @@ static const struct {
 };
 
 /* Kernels the live provider has where its release's document says otherwise:
- * the document describes JSEP, and 1.23.2 runs the native provider. */
+ * the document describes JSEP, and 1.23.2 on run the native provider. */
 static const struct {
     const char *release, *op;
     bool has;
@@ -105,7 +104,7 @@ static bool webgpu_kernel(int rel, const char *dom, const char *op, int64_t v, b
     const char *ver = slm_ort_release_name(rel);
     for (size_t i = 0; i < sizeof LIVE_KERNELS / sizeof LIVE_KERNELS[0]; i++)
         if (!dom[0] && strcmp(LIVE_KERNELS[i].op, op) == 0 && strcmp(LIVE_KERNELS[i].release, ver) == 0) {
-            *listed = true;
+            *listed = LIVE_KERNELS[i].has;
             return LIVE_KERNELS[i].has;
         }
     return has_kernel(rel, dom, op, v, listed);
