@@ -58,6 +58,10 @@ void out_add_metric(cJSON *o, const char *key, double v);
  * wrote: "inf"/"-inf" as infinities), NaN otherwise; a string, or NULL. */
 double out_jnum(const cJSON *o, const char *k);
 const char *out_jstr(const cJSON *o, const char *k);
+/* The same for the inspect views, which print every member they find: a
+ * plain JSON number or ABSENT; a string or "". */
+double out_jnum_or(const cJSON *o, const char *k, double absent);
+const char *out_jtext(const cJSON *o, const char *k);
 /* Nothing to check: no file the rules read (NFILES 0) and no finding but
  * IO-001 (entries that cannot be read: dangling links, link loops).  A
  * mistyped path in a release gate must not pass: the commands exit 2. */

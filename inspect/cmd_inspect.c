@@ -148,15 +148,9 @@ cJSON *inspect_weights(const char *path, const inspect_opts *o, slm_diag *d, int
 
 static double num(const cJSON *o, const char *k)
 {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-    return cJSON_IsNumber(v) ? v->valuedouble : 0;
+    return out_jnum_or(o, k, 0);
 }
 
-static const char *str(const cJSON *o, const char *k)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-    return cJSON_IsString(v) ? v->valuestring : "";
-}
 
 const char *inspect_commas(char *buf, size_t n, double v)
 {
@@ -189,7 +183,7 @@ static void print_tensor_line(const cJSON *t, int name_w)
         o += (size_t)w;
     }
     snprintf(shp + o, sizeof shp - o, "]");
-    printf("%-*s  %-7s %-16s %10s", name_w, str(t, "name"), str(t, "dtype"), shp,
+    printf("%-*s  %-7s %-16s %10s", name_w, out_jtext(t, "name"), out_jtext(t, "dtype"), shp,
            slm_fmt_bytes(b, sizeof b, (uint64_t)num(t, "bytes")));
     const cJSON *st = cJSON_GetObjectItemCaseSensitive(t, "stats");
     if (st) {
@@ -205,9 +199,9 @@ void inspect_print_weights(const cJSON *doc, const inspect_opts *o)
     char a[32], b[32], c[32];
     const cJSON *ix = cJSON_GetObjectItemCaseSensitive(doc, "index");
     const cJSON *files = cJSON_GetObjectItemCaseSensitive(doc, "files"), *f;
-    printf("%s\n", str(doc, "path"));
+    printf("%s\n", out_jtext(doc, "path"));
     if (ix)
-        printf("  format      sharded safetensors checkpoint: %s, %.0f shards\n", str(ix, "path"),
+        printf("  format      sharded safetensors checkpoint: %s, %.0f shards\n", out_jtext(ix, "path"),
                num(ix, "shards"));
     else
         printf("  format      safetensors, %d file(s)\n", cJSON_GetArraySize(files));
@@ -225,7 +219,7 @@ void inspect_print_weights(const cJSON *doc, const inspect_opts *o)
     bool first = true;
     cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(doc, "by_dtype"))
     {
-        printf("  %-11s %-7s %6.0f tensors  %10s params  %10s\n", first ? "by dtype" : "", str(e, "dtype"),
+        printf("  %-11s %-7s %6.0f tensors  %10s params  %10s\n", first ? "by dtype" : "", out_jtext(e, "dtype"),
                num(e, "tensors"), slm_fmt_count(a, sizeof a, (uint64_t)num(e, "parameters")),
                slm_fmt_bytes(b, sizeof b, (uint64_t)num(e, "bytes")));
         first = false;
@@ -251,7 +245,7 @@ void inspect_print_weights(const cJSON *doc, const inspect_opts *o)
     const cJSON *list = cJSON_GetObjectItemCaseSensitive(doc, o->tensors ? "tensors" : "largest");
     cJSON_ArrayForEach(e, list)
     {
-        int l = (int)strlen(str(e, "name"));
+        int l = (int)strlen(out_jtext(e, "name"));
         if (l > w)
             w = l < 60 ? l : 60;
     }

@@ -5,16 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *str(const cJSON *o, const char *k)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-    return cJSON_IsString(v) ? v->valuestring : "";
-}
 
 static double num(const cJSON *o, const char *k)
 {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-    return cJSON_IsNumber(v) ? v->valuedouble : -1;
+    return out_jnum_or(o, k, -1);
 }
 
 /* A string value as JSON text (printable, cut at 200 bytes). */
@@ -188,20 +182,20 @@ static void print_tensor(const cJSON *t, int w)
         snprintf(shp + l, sizeof shp - l, "%s%.0f", l > 1 ? ", " : "", e->valuedouble);
     }
     strncat(shp, "]", sizeof shp - strlen(shp) - 1);
-    printf("    %-*s  %-7s %-16s @%-12.0f %10s\n", w, str(t, "name"), str(t, "type"), shp, num(t, "offset"),
+    printf("    %-*s  %-7s %-16s @%-12.0f %10s\n", w, out_jtext(t, "name"), out_jtext(t, "type"), shp, num(t, "offset"),
            slm_fmt_bytes(b, sizeof b, (uint64_t)num(t, "bytes")));
 }
 
 void inspect_print_gguf(const cJSON *doc, const inspect_opts *o)
 {
     char b1[32], b2[32], b3[32];
-    printf("%s\n", str(doc, "path"));
+    printf("%s\n", out_jtext(doc, "path"));
     printf("  GGUF v%.0f%s, %s", num(doc, "version"), cJSON_IsTrue(cJSON_GetObjectItem(doc, "valid")) ? "" : " (ggml rejects it)",
-           *str(doc, "architecture") ? str(doc, "architecture") : "no architecture");
-    if (*str(doc, "name"))
-        printf(" \"%s\"", str(doc, "name"));
-    if (*str(doc, "file_type_name"))
-        printf(", %s (file_type %.0f)", str(doc, "file_type_name"), num(doc, "file_type"));
+           *out_jtext(doc, "architecture") ? out_jtext(doc, "architecture") : "no architecture");
+    if (*out_jtext(doc, "name"))
+        printf(" \"%s\"", out_jtext(doc, "name"));
+    if (*out_jtext(doc, "file_type_name"))
+        printf(", %s (file_type %.0f)", out_jtext(doc, "file_type_name"), num(doc, "file_type"));
     else if (num(doc, "file_type") >= 0)
         printf(", file_type %.0f", num(doc, "file_type"));
     if (num(doc, "quantization_version") >= 0)
@@ -219,17 +213,19 @@ void inspect_print_gguf(const cJSON *doc, const inspect_opts *o)
         printf("\n");
     }
     const cJSON *tok = cJSON_GetObjectItemCaseSensitive(doc, "tokenizer");
-    if (*str(tok, "model") || num(tok, "vocab_size") >= 0)
-        printf("  tokenizer: %s%s%s, %.0f tokens%s\n", *str(tok, "model") ? str(tok, "model") : "?",
-               *str(tok, "pre") ? " / " : "", str(tok, "pre"), num(tok, "vocab_size") < 0 ? 0 : num(tok, "vocab_size"),
+    if (*out_jtext(tok, "model") || num(tok, "vocab_size") >= 0)
+        printf("  tokenizer: %s%s%s, %.0f tokens%s\n", *out_jtext(tok, "model") ? out_jtext(tok, "model") : "?",
+               *out_jtext(tok, "pre") ? " / " : "", out_jtext(tok, "pre"),
+               num(tok, "vocab_size") < 0 ? 0 : num(tok, "vocab_size"),
                cJSON_IsTrue(cJSON_GetObjectItem(tok, "chat_template")) ? ", chat template" : "");
     printf("  tensors: %.0f, %s parameters, %s (data from byte %.0f of %s)\n", num(doc, "tensor_count"),
            slm_fmt_count(b1, sizeof b1, (uint64_t)num(doc, "parameters")), slm_fmt_bytes(b2, sizeof b2, (uint64_t)num(doc, "bytes")),
            num(doc, "data_offset"), slm_fmt_bytes(b3, sizeof b3, (uint64_t)num(doc, "file_bytes")));
-    printf("  mix: %s\n", str(doc, "quantization_mix"));
+    printf("  mix: %s\n", out_jtext(doc, "quantization_mix"));
     cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(doc, "by_type"))
     {
-        printf("    %-8s %5.0f tensors %10s parameters %10s  %.2f bits/weight\n", str(e, "type"), num(e, "tensors"),
+        printf("    %-8s %5.0f tensors %10s parameters %10s  %.2f bits/weight\n", out_jtext(e, "type"),
+               num(e, "tensors"),
                slm_fmt_count(b1, sizeof b1, (uint64_t)num(e, "parameters")), slm_fmt_bytes(b2, sizeof b2, (uint64_t)num(e, "bytes")),
                num(e, "bits_per_weight"));
     }
@@ -237,7 +233,7 @@ void inspect_print_gguf(const cJSON *doc, const inspect_opts *o)
     int w = 0;
     cJSON_ArrayForEach(e, list)
     {
-        int l = (int)strlen(str(e, "name"));
+        int l = (int)strlen(out_jtext(e, "name"));
         if (l > w)
             w = l < 60 ? l : 60;
     }

@@ -3,16 +3,10 @@
 
 #include <string.h>
 
-static const char *str(const cJSON *o, const char *k)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-    return cJSON_IsString(v) ? v->valuestring : "";
-}
 
 static double num(const cJSON *o, const char *k)
 {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-    return cJSON_IsNumber(v) ? v->valuedouble : -1;
+    return out_jnum_or(o, k, -1);
 }
 
 cJSON *inspect_mlc(const char *path, const inspect_opts *o, slm_diag *d, int *err)
@@ -92,8 +86,8 @@ void inspect_print_mlc(const cJSON *doc, const inspect_opts *o)
 {
     char a[32], b[32];
     const cJSON *e;
-    printf("%s\n", str(doc, "path"));
-    printf("  format      MLC tensor cache: %s, %d shard(s)\n", str(doc, "cache"),
+    printf("%s\n", out_jtext(doc, "path"));
+    printf("  format      MLC tensor cache: %s, %d shard(s)\n", out_jtext(doc, "cache"),
            cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(doc, "shards")));
     printf("  tensors     %s\n", inspect_commas(a, sizeof a, num(doc, "tensor_count")));
     printf("  parameters  %s (%s)\n", inspect_commas(a, sizeof a, num(doc, "parameters")),
@@ -102,27 +96,29 @@ void inspect_print_mlc(const cJSON *doc, const inspect_opts *o)
            slm_fmt_bytes(b, sizeof b, (uint64_t)num(doc, "bytes")));
     const cJSON *cf = cJSON_GetObjectItemCaseSensitive(doc, "chat_config");
     if (cf) {
-        printf("  chat config %s: %s, %s", str(cf, "path"), str(cf, "model_type"), str(cf, "quantization"));
+        printf("  chat config %s: %s, %s", out_jtext(cf, "path"), out_jtext(cf, "model_type"),
+               out_jtext(cf, "quantization"));
         if (num(cf, "context_window_size") >= 0)
             printf(", context %.0f", num(cf, "context_window_size"));
         if (num(cf, "prefill_chunk_size") >= 0)
             printf(", prefill chunk %.0f", num(cf, "prefill_chunk_size"));
-        if (*str(cf, "conv_template"))
-            printf(", template %s", str(cf, "conv_template"));
+        if (*out_jtext(cf, "conv_template"))
+            printf(", template %s", out_jtext(cf, "conv_template"));
         printf("\n");
     }
     bool first = true;
     cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(doc, "quantized"))
     {
         printf("  %-11s %s: %.0f-bit, group %.0f, K %.0f, N %.0f, scales %s\n", first ? "quantized" : "",
-               str(e, "name"), num(e, "bits"), num(e, "block_size"), num(e, "K"), num(e, "N"), str(e, "scale_dtype"));
+               out_jtext(e, "name"), num(e, "bits"), num(e, "block_size"), num(e, "K"), num(e, "N"),
+               out_jtext(e, "scale_dtype"));
         first = false;
     }
     if (o->tensors) {
         cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(doc, "tensors"))
         {
             const cJSON *s = cJSON_GetObjectItemCaseSensitive(e, "shape"), *dim;
-            printf("    %-50s %-5s [", str(e, "name"), str(e, "dtype"));
+            printf("    %-50s %-5s [", out_jtext(e, "name"), out_jtext(e, "dtype"));
             bool f = true;
             cJSON_ArrayForEach(dim, s)
             {

@@ -275,15 +275,9 @@ cJSON *inspect_onnx(const char *path, const inspect_opts *io, slm_diag *d, int *
 
 static double num(const cJSON *o, const char *k)
 {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-    return cJSON_IsNumber(v) ? v->valuedouble : 0;
+    return out_jnum_or(o, k, 0);
 }
 
-static const char *str(const cJSON *o, const char *k)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-    return cJSON_IsString(v) ? v->valuestring : "";
-}
 
 static const cJSON *obj(const cJSON *o, const char *k)
 {
@@ -296,7 +290,7 @@ static void print_values(const char *label, const cJSON *a)
     bool first = true;
     cJSON_ArrayForEach(e, a)
     {
-        printf("  %-11s %s %s\n", first ? label : "", str(e, "name"), str(e, "type"));
+        printf("  %-11s %s %s\n", first ? label : "", out_jtext(e, "name"), out_jtext(e, "type"));
         first = false;
     }
 }
@@ -305,19 +299,20 @@ void inspect_print_onnx(const cJSON *doc, const inspect_opts *io)
 {
     char a[32], b[32], c[32], d[32];
     const cJSON *e;
-    printf("%s\n", str(doc, "path"));
+    printf("%s\n", out_jtext(doc, "path"));
     printf("  format      ONNX, IR version %.0f, %s bytes\n", num(doc, "ir_version"),
            inspect_commas(a, sizeof a, num(doc, "file_bytes")));
     printf("  opsets      ");
     bool first = true;
     cJSON_ArrayForEach(e, obj(doc, "opset_import"))
     {
-        printf("%s%s %.0f", first ? "" : ", ", str(e, "domain")[0] ? str(e, "domain") : "ai.onnx", num(e, "version"));
+        printf("%s%s %.0f", first ? "" : ", ", out_jtext(e, "domain")[0] ? out_jtext(e, "domain") : "ai.onnx",
+               num(e, "version"));
         first = false;
     }
-    printf("\n  producer    %s %s\n", str(doc, "producer_name"), str(doc, "producer_version"));
+    printf("\n  producer    %s %s\n", out_jtext(doc, "producer_name"), out_jtext(doc, "producer_version"));
     const cJSON *g = obj(doc, "graph");
-    printf("  graph       '%s': %.0f nodes", str(g, "name"), num(g, "nodes"));
+    printf("  graph       '%s': %.0f nodes", out_jtext(g, "name"), num(g, "nodes"));
     if (num(g, "subgraph_nodes"))
         printf(" (+%.0f in subgraphs, counted in the operators)", num(g, "subgraph_nodes"));
     if (num(g, "functions"))
@@ -333,8 +328,8 @@ void inspect_print_onnx(const cJSON *doc, const inspect_opts *io)
         char inside[40] = "";
         if (num(e, "in_subgraphs"))
             snprintf(inside, sizeof inside, " (%.0f in subgraphs)", num(e, "in_subgraphs"));
-        snprintf(item, sizeof item, "%s%s%s %.0f%s", str(e, "domain")[0] ? str(e, "domain") : "",
-                 str(e, "domain")[0] ? "." : "", str(e, "op_type"), num(e, "total"), inside);
+        snprintf(item, sizeof item, "%s%s%s %.0f%s", out_jtext(e, "domain")[0] ? out_jtext(e, "domain") : "",
+                 out_jtext(e, "domain")[0] ? "." : "", out_jtext(e, "op_type"), num(e, "total"), inside);
         if (col && col + (int)strlen(item) > 64) {
             printf(",\n              ");
             col = 0;
@@ -357,13 +352,14 @@ void inspect_print_onnx(const cJSON *doc, const inspect_opts *io)
     first = true;
     cJSON_ArrayForEach(e, obj(in, "by_dtype"))
     {
-        printf("  %-11s %-7s %6.0f tensors  %10s params  %10s\n", first ? "by dtype" : "", str(e, "dtype"),
+        printf("  %-11s %-7s %6.0f tensors  %10s params  %10s\n", first ? "by dtype" : "", out_jtext(e, "dtype"),
                num(e, "tensors"), slm_fmt_count(a, sizeof a, (uint64_t)num(e, "parameters")),
                slm_fmt_bytes(b, sizeof b, (uint64_t)num(e, "bytes")));
         first = false;
     }
     cJSON_ArrayForEach(e, obj(in, "external_files"))
-        printf("  external    %s (%s%s)\n", str(e, "location"), slm_fmt_bytes(a, sizeof a, (uint64_t)num(e, "bytes")),
+        printf("  external    %s (%s%s)\n", out_jtext(e, "location"),
+               slm_fmt_bytes(a, sizeof a, (uint64_t)num(e, "bytes")),
                cJSON_IsTrue(obj(e, "readable")) ? "" : ", unreadable");
     const cJSON *q = obj(doc, "quantization");
     if (num(q, "matmulnbits") || num(q, "dequantizelinear_blocked")) {
@@ -371,13 +367,14 @@ void inspect_print_onnx(const cJSON *doc, const inspect_opts *io)
                num(q, "dequantizelinear_blocked"), slm_fmt_count(a, sizeof a, (uint64_t)num(q, "quantized_parameters")));
         cJSON_ArrayForEach(e, obj(q, "settings"))
             printf("              %.0f x %s: %.0f-bit, block %.0f, %s, %s scales\n", num(e, "weights"),
-                   str(e, "layout"), num(e, "bits"), num(e, "block_size"),
-                   cJSON_IsTrue(obj(e, "symmetric")) ? "symmetric" : "with zero points", str(e, "scale_dtype"));
+                   out_jtext(e, "layout"), num(e, "bits"), num(e, "block_size"),
+                   cJSON_IsTrue(obj(e, "symmetric")) ? "symmetric" : "with zero points", out_jtext(e, "scale_dtype"));
     }
     inspect_print_ort(doc);
     if (io->tensors) {
         printf("  tensors\n");
         cJSON_ArrayForEach(e, obj(doc, "tensors"))
-            printf("    %s %s %s\n", str(e, "name"), str(e, "dtype"), slm_fmt_bytes(a, sizeof a, (uint64_t)num(e, "bytes")));
+            printf("    %s %s %s\n", out_jtext(e, "name"), out_jtext(e, "dtype"),
+                   slm_fmt_bytes(a, sizeof a, (uint64_t)num(e, "bytes")));
     }
 }

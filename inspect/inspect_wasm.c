@@ -4,16 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *str(const cJSON *o, const char *k)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-    return cJSON_IsString(v) ? v->valuestring : "";
-}
 
 static double num(const cJSON *o, const char *k)
 {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-    return cJSON_IsNumber(v) ? v->valuedouble : -1;
+    return out_jnum_or(o, k, -1);
 }
 
 static cJSON *name_json(slm_wasm_name n)
@@ -100,12 +94,12 @@ cJSON *inspect_wasm(const char *path, const inspect_opts *o, slm_diag *d, int *e
 void inspect_print_wasm(const cJSON *doc, const inspect_opts *o)
 {
     char a[32], b[32];
-    printf("%s\n", str(doc, "path"));
+    printf("%s\n", out_jtext(doc, "path"));
     printf("  format      WebAssembly model library, %s (%s), %d sections%s\n",
            slm_fmt_bytes(a, sizeof a, (uint64_t)num(doc, "bytes")), inspect_commas(b, sizeof b, num(doc, "bytes")),
            cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(doc, "sections")),
            cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(doc, "valid")) ? "" : ", INVALID");
-    printf("  abi         %s\n", str(doc, "abi"));
+    printf("  abi         %s\n", out_jtext(doc, "abi"));
     const cJSON *e;
     bool first = true;
     cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(doc, "imports"))
@@ -125,13 +119,14 @@ void inspect_print_wasm(const cJSON *doc, const inspect_opts *o)
         return;
     }
     printf("  metadata    %s, %s, context %.0f, prefill chunk %.0f, %.0f params (at offset %.0f, %.0f bytes)\n",
-           str(m, "model_type"), str(m, "quantization"), num(m, "context_window_size"), num(m, "prefill_chunk_size"),
+           out_jtext(m, "model_type"), out_jtext(m, "quantization"), num(m, "context_window_size"),
+           num(m, "prefill_chunk_size"),
            num(m, "param_count"), num(m, "offset"), num(m, "bytes"));
     if (o->tensors) {
         cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(m, "params"))
         {
             const cJSON *dim;
-            printf("    %-50s %-8s [", str(e, "name"), str(e, "dtype"));
+            printf("    %-50s %-8s [", out_jtext(e, "name"), out_jtext(e, "dtype"));
             bool f = true;
             cJSON_ArrayForEach(dim, cJSON_GetObjectItemCaseSensitive(e, "shape"))
             {

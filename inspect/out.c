@@ -131,6 +131,18 @@ const char *out_jstr(const cJSON *o, const char *k)
     return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
+double out_jnum_or(const cJSON *o, const char *k, double absent)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+    return cJSON_IsNumber(v) ? v->valuedouble : absent;
+}
+
+const char *out_jtext(const cJSON *o, const char *k)
+{
+    const char *s = out_jstr(o, k);
+    return s ? s : "";
+}
+
 bool out_nothing_to_check(size_t nfiles, const slm_diag *d)
 {
     if (nfiles)

@@ -32,11 +32,6 @@ static double num(const cJSON *o, const char *k)
     return NAN;
 }
 
-static const char *str(const cJSON *o, const char *k)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-    return cJSON_IsString(v) ? v->valuestring : "";
-}
 
 /* A count of the report: the number (slm_report_add writes counts as raw
  * integers), else the findings of SEVERITY in the report's list. */
@@ -50,7 +45,7 @@ static double count_of(const cJSON *doc, const char *key, const char *severity)
     double n = 0;
     const cJSON *x;
     cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(doc, "findings"))
-        n += strcmp(str(x, "severity"), severity) == 0;
+        n += strcmp(out_jtext(x, "severity"), severity) == 0;
     return n;
 }
 
@@ -152,7 +147,7 @@ static void histogram(FILE *f, const cJSON *t, int idx)
         }
     }
     fprintf(f, "<figure class=\"hist\"><figcaption>");
-    html_escape(f, str(t, "ref"));
+    html_escape(f, out_jtext(t, "ref"));
     fprintf(f, " &mdash; SQNR ");
     metric(f, "%.2f dB", num(t, "sqnr_db"));
     fprintf(f, "</figcaption>\n");
@@ -187,14 +182,14 @@ int quant_html_write(const cJSON *doc, const char *path)
     const cJSON *s = cJSON_GetObjectItem(doc, "summary"), *ts = cJSON_GetObjectItem(doc, "tensors"), *t;
     const cJSON *o = cJSON_GetObjectItem(s, "overall");
     fprintf(f, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<title>slminspect quant: ");
-    html_escape(f, str(doc, "quantized"));
+    html_escape(f, out_jtext(doc, "quantized"));
     fprintf(f, "</title>\n<style>body{font:14px sans-serif;margin:2em;color:#222}table{border-collapse:collapse}"
                "td,th{padding:2px 8px;border-bottom:1px solid #ddd;text-align:right}td.l,th.l{text-align:left}"
                "figure.hist{display:inline-block;margin:0 1em 1em 0}figcaption{font-size:12px}"
                ".bad{color:#b00}</style></head><body>\n<h1>Quantization error</h1>\n<p id=\"what\">");
-    html_escape(f, str(doc, "quantized"));
+    html_escape(f, out_jtext(doc, "quantized"));
     fprintf(f, " vs reference ");
-    html_escape(f, str(doc, "reference"));
+    html_escape(f, out_jtext(doc, "reference"));
     fprintf(f, "</p>\n<p id=\"overall\">%.0f of %.0f quantized weights paired. Overall: SQNR ", num(s, "paired"),
             num(s, "quantized_weights"));
     metric(f, "%.3f dB", num(o, "sqnr_db"));
@@ -220,16 +215,16 @@ int quant_html_write(const cJSON *doc, const char *path)
                "<th>SQNR dB</th><th>rel RMSE</th><th>cosine</th><th>max |e|</th><th>matmul SQNR dB</th></tr>\n");
     cJSON_ArrayForEach(t, ts) {
         fprintf(f, "<tr><td class=\"l\">");
-        html_escape(f, str(t, "name"));
+        html_escape(f, out_jtext(t, "name"));
         const cJSON *rows = cJSON_GetObjectItem(t, "rows");
         if (rows)
             fprintf(f, "[%.0f:%.0f]", cJSON_GetArrayItem(rows, 0)->valuedouble, cJSON_GetArrayItem(rows, 1)->valuedouble);
         fprintf(f, "</td><td class=\"l\">");
-        html_escape(f, str(t, "ref"));
+        html_escape(f, out_jtext(t, "ref"));
         fprintf(f, "</td><td class=\"l\">");
-        html_escape(f, str(t, "pairing"));
+        html_escape(f, out_jtext(t, "pairing"));
         fprintf(f, "</td><td>");
-        html_escape(f, str(t, "format"));
+        html_escape(f, out_jtext(t, "format"));
         fprintf(f, "</td><td>%.0f</td><td>%.0f</td><td>", num(t, "K"), num(t, "N"));
         metric(f, "%.3f", num(t, "sqnr_db"));
         fprintf(f, "</td><td>");
@@ -257,12 +252,12 @@ int quant_html_write(const cJSON *doc, const char *path)
     if (cJSON_GetArraySize(fs)) {
         fprintf(f, "<h2>Findings</h2>\n<ul id=\"findings\">");
         cJSON_ArrayForEach(x, fs) {
-            fprintf(f, "<li class=\"%s\">", strcmp(str(x, "severity"), "error") == 0 ? "bad" : "");
-            html_escape(f, str(x, "rule"));
+            fprintf(f, "<li class=\"%s\">", strcmp(out_jtext(x, "severity"), "error") == 0 ? "bad" : "");
+            html_escape(f, out_jtext(x, "rule"));
             fprintf(f, " ");
-            html_escape(f, str(x, "severity"));
+            html_escape(f, out_jtext(x, "severity"));
             fprintf(f, ": ");
-            html_escape(f, str(x, "message"));
+            html_escape(f, out_jtext(x, "message"));
             fprintf(f, "</li>\n");
         }
         fprintf(f, "</ul>\n");
