@@ -111,6 +111,18 @@ static void summary(FILE *f, const slm_diag *d, const slm_manifest_stats *st, co
             slm_fmt_bytes(b, sizeof b, st->bytes), what);
 }
 
+/* A manifest written: the summary (unless it went to standard output, or
+ * QUIET), the exit code by the findings; frees D. */
+static int written(slm_diag *d, const slm_manifest_stats *st, const char *out, bool quiet, slm_severity fail_at,
+                   const char *what)
+{
+    if (!quiet && out && strcmp(out, "-") != 0)
+        summary(stderr, d, st, what);
+    int rc = out_exit_code(d, fail_at);
+    slm_diag_free(d);
+    return rc;
+}
+
 /* The most --ignore paths. */
 #define HASH_MAX_IGNORE 64
 
@@ -225,11 +237,7 @@ static int do_make(char **paths, size_t n, const char *out, slm_manifest_opts *m
         slm_diag_free(&d);
         return EXIT_USAGE;
     }
-    if (!quiet && out && strcmp(out, "-") != 0)
-        summary(stderr, &d, &st, "hashed");
-    int rc = out_exit_code(&d, fail_at);
-    slm_diag_free(&d);
-    return rc;
+    return written(&d, &st, out, quiet, fail_at, "hashed");
 }
 
 /* The unsigned in-toto statement model_signing signs for PATH (msig.h). */
@@ -257,11 +265,7 @@ static int do_intoto(const char *path, const char *out, slm_manifest_opts *mo, c
         slm_diag_free(&d);
         return EXIT_USAGE;
     }
-    if (!quiet && out && strcmp(out, "-") != 0)
-        summary(stderr, &d, &st, "hashed (SHA-256)");
-    int rc = out_exit_code(&d, fail_at);
-    slm_diag_free(&d);
-    return rc;
+    return written(&d, &st, out, quiet, fail_at, "hashed (SHA-256)");
 }
 
 /* PATHs that cannot be read are a usage error before any work (exit 2). */
