@@ -4,7 +4,9 @@
 #     in one run: slminspect's fast kernel (bench/quant_bench.c) and onnxruntime-node's MatMulNBits
 #     (bench/quant_ort.js, intra-op threads 1) on the same model files, each hot (one weight, which
 #     stays in the last-level cache between calls) and cold (calls rotate over 26 copies = 260 MiB:
-#     the weights come from DRAM), and the single-core memory read bandwidth (1 GiB streamed);
+#     the weights come from DRAM), and the single-core memory read bandwidth: 1 GiB streamed, and
+#     the cold copies themselves streamed in the cold calls' order (in a VM, buffers of one size
+#     read at rates up to 2x apart, wherever their pages landed: the GEMV is held to both);
 #     ROUNDS rounds (default 5), alternating the programs; the table gives the median over the
 #     rounds of each program's per-call medians, wall clock and CPU time.  slminspect runs twice a
 #     round: the best kernel level of this CPU, then the AVX2 level (SLM_QUANT_KERNEL=avx2: what
@@ -62,6 +64,10 @@ for who in ("slminspect", "avx2 slminspect"):
         print(f"{who + ' GEMV ' + how + ':':27} weights + scales at {nbytes / t[0] / 1e6:.2f} GB/s wall = "
               f"{100 * nbytes / t[0] / 1e6 / gbw:.0f}% of the bandwidth; {nbytes / t[2] / 1e6:.2f} GB/s cpu = "
               f"{100 * nbytes / t[2] / 1e6 / gbc:.0f}%")
+    rc = med[("avx2 " if who.startswith("avx2") else "") + "read of the cold copies, per copy"]
+    t = med[f"{who} M=1 cold"]
+    print(f"{'  the cold copies read at':27} {nbytes / rc[0] / 1e6:.2f} GB/s wall, {nbytes / rc[2] / 1e6:.2f} GB/s cpu:"
+          f" the cold GEMV at {100 * rc[0] / t[0]:.0f}% / {100 * rc[2] / t[2]:.0f}% of that")
 EOF
 [ "${KERNELS_ONLY:-0}" = 1 ] && exit 0
 echo "generating the Qwen2.5-0.5B-shaped model (about a minute)..."

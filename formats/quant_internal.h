@@ -103,11 +103,11 @@ __attribute__((target(T256), always_inline)) static inline float slm_qi_hsum256(
 }
 /* Scales and zero points of row R as floats (nb of each). */
 void slm_qi_row_params_avx2(const slm_qweight *q, const qgeom *g, uint64_t r, float *s, float *z);
-/* Y = X W^T (block_size a power of 2); false when memory runs out (or the
- * AVX2 GEMV kernel refuses X): the caller then computes Y itself. */
+/* Y = X W^T (block_size a power of 2); false when memory runs out: the
+ * caller then computes Y itself. */
 bool slm_qi_matmul_avx2(const slm_qweight *q, const qgeom *g, const float *x, uint64_t m, float *y);
 /* The GEMV kernel of slm_qi_matmul_avx2; false (nothing written) when
- * memory runs out or X has activations it refuses. */
+ * memory runs out. */
 bool slm_qi_rows_avx2(const slm_qweight *q, const qgeom *g, const float *x, uint64_t m, float *y);
 bool slm_qi_matmul_avx512(const slm_qweight *q, const qgeom *g, const float *x, uint64_t m, float *y);
 void slm_qi_f16_row_avx2(const uint8_t *p, uint64_t n, float *out);

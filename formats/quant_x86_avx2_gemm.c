@@ -179,8 +179,8 @@ __attribute__((target(T256))) static void lanes_avx2(const slm_qweight *q, const
 }
 
 /* Rows [0, L) of X go to the lanes kernel, the rest (fewer than
- * LANES_MIN) to the GEMV kernel, first: false when memory runs out or the
- * GEMV kernel refuses X (Y then not, or not all, written). */
+ * LANES_MIN) to the GEMV kernel, first: false when memory runs out (Y
+ * then not, or not all, written). */
 bool slm_qi_matmul_avx2(const slm_qweight *q, const qgeom *g, const float *x, uint64_t m, float *y)
 {
     uint64_t rest = m % 16 < LANES_MIN ? m % 16 : 0, lanes = m - rest, n;

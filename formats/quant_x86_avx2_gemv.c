@@ -8,25 +8,35 @@
  * E j .. E j + E-1 of the step (E = 8 nibbles or 4 bytes, CE = 8 E
  * elements a step), and "class" u is element E j + u of every lane: 8
  * integers that meet the 8 activations stored for that class.  X is copied
- * once per call, each step's CE elements as E vectors
- * [x(u) x(E+u) .. x(7E+u)] times 2^-P(u):
+ * once per call, each step's CE elements as E vectors [x(u) x(E+u) ..
+ * x(7E+u)] times 2^(149 - P(u) - c), c = 22 + the exponent of the row's
+ * largest |x|.
+ *
+ * No conversion instruction: a class's field is masked (or shifted) to
+ * bit P(u) of the dword and the dword used as a float as it is.  Every
+ * integer below 2^24 read as a float is that integer times 2^-149 exactly
+ * (the subnormals and the first binade share the spacing 2^-149), so the
+ * masked field is e 2^P 2^-149, and an FMA with x 2^(149-P-c) adds e x 2^-c
+ * exactly rounded, as a vcvtdq2ps and an FMA would:
  *
  *   4 bits, dword j:  31..28   27..24  ..  19..16   15..12  ..  3..0
  *                     e(8j+7)  e(8j+6) ..  e(8j+4)  e(8j+3) ..  e(8j)
- *   class u < 4: d & (15 << 4u), P = 4u;  4 <= u < 7: (d >> 16) & (15 << 4(u-4)),
- *   P = 4(u-4);  u = 7: d >> 28, P = 0  (8 bits: fields of 8, P = 8u, u = 3 shifted)
+ *   class u < 5: d & (15 << 4u), P = 4u;  5 <= u < 8: (d >> 16) & (15 << 4(u-4)),
+ *   P = 4(u-4);  8 bits: u < 3: d & (255 << 8u), P = 8u;  u = 3: d >> 24, P = 0.
  *
- * vcvtdq2ps of the masked field is e 2^P exactly, and e 2^P times x 2^-P
- * is e x: two operations and an FMA per 8 weights.  (On Zen 4 vcvtdq2ps
- * and vpshufb share the FMA ports; this form measured fastest of those
- * tried: bytes split and moved by vpshufb, fields ORed with the exponent
- * of 2^k and 2^k subtracted as the AVX-512 kernel does, mixes of them.)
- * Activations below 2^-100 are refused (times 2^-P they could lose bits
- * as subnormals): the generic kernel takes them.  One vector of 8 scales
- * per step multiplies the step's integer sums; the zero points (implicit
- * or not) meet the block sums of X once per row:
+ * One operation and an FMA per 8 weights (vcvtdq2ps was a third, and the
+ * bound on Zen 4).  c keeps every product e x 2^-c below 2^-13 and the
+ * scaled activations below 2^128; a product below 2^-126 (an activation
+ * some 2^100 times smaller than the row's largest) is rounded to the
+ * spacing 2^-149: an error below 2^-128 of the largest |x| in real terms.  FMA and AND take
+ * subnormal inputs at full speed on Zen 4 (measured; a vmulps by one was
+ * slower, so the first class of a step is an FMA into zero).  One vector
+ * of 8 scales per step multiplies the step's integer sums; the result is
+ * scaled back by 2^c; the zero points (implicit or not) meet the block
+ * sums of X once per row:
  *   Y[i][r] = sum_b s_b (sum_{k in b} e_k x_ik) - sum_b s_b zp_b (sum_{k in b} x_ik).
- * The weights stream from memory once per call: software prefetch ahead. */
+ * The weights stream from memory once per call: software prefetch ahead,
+ * to L1 and, further, to L2. */
 #include "quant_internal.h"
 
 #include <math.h>
@@ -34,13 +44,16 @@
 #include <string.h>
 
 #ifdef SLM_X86
-/* PAD: floats past nb; PREFETCH: bytes ahead in the weights (measured from
- * DRAM: 1-3 KiB alike, 4 KiB and more slower; to L2 only, half speed) */
-enum { PAD = 8, PREFETCH = 2048 };
+/* PAD: floats past nb; PREFETCH, PREFETCH_L2: bytes ahead in the weights,
+ * to L1 and to L2 (measured from DRAM on Zen 4: the L2 prefetch 16-64 KiB
+ * ahead alike, 12% faster than the L1 one alone; without either, twice
+ * as slow) */
+enum { PAD = 8, PREFETCH = 2048, PREFETCH_L2 = 32768 };
 
 typedef struct xrows {
     float *x;                    /* m rows of kq floats: steps of CE in class order, zero padded */
     float *bsum;                 /* m rows of nbp block sums (zero past nbk) */
+    double *up;                  /* m factors 2^c: back from the scaled sums */
     uint64_t kq, nbk, nbp, nch, used; /* used = nbk * block_size elements of a row are read */
 } xrows;
 
@@ -48,17 +61,23 @@ static void xrows_free(xrows *p)
 {
     free(p->x);
     free(p->bsum);
+    free(p->up);
 }
 
-/* False when memory runs out, or when an activation is so small (below
- * 2^-100, not 0) that times 2^-P it could lose bits as a subnormal. */
+/* P(u): the bit class U's field is masked at (step_avx2). */
+static unsigned class_bit(unsigned bits, unsigned u)
+{
+    if (bits == 4)
+        return 4 * (u < 5 ? u : u - 4);
+    return u < 3 ? 8 * u : 0;
+}
+
+/* False when memory runs out or the sizes overflow. */
 static bool xrows_make(xrows *p, const slm_qweight *q, const float *x, uint64_t m)
 {
     uint64_t E = 32 / q->bits, CE = 8 * E, n1, n2;
     p->x = p->bsum = NULL;
-    for (uint64_t i = 0; i < m * q->K; i++)
-        if (x[i] != 0 && fabsf(x[i]) < 0x1p-100f)
-            return false;
+    p->up = NULL;
     p->nbk = slm_qweight_blocks(q);
     p->nbp = p->nbk + PAD;
     if (!slm_mul_u64(p->nbk, q->block_size, &p->used))
@@ -68,72 +87,82 @@ static bool xrows_make(xrows *p, const slm_qweight *q, const float *x, uint64_t 
         return false;
     p->x = slm_qi_zalloc64(n1);
     p->bsum = slm_qi_zalloc64(n2);
-    if (!p->x || !p->bsum) {
+    p->up = malloc(m * sizeof *p->up);
+    if (!p->x || !p->bsum || !p->up) {
         xrows_free(p);
         return false;
     }
     unsigned le = q->bits == 4 ? 3 : 2, lbs = (unsigned)__builtin_ctzll(q->block_size); /* log2 E, log2 bs */
-    float pscale[8]; /* 2^-P of class u's field (step_avx2), exact */
-    for (unsigned u = 0; u < E; u++)
-        pscale[u] = u == E - 1 ? 1.0f : ldexpf(1.0f, -(int)(q->bits * (u % 4)));
     for (uint64_t i = 0; i < m; i++) {
-        float *dst = p->x + i * p->kq, *bsum = p->bsum + i * p->nbp;
+        float *dst = p->x + i * p->kq, *bsum = p->bsum + i * p->nbp, mx = 0;
         const float *src = x + i * q->K;
+        for (uint64_t k = 0; k < q->K; k++)
+            if (isfinite(src[k]) && fabsf(src[k]) > mx)
+                mx = fabsf(src[k]);
+        /* c = 22 + e: |x| < 2^(e+1), so |x| 2^(149-P-c) < 2^128; e >= -100
+         * loses nothing (products of the smallest floats stay normal) */
+        int e = mx > 0 ? ilogbf(mx) : 0, c = 22 + (e < -100 ? -100 : e);
+        double pscale[8]; /* 2^(149 - P(u) - c): up to 2^227, a double */
+        for (unsigned u = 0; u < E; u++)
+            pscale[u] = ldexp(1.0, 149 - (int)class_bit(q->bits, (unsigned)u) - c);
+        p->up[i] = ldexp(1.0, c);
         for (uint64_t k = 0; k < q->K; k++) {
-            uint64_t e = k & (CE - 1), u = e & (E - 1);
-            dst[k - e + (u << 3) + (e >> le)] = src[k] * pscale[u];
+            uint64_t e8 = k & (CE - 1), u = e8 & (E - 1);
+            dst[k - e8 + (u << 3) + (e8 >> le)] = (float)(src[k] * pscale[u]);
             bsum[k >> lbs] += src[k];
         }
     }
     return true;
 }
 
-/* The masks of step_avx2, made once per call (kept in registers): field u
- * of a dword in place, 15 << 4u (4 bits) or 255 << 8u (8 bits). */
+/* The masks of step_avx2, made once per call (kept in registers): the
+ * field at bit P, 15 << P (4 bits: P = 0, 4, .. 16) or 255 << P (8 bits:
+ * P = 0, 8, 16). */
 typedef struct consts256 {
-    __m256i m[4];
+    __m256i m[5];
 } consts256;
 
 __attribute__((target(T256), always_inline)) static inline consts256 consts256_make(unsigned bits)
 {
     consts256 c;
-    for (unsigned u = 0; u < 4; u++)
-        c.m[u] = _mm256_set1_epi32((int)(((1u << bits) - 1) << (bits * u)));
+    for (unsigned u = 0; u < 5; u++)
+        c.m[u] = _mm256_set1_epi32((int)(((1u << bits) - 1) << (bits * u % 32)));
     return c;
 }
 
-/* Class U's weights W (floats) against MT rows of X (XC[t]: row t's
- * activations of the step): even classes into A[t], odd ones into B[t]. */
-#define CLASS_FMA(u, W)                                                                                      \
+/* Class U's field F (a dword vector whose lanes are e 2^P as integers)
+ * against MT rows of X (XC[t]: row t's activations of the step): even
+ * classes into A[t], odd ones into B[t]. */
+#define CLASS_FMA(u, F)                                                                                      \
     do {                                                                                                     \
-        __m256 w_ = (W);                                                                                     \
+        __m256 w_ = _mm256_castsi256_ps(F);                                                                  \
         for (int t = 0; t < mt; t++) {                                                                       \
             __m256 *acc_ = (u) % 2 ? &b[t] : &a[t], x_ = _mm256_load_ps(xc[t] + 8 * (u));                   \
-            *acc_ = (u) < 2 ? _mm256_mul_ps(w_, x_) : _mm256_fmadd_ps(w_, x_, *acc_);                        \
+            *acc_ = _mm256_fmadd_ps(w_, x_, (u) < 2 ? _mm256_setzero_ps() : *acc_);                          \
         }                                                                                                    \
     } while (0)
 
-/* One step (dwords D): each class's field masked in place and converted,
- * e 2^P against x 2^-P (the table at the top of the file). */
+/* One step (dwords D): each class's field masked at bit P(u) and read as a
+ * float (the table at the top of the file). */
 __attribute__((target(T256), always_inline)) static inline void step_avx2(__m256i d, unsigned bits, int mt,
                                                                         const float *const *xc, __m256 *a, __m256 *b,
                                                                         const consts256 *c)
 {
     if (bits == 4) {
         __m256i h = _mm256_srli_epi32(d, 16);
-        CLASS_FMA(0, _mm256_cvtepi32_ps(_mm256_and_si256(d, c->m[0])));
-        CLASS_FMA(1, _mm256_cvtepi32_ps(_mm256_and_si256(d, c->m[1])));
-        CLASS_FMA(2, _mm256_cvtepi32_ps(_mm256_and_si256(d, c->m[2])));
-        CLASS_FMA(3, _mm256_cvtepi32_ps(_mm256_and_si256(d, c->m[3])));
-        CLASS_FMA(4, _mm256_cvtepi32_ps(_mm256_and_si256(h, c->m[0])));
-        CLASS_FMA(5, _mm256_cvtepi32_ps(_mm256_and_si256(h, c->m[1])));
-        CLASS_FMA(6, _mm256_cvtepi32_ps(_mm256_and_si256(h, c->m[2])));
-        CLASS_FMA(7, _mm256_cvtepi32_ps(_mm256_srli_epi32(h, 12)));
+        CLASS_FMA(0, _mm256_and_si256(d, c->m[0]));
+        CLASS_FMA(1, _mm256_and_si256(d, c->m[1]));
+        CLASS_FMA(2, _mm256_and_si256(d, c->m[2]));
+        CLASS_FMA(3, _mm256_and_si256(d, c->m[3]));
+        CLASS_FMA(4, _mm256_and_si256(d, c->m[4]));
+        CLASS_FMA(5, _mm256_and_si256(h, c->m[1]));
+        CLASS_FMA(6, _mm256_and_si256(h, c->m[2]));
+        CLASS_FMA(7, _mm256_and_si256(h, c->m[3]));
     } else {
-        CLASS_FMA(0, _mm256_cvtepi32_ps(_mm256_and_si256(d, c->m[0])));
-        CLASS_FMA(1, _mm256_cvtepi32_ps(_mm256_and_si256(d, c->m[1])));
-        CLASS_FMA(2, _mm256_cvtepi32_ps(_mm256_and_si256(d, c->m[2])));
-        CLASS_FMA(3, _mm256_cvtepi32_ps(_mm256_srli_epi32(d, 24)));
+        CLASS_FMA(0, _mm256_and_si256(d, c->m[0]));
+        CLASS_FMA(1, _mm256_and_si256(d, c->m[1]));
+        CLASS_FMA(2, _mm256_and_si256(d, c->m[2]));
+        CLASS_FMA(3, _mm256_srli_epi32(d, 24));
     }
 }
 #undef CLASS_FMA
@@ -191,8 +220,8 @@ __attribute__((target(T256))) static float zero_point_sum(const uint8_t *s, cons
 
 /* Step C of a row at ROW (SP: the row's scales) into TOT: the macro keeps
  * the calls below short. */
-#define STEP(c, p) step_scaled(_mm256_loadu_si256((const __m256i *)(const void *)(p)), c, bits, mt, x0, lbs, \
-                               sp + 4 * (((c) << lce) >> lbs), sidx, &cs, tot)
+#define STEP(c, p, tot) step_scaled(_mm256_loadu_si256((const __m256i *)(const void *)(p)), c, bits, mt, x0, lbs, \
+                                    sp + 4 * (((c) << lce) >> lbs), sidx, &cs, tot)
 
 /* MT rows of X (I0..) against every row of W.  S, Z: room for nb floats
  * each (scales and zero points that are not fp32 views). */
@@ -220,18 +249,19 @@ __attribute__((target(T256), always_inline)) static inline void rows_avx2(const 
             sp = (const uint8_t *)s;
         }
         const uint8_t *row = q->q->data + r * g->row_bytes;
-        __m256 tot[4];
+        __m256 tot[4], tot2[4]; /* one row of X: odd steps into tot2, two FMA chains, not one */
         for (int t = 0; t < mt; t++)
-            tot[t] = _mm256_setzero_ps();
+            tot[t] = tot2[t] = _mm256_setzero_ps();
         uint64_t c = 0;
         for (; c + 2 <= whole; c += 2) {
-            /* the hardware prefetcher alone falls behind: 1.2-1.4 ms from DRAM without this */
+            /* the hardware prefetcher alone falls behind (twice as slow from DRAM) */
             _mm_prefetch((const char *)(uintptr_t)((uintptr_t)row + 32 * c + PREFETCH), _MM_HINT_T0);
-            STEP(c, row + 32 * c);
-            STEP(c + 1, row + 32 * c + 32);
+            _mm_prefetch((const char *)(uintptr_t)((uintptr_t)row + 32 * c + PREFETCH_L2), _MM_HINT_T1);
+            STEP(c, row + 32 * c, tot);
+            STEP(c + 1, row + 32 * c + 32, mt == 1 ? tot2 : tot);
         }
         if (c < whole)
-            STEP(c, row + 32 * c), c++;
+            STEP(c, row + 32 * c, tot), c++;
         if (c < xr->nch) {
             /* the last step, when the row ends inside it: its blocks past the
              * row's (an MLC row's groups past K, or none at all) scale by 0,
@@ -246,7 +276,7 @@ __attribute__((target(T256), always_inline)) static inline void rows_avx2(const 
         }
         for (int t = 0; t < mt; t++)
             y[(i0 + (uint64_t)t) * q->N + r] =
-                slm_qi_hsum256(tot[t]) -
+                (float)(slm_qi_hsum256(_mm256_add_ps(tot[t], tot2[t])) * xr->up[i0 + (uint64_t)t]) -
                 zero_point_sum(sp, view ? NULL : z, zc, xr->bsum + (i0 + (uint64_t)t) * xr->nbp, xr->nbk);
     }
 }
@@ -276,7 +306,7 @@ __attribute__((target(T256))) static void matmul_rows_avx2(const slm_qweight *q,
 #undef ROWS_CASE
 
 /* Y[M, N] = X W^T for M rows of X (any M; meant for a few).  False
- * (nothing written) when memory runs out or xrows_make refuses X. */
+ * (nothing written) when memory runs out. */
 bool slm_qi_rows_avx2(const slm_qweight *q, const qgeom *g, const float *x, uint64_t m, float *y)
 {
     xrows xr;
