@@ -147,9 +147,10 @@ static int same_float(float a, float b)
  * M % 4 = 1..3 and 4, the lanes kernel from 12 rows, 16 + a remainder). */
 enum { MMAX = 20 };
 
-/* XSCALE multiplies the activations (tiny ones: the AVX2 rows kernel
- * stores x 2^-P and must not lose them as subnormals). */
-static void check_fast_scaled(const slm_qweight *q, const char *what, float xscale)
+/* XSCALE multiplies the activations of even columns, XODD those of odd
+ * ones (tiny, huge, or rows spanning 2^120: the AVX2 rows kernel stores x
+ * times a power of 2 chosen from the row's largest |x|). */
+static void check_fast_scaled(const slm_qweight *q, const char *what, float xscale, float xodd)
 {
     const char *why = slm_qweight_check(q);
     CHECK_MSG(why == NULL, "%s: %s", what, why);
@@ -170,7 +171,7 @@ static void check_fast_scaled(const slm_qweight *q, const char *what, float xsca
     double *yr = malloc(MMAX * q->N * sizeof *yr), *bound = malloc(MMAX * q->N * sizeof *bound);
     slm_q_random_normal(rnd(), x, MMAX * q->K);
     for (uint64_t i = 0; i < MMAX * q->K; i++)
-        x[i] *= xscale;
+        x[i] *= (i % q->K) % 2 ? xodd : xscale;
     slm_q_matmul_ref(q, x, MMAX, yr); /* row i of Y depends on row i of X only */
     for (uint64_t r = 0; r < q->N; r++) {
         slm_q_dequant_row_ref(q, r, a);
@@ -209,7 +210,7 @@ static void check_fast_scaled(const slm_qweight *q, const char *what, float xsca
 
 static void check_fast(const slm_qweight *q, const char *what)
 {
-    check_fast_scaled(q, what, 1.0f);
+    check_fast_scaled(q, what, 1.0f, 1.0f);
 }
 
 static void test_mnb_known(void)
@@ -318,19 +319,30 @@ static void test_mnb_fast(void)
     make_mnb(&o, 1000, 33, 64, 8, ZP_TYPED, SLM_DT_F32, 0, 1);
     check_fast(&o.q, "MatMulNBits 8 bits 1000x33 typed zero points");
     owned_free(&o);
-    /* subnormal activations against huge scales (outputs of ordinary size), for both
-     * widths: the AVX2 rows kernel must not store them times 2^-P (bits lost) */
-    for (unsigned bits = 4; bits <= 8; bits += 4) {
-        make_mnb(&o, 256, 20, 32, bits, ZP_NONE, SLM_DT_F32, 0, 0);
-        for (uint64_t i = 0; i < o.ts.nelem; i++) {
-            float v;
-            memcpy(&v, o.bs + 4 * i, 4);
-            v *= 1e30f;
-            memcpy(o.bs + 4 * i, &v, 4);
+    /* activations far from 1 against scales that bring the outputs back to
+     * ordinary sizes, for both widths: subnormal ones (bits must not be lost),
+     * huge ones (the scaled copy must not overflow), and rows whose odd
+     * columns are 2^120 times smaller than the even ones */
+    static const struct {
+        float x, xodd, s;
+        const char *name;
+    } far[] = {{1e-39f, 1e-39f, 1e30f, "x ~ 1e-39"},
+               {1e30f, 1e30f, 1e-30f, "x ~ 1e30"},
+               {1.0f, 0x1p-120f, 1.0f, "x ~ 1 and 2^-120"}};
+    for (unsigned bits = 4; bits <= 8; bits += 4)
+        for (size_t f = 0; f < sizeof far / sizeof far[0]; f++) {
+            char name[96];
+            make_mnb(&o, 256, 20, 32, bits, ZP_NONE, SLM_DT_F32, 0, 0);
+            for (uint64_t i = 0; i < o.ts.nelem; i++) {
+                float v;
+                memcpy(&v, o.bs + 4 * i, 4);
+                v *= far[f].s;
+                memcpy(o.bs + 4 * i, &v, 4);
+            }
+            snprintf(name, sizeof name, "MatMulNBits %u bits, %s", bits, far[f].name);
+            check_fast_scaled(&o.q, name, far[f].x, far[f].xodd);
+            owned_free(&o);
         }
-        check_fast_scaled(&o.q, bits == 4 ? "MatMulNBits 4 bits, x ~ 1e-39" : "MatMulNBits 8 bits, x ~ 1e-39", 1e-39f);
-        owned_free(&o);
-    }
 }
 
 /* MLC: q_weight uint32 [N, ceil(K/32)*4], q_scale [N, ceil(K/32)]. */
