@@ -120,6 +120,27 @@ bool slm_qi_xlanes_make(slm_qi_xlanes *p, const slm_qweight *q, const float *x, 
     return true;
 }
 
+unsigned slm_qi_raw_bit(unsigned bits, unsigned u)
+{
+    if (bits == 4)
+        return 4 * (u < 5 ? u : u - 4);
+    return u < 3 ? 8 * u : 0;
+}
+
+void slm_qi_raw_factors(unsigned bits, const float *x, uint64_t k, double factor[8], double *up)
+{
+    float mx = 0;
+    for (uint64_t i = 0; i < k; i++)
+        if (isfinite(x[i]) && fabsf(x[i]) > mx)
+            mx = fabsf(x[i]);
+    /* |x| < 2^(e+1), so |x| 2^(149-P-c) < 2^128; e >= -100 loses nothing
+     * (products of the smallest floats stay normal) */
+    int e = mx > 0 ? ilogbf(mx) : 0, c = 22 + (e < -100 ? -100 : e);
+    for (unsigned u = 0; u < 32 / bits; u++)
+        factor[u] = ldexp(1.0, 149 - (int)slm_qi_raw_bit(bits, u) - c); /* up to 2^227: a double */
+    *up = ldexp(1.0, c);
+}
+
 float *slm_qi_zalloc64(uint64_t n)
 {
     if (n > (SIZE_MAX - 64) / sizeof(float))

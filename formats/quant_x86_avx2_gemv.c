@@ -64,14 +64,6 @@ static void xrows_free(xrows *p)
     free(p->up);
 }
 
-/* P(u): the bit class U's field is masked at (step_avx2). */
-static unsigned class_bit(unsigned bits, unsigned u)
-{
-    if (bits == 4)
-        return 4 * (u < 5 ? u : u - 4);
-    return u < 3 ? 8 * u : 0;
-}
-
 /* False when memory runs out or the sizes overflow. */
 static bool xrows_make(xrows *p, const slm_qweight *q, const float *x, uint64_t m)
 {
@@ -94,21 +86,13 @@ static bool xrows_make(xrows *p, const slm_qweight *q, const float *x, uint64_t 
     }
     unsigned le = q->bits == 4 ? 3 : 2, lbs = (unsigned)__builtin_ctzll(q->block_size); /* log2 E, log2 bs */
     for (uint64_t i = 0; i < m; i++) {
-        float *dst = p->x + i * p->kq, *bsum = p->bsum + i * p->nbp, mx = 0;
+        float *dst = p->x + i * p->kq, *bsum = p->bsum + i * p->nbp;
         const float *src = x + i * q->K;
-        for (uint64_t k = 0; k < q->K; k++)
-            if (isfinite(src[k]) && fabsf(src[k]) > mx)
-                mx = fabsf(src[k]);
-        /* c = 22 + e: |x| < 2^(e+1), so |x| 2^(149-P-c) < 2^128; e >= -100
-         * loses nothing (products of the smallest floats stay normal) */
-        int e = mx > 0 ? ilogbf(mx) : 0, c = 22 + (e < -100 ? -100 : e);
-        double pscale[8]; /* 2^(149 - P(u) - c): up to 2^227, a double */
-        for (unsigned u = 0; u < E; u++)
-            pscale[u] = ldexp(1.0, 149 - (int)class_bit(q->bits, (unsigned)u) - c);
-        p->up[i] = ldexp(1.0, c);
+        double factor[8];
+        slm_qi_raw_factors(q->bits, src, q->K, factor, &p->up[i]);
         for (uint64_t k = 0; k < q->K; k++) {
-            uint64_t e8 = k & (CE - 1), u = e8 & (E - 1);
-            dst[k - e8 + (u << 3) + (e8 >> le)] = (float)(src[k] * pscale[u]);
+            uint64_t e = k & (CE - 1), u = e & (E - 1);
+            dst[k - e + (u << 3) + (e >> le)] = (float)(src[k] * factor[u]);
             bsum[k >> lbs] += src[k];
         }
     }

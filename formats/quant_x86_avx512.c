@@ -77,23 +77,23 @@ __attribute__((target(T512))) void slm_qi_deq_row_avx512(const slm_qweight *q, c
  * nibbles or 4 bytes, CE = 16 E elements a chunk), and "class" u is element
  * E j + u of every lane: 16 integers that become floats without a table
  * and meet the 16 activations stored for that class.  X is copied once per
- * call, each chunk of CE elements as E vectors:
+ * call, each chunk of CE elements as E vectors, times 2^(149 - P(u) - c)
+ * (slm_qi_raw_factors):
  *
  *   4 bits, dword j:  31..28   27..24   ...  7..4     3..0
  *                     e(8j+7)  e(8j+6)  ...  e(8j+1)  e(8j)
  *   x chunk:  [x(0) x(8) .. x(120)] [x(1) x(9) .. x(121)] .. [x(7) .. x(127)]
  *
- *   classes 0, 1, 4, 5: vpermps of the dword (shifted right by 4u) into
- *   [0 1 .. 15] (the permute reads the low 4 bits);  classes 2, 3, 6, 7
- *   (and every byte for 8 bits): the field masked in place at bit P and
- *   ORed with the exponent of 2^(23-P) is the float 2^(23-P) + e exactly;
- *   subtracting 2^(23-P) leaves e.  Two methods keep the shuffle and the
- *   add/logic ports both busy.
+ *   each class's field masked at bit P(u) (the dword, or it shifted right
+ *   by 16) and read as a float as it is: e 2^P 2^-149 exactly, as
+ *   quant_x86_avx2_gemv.c explains; one AND and an FMA per 16 weights
+ *   (vpermps of the dword into [0 .. 15], or the field ORed with an
+ *   exponent and 2^k subtracted, were measured slower on Zen 4).
  *
  * Block b_j = (c CE + E j) / bs of lane j: one vector of 16 scales per
- * chunk multiplies the chunk's integer sums.  An implicit zero point (one
- * constant) is subtracted from the integers as they become floats; zero
- * points of their own meet the block sums of X once per row:
+ * chunk multiplies the chunk's integer sums, the result is scaled back by
+ * 2^c, and the zero points (implicit or not) meet the block sums of X once
+ * per row:
  *   Y[i][r] = sum_b s_b (sum_{k in b} e_k x_ik) - sum_b s_b zp_b (sum_{k in b} x_ik).
  *
  * Lanes (M >= LANES_MIN; the GEMM).  The 16 lanes of a vector are 16 rows
@@ -109,6 +109,8 @@ __attribute__((target(T512))) void slm_qi_deq_row_avx512(const slm_qweight *q, c
  * table per block and about 4 operations per 32 weights (for 512 FMAs). */
 
 enum { LANES_MIN = 10, LANES_KC = 64 }; /* LANES_MIN: measured, K = 4096 (rows wins below 10 rows of X) */
+/* Bytes ahead in the weights the rows kernel prefetches, to L1 and to L2. */
+enum { PREFETCH = 2048, PREFETCH_L2 = 32768 };
 
 /* Scales and zero points of one row, nb floats each (native byte order,
  * any alignment): views of the tensors when they hold fp32, else decoded. */
@@ -179,8 +181,9 @@ static float *row_view_buffers(const slm_qweight *q, const qgeom *g, uint64_t ro
 }
 
 typedef struct xrows {
-    float *x;       /* m rows of kq floats: chunks of CE in class order, zero padded */
+    float *x;       /* m rows of kq floats: chunks of CE in class order, scaled, zero padded */
     float *bsum;    /* m rows of nbk block sums */
+    double *up;     /* m factors 2^c: back from the scaled sums */
     uint64_t kq, nbk, nch, used; /* used = nbk * block_size elements of a row are read */
 } xrows;
 
@@ -188,12 +191,14 @@ static void xrows_free(xrows *p)
 {
     free(p->x);
     free(p->bsum);
+    free(p->up);
 }
 
 static bool xrows_make(xrows *p, const slm_qweight *q, const float *x, uint64_t m)
 {
     uint64_t E = 32 / q->bits, CE = 16 * E, n1, n2;
     p->x = p->bsum = NULL;
+    p->up = NULL;
     p->nbk = slm_qweight_blocks(q);
     if (!slm_mul_u64(p->nbk, q->block_size, &p->used))
         return false;
@@ -203,7 +208,8 @@ static bool xrows_make(xrows *p, const slm_qweight *q, const float *x, uint64_t 
         return false;
     p->x = slm_qi_zalloc64(n1);
     p->bsum = calloc(n2 ? n2 : 1, sizeof(float));
-    if (!p->x || !p->bsum) {
+    p->up = malloc((m ? m : 1) * sizeof *p->up);
+    if (!p->x || !p->bsum || !p->up) {
         xrows_free(p);
         return false;
     }
@@ -211,60 +217,41 @@ static bool xrows_make(xrows *p, const slm_qweight *q, const float *x, uint64_t 
     for (uint64_t i = 0; i < m; i++) {
         float *dst = p->x + i * p->kq, *bsum = p->bsum + i * p->nbk;
         const float *src = x + i * q->K;
+        double factor[8];
+        slm_qi_raw_factors(q->bits, src, q->K, factor, &p->up[i]);
         for (uint64_t k = 0; k < q->K; k++) {
-            uint64_t e = k & (CE - 1);
-            dst[k - e + ((e & (E - 1)) << 4) + (e >> le)] = src[k];
+            uint64_t e = k & (CE - 1), u = e & (E - 1);
+            dst[k - e + (u << 4) + (e >> le)] = (float)(src[k] * factor[u]);
             bsum[k >> lbs] += src[k];
         }
     }
     return true;
 }
 
-/* The constants of chunk_avx512, made once per call (kept in registers).
- * Z is subtracted from every integer on the way (the implicit zero point
- * when it is one constant; 0 otherwise): ((float)e - z) is exact. */
+/* The masks of chunk_avx512, made once per call (kept in registers): the
+ * field at bit P, 15 << P (4 bits: P = 0, 4, .. 16) or 255 << P (8 bits:
+ * P = 0, 8, 16). */
 typedef struct consts512 {
-    __m512 iota;                /* [0 .. 15] - z */
-    __m512 f0, f8, f12;         /* 2^23, 2^15, 2^11: their bits are ORed with a field at bit 0, 8, 12 */
-    __m512 s0, s8, s12;         /* the same plus z: subtracted */
-    __m512i m0, m8, m12;        /* field masks at bits 0 (8 bits), 8 and 12 (4 or 8 bits wide) */
+    __m512i m[5];
 } consts512;
 
-__attribute__((target(T512), always_inline)) static inline consts512 consts512_make(unsigned bits, float z)
+__attribute__((target(T512), always_inline)) static inline consts512 consts512_make(unsigned bits)
 {
     consts512 c;
-    __m512 vz = _mm512_set1_ps(z);
-    c.iota = _mm512_sub_ps(_mm512_setr_ps(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), vz);
-    c.f0 = _mm512_set1_ps(8388608.0f);
-    c.f8 = _mm512_set1_ps(32768.0f);
-    c.f12 = _mm512_set1_ps(2048.0f);
-    c.s0 = _mm512_add_ps(c.f0, vz);
-    c.s8 = _mm512_add_ps(c.f8, vz);
-    c.s12 = _mm512_add_ps(c.f12, vz);
-    c.m0 = _mm512_set1_epi32(0xff);
-    c.m8 = _mm512_set1_epi32(bits == 4 ? 0xf00 : 0xff00);
-    c.m12 = _mm512_set1_epi32(0xf000);
+    for (unsigned u = 0; u < 5; u++)
+        c.m[u] = _mm512_set1_epi32((int)(((1u << bits) - 1) << (bits * u % 32)));
     return c;
 }
 
-/* The field MASK of every lane, at bit P (P + width <= 23), minus z, as a
- * float: ORed with the bits of F = 2^(23-P) (only exponent bits) it is the
- * float F + field exactly; minus FZ = F + z, the field minus z (exact: z is
- * an integer below 2^8). */
-__attribute__((target(T512), always_inline)) static inline __m512 field_f32(__m512i d, __m512i mask, __m512 f,
-                                                                          __m512 fz)
-{
-    return _mm512_sub_ps(_mm512_castsi512_ps(_mm512_ternarylogic_epi32(d, mask, _mm512_castps_si512(f), 0xEA)), fz);
-}
-
 /* One chunk (dword lanes D) against MT rows of X, XC[t] the chunk's CE
- * activations of row t: A[t] sums the even classes, B[t] the odd ones. */
-#define CLASS_FMA(u, W)                                                                                      \
+ * activations of row t: A[t] sums the even classes, B[t] the odd ones.
+ * Class U's field F is a dword vector whose lanes are e 2^P(u). */
+#define CLASS_FMA(u, F)                                                                                      \
     do {                                                                                                     \
-        __m512 w_ = (W);                                                                                     \
+        __m512 w_ = _mm512_castsi512_ps(F);                                                                  \
         for (int t = 0; t < mt; t++) {                                                                       \
             __m512 *acc_ = (u) % 2 ? &b[t] : &a[t], x_ = _mm512_loadu_ps(xc[t] + 16 * (u));                 \
-            *acc_ = (u) < 2 ? _mm512_mul_ps(w_, x_) : _mm512_fmadd_ps(w_, x_, *acc_);                        \
+            *acc_ = _mm512_fmadd_ps(w_, x_, (u) < 2 ? _mm512_setzero_ps() : *acc_);                          \
         }                                                                                                    \
     } while (0)
 
@@ -272,21 +259,21 @@ __attribute__((target(T512), always_inline)) static inline void chunk_avx512(__m
                                                                            const float *const *xc, __m512 *a,
                                                                            __m512 *b, const consts512 *c)
 {
-    __m512i h = _mm512_srli_epi32(d, 16);
     if (bits == 4) {
-        CLASS_FMA(0, _mm512_permutexvar_ps(d, c->iota));
-        CLASS_FMA(1, _mm512_permutexvar_ps(_mm512_srli_epi32(d, 4), c->iota));
-        CLASS_FMA(2, field_f32(d, c->m8, c->f8, c->s8));
-        CLASS_FMA(3, field_f32(d, c->m12, c->f12, c->s12));
-        CLASS_FMA(4, _mm512_permutexvar_ps(h, c->iota));
-        CLASS_FMA(5, _mm512_permutexvar_ps(_mm512_srli_epi32(d, 20), c->iota));
-        CLASS_FMA(6, field_f32(h, c->m8, c->f8, c->s8));
-        CLASS_FMA(7, field_f32(h, c->m12, c->f12, c->s12));
+        __m512i h = _mm512_srli_epi32(d, 16);
+        CLASS_FMA(0, _mm512_and_si512(d, c->m[0]));
+        CLASS_FMA(1, _mm512_and_si512(d, c->m[1]));
+        CLASS_FMA(2, _mm512_and_si512(d, c->m[2]));
+        CLASS_FMA(3, _mm512_and_si512(d, c->m[3]));
+        CLASS_FMA(4, _mm512_and_si512(d, c->m[4]));
+        CLASS_FMA(5, _mm512_and_si512(h, c->m[1]));
+        CLASS_FMA(6, _mm512_and_si512(h, c->m[2]));
+        CLASS_FMA(7, _mm512_and_si512(h, c->m[3]));
     } else {
-        CLASS_FMA(0, field_f32(d, c->m0, c->f0, c->s0));
-        CLASS_FMA(1, field_f32(d, c->m8, c->f8, c->s8));
-        CLASS_FMA(2, field_f32(h, c->m0, c->f0, c->s0));
-        CLASS_FMA(3, field_f32(h, c->m8, c->f8, c->s8));
+        CLASS_FMA(0, _mm512_and_si512(d, c->m[0]));
+        CLASS_FMA(1, _mm512_and_si512(d, c->m[1]));
+        CLASS_FMA(2, _mm512_and_si512(d, c->m[2]));
+        CLASS_FMA(3, _mm512_srli_epi32(d, 24));
     }
 }
 #undef CLASS_FMA
@@ -341,8 +328,7 @@ __attribute__((target(T512), always_inline)) static inline void rows_avx512(cons
     const uint64_t per = bs < CE ? CE / bs : 1, last_n = xr->nbk - (xr->nch - 1) * per; /* blocks a chunk, in the last */
     const __mmask16 sk_last = (__mmask16)((1u << (last_n < per ? last_n : per)) - 1);
     const unsigned lbs = (unsigned)__builtin_ctzll(bs);
-    const bool zfold = !q->zero_points; /* one implicit zero point, subtracted from the integers */
-    const consts512 cs = consts512_make(bits, zfold ? B[0] : 0.0f);
+    const consts512 cs = consts512_make(bits);
     __m512i sidx = _mm512_setzero_si512();
     if (bs < CE)
         sidx = _mm512_srli_epi32(_mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
@@ -351,23 +337,31 @@ __attribute__((target(T512), always_inline)) static inline void rows_avx512(cons
     const float *x0[4];
     for (int t = 0; t < mt; t++)
         x0[t] = xr->x + (i0 + (uint64_t)t) * xr->kq;
-    const bool view = q->scales->dtype == SLM_DT_F32 && zfold; /* the row's scales as they are */
+    const bool view = q->scales->dtype == SLM_DT_F32 && !q->zero_points; /* the row's scales as they are */
     for (uint64_t r = 0; r < q->N; r++) {
         rowv v = {q->scales->data + 4 * r * g->nb, (const uint8_t *)B};
         if (!view)
             v = row_view(q, g, r, B + g->nb, B + 2 * g->nb, B);
         const uint8_t *row = q->q->data + r * g->row_bytes;
-        __m512 tot[4];
+        __m512 tot[4], tot2[4]; /* one row of X: odd chunks into tot2, two FMA chains, not one */
         for (int t = 0; t < mt; t++)
-            tot[t] = _mm512_setzero_ps();
+            tot[t] = tot2[t] = _mm512_setzero_ps();
         uint64_t c = 0;
-        for (; c + 1 < xr->nch; c++) {
-            /* two rows ahead (4 KiB at K = 4096): without it, rows from DRAM ran at half
-             * speed in some builds of this loop (the hardware prefetcher alone fell behind) */
-            _mm_prefetch((const char *)(uintptr_t)((uintptr_t)row + 64 * c + 4096), _MM_HINT_T0);
-            chunk_scaled(_mm512_loadu_si512((const void *)(row + 64 * c)), c, bits, mt, x0, lbs, v, sidx, 0xffff, &cs,
-                         tot);
+#define CHUNK(c, tot) chunk_scaled(_mm512_loadu_si512((const void *)(row + 64 * (c))), c, bits, mt, x0, lbs, v, sidx, \
+                                 0xffff, &cs, tot)
+        for (; c + 2 < xr->nch; c += 2) {
+            /* to L1 and, further, to L2: without them, rows from DRAM ran at half speed
+             * (the hardware prefetcher alone falls behind) */
+            _mm_prefetch((const char *)(uintptr_t)((uintptr_t)row + 64 * c + PREFETCH), _MM_HINT_T0);
+            _mm_prefetch((const char *)(uintptr_t)((uintptr_t)row + 64 * c + 64 + PREFETCH), _MM_HINT_T0);
+            _mm_prefetch((const char *)(uintptr_t)((uintptr_t)row + 64 * c + PREFETCH_L2), _MM_HINT_T1);
+            _mm_prefetch((const char *)(uintptr_t)((uintptr_t)row + 64 * c + 64 + PREFETCH_L2), _MM_HINT_T1);
+            CHUNK(c, tot);
+            CHUNK(c + 1, mt == 1 ? tot2 : tot);
         }
+        if (c + 1 < xr->nch)
+            CHUNK(c, tot), c++;
+#undef CHUNK
         /* the last chunk: the row may end inside it */
         uint8_t bounce[64];
         const uint8_t *p = row + 64 * c;
@@ -379,8 +373,8 @@ __attribute__((target(T512), always_inline)) static inline void rows_avx512(cons
         chunk_scaled(_mm512_loadu_si512((const void *)p), c, bits, mt, x0, lbs, v, sidx, sk_last, &cs, tot);
         for (int t = 0; t < mt; t++)
             y[(i0 + (uint64_t)t) * q->N + r] =
-                _mm512_reduce_add_ps(tot[t]) -
-                (zfold ? 0.0f : zero_point_sum(v, xr->bsum + (i0 + (uint64_t)t) * xr->nbk, xr->nbk));
+                (float)(_mm512_reduce_add_ps(_mm512_add_ps(tot[t], tot2[t])) * xr->up[i0 + (uint64_t)t]) -
+                zero_point_sum(v, xr->bsum + (i0 + (uint64_t)t) * xr->nbk, xr->nbk);
     }
 }
 
