@@ -53,13 +53,18 @@ bool slm_qi_streamable(const slm_qweight *q);
 void slm_qi_row_params(const slm_qweight *q, const qgeom *g, uint64_t r, float *s, float *z);
 
 /* The GEMV ("rows") kernels of both x86 levels read each class's field as
- * a float as it is (quant_x86_avx2_gemv.c says why that is exact): class U
- * of a dword (element U of its 32 / BITS) masked at bit P(U), which
- * slm_qi_raw_bit gives.  For a row of K activations X: FACTOR[u] =
- * 2^(149 - P(u) - c) and *UP = 2^c, c = 22 + the exponent of the largest
- * finite |x| (at least -100). */
+ * a float as it is, RAW (quant_x86_avx2_gemv.c says why that is exact), or
+ * convert it where FMAs take subnormal inputs slowly: class U of a dword
+ * (element U of its 32 / BITS) masked at bit P(U), which slm_qi_raw_bit
+ * gives.  For a row of K activations X: FACTOR[u] = 2^(149 - P(u) - c)
+ * (raw) or 2^(-P(u) - c), and *UP = 2^c, c = 22 + the exponent of the
+ * largest finite |x| (at least -100). */
 unsigned slm_qi_raw_bit(unsigned bits, unsigned u);
-void slm_qi_raw_factors(unsigned bits, const float *x, uint64_t k, double factor[8], double *up);
+void slm_qi_raw_factors(unsigned bits, bool raw, const float *x, uint64_t k, double factor[8], double *up);
+/* Whether FMAs take subnormal inputs at full speed here (measured once, in
+ * microseconds; SLM_QUANT_SUBNORMAL=slow in the environment says no, for
+ * the tests). */
+bool slm_qi_subnormals_fast(void);
 /* N zeroed floats, 64-byte aligned (vector loads never cross a cache
  * line), or NULL. */
 float *slm_qi_zalloc64(uint64_t n);

@@ -65,7 +65,7 @@ static void xrows_free(xrows *p)
 }
 
 /* False when memory runs out or the sizes overflow. */
-static bool xrows_make(xrows *p, const slm_qweight *q, const float *x, uint64_t m)
+static bool xrows_make(xrows *p, const slm_qweight *q, const float *x, uint64_t m, bool raw)
 {
     uint64_t E = 32 / q->bits, CE = 8 * E, n1, n2;
     p->x = p->bsum = NULL;
@@ -89,7 +89,7 @@ static bool xrows_make(xrows *p, const slm_qweight *q, const float *x, uint64_t 
         float *dst = p->x + i * p->kq, *bsum = p->bsum + i * p->nbp;
         const float *src = x + i * q->K;
         double factor[8];
-        slm_qi_raw_factors(q->bits, src, q->K, factor, &p->up[i]);
+        slm_qi_raw_factors(q->bits, raw, src, q->K, factor, &p->up[i]);
         for (uint64_t k = 0; k < q->K; k++) {
             uint64_t e = k & (CE - 1), u = e & (E - 1);
             dst[k - e + (u << 3) + (e >> le)] = (float)(src[k] * factor[u]);
@@ -114,12 +114,12 @@ __attribute__((target(T256), always_inline)) static inline consts256 consts256_m
     return c;
 }
 
-/* Class U's field F (a dword vector whose lanes are e 2^P as integers)
- * against MT rows of X (XC[t]: row t's activations of the step): even
- * classes into A[t], odd ones into B[t]. */
+/* Class U's field F (a dword vector whose lanes are e 2^P as integers),
+ * read as floats (RAW) or converted, against MT rows of X (XC[t]: row t's
+ * activations of the step): even classes into A[t], odd ones into B[t]. */
 #define CLASS_FMA(u, F)                                                                                      \
     do {                                                                                                     \
-        __m256 w_ = _mm256_castsi256_ps(F);                                                                  \
+        __m256 w_ = raw ? _mm256_castsi256_ps(F) : _mm256_cvtepi32_ps(F);                                    \
         for (int t = 0; t < mt; t++) {                                                                       \
             __m256 *acc_ = (u) % 2 ? &b[t] : &a[t], x_ = _mm256_load_ps(xc[t] + 8 * (u));                   \
             *acc_ = _mm256_fmadd_ps(w_, x_, (u) < 2 ? _mm256_setzero_ps() : *acc_);                          \
@@ -128,7 +128,7 @@ __attribute__((target(T256), always_inline)) static inline consts256 consts256_m
 
 /* One step (dwords D): each class's field masked at bit P(u) and read as a
  * float (the table at the top of the file). */
-__attribute__((target(T256), always_inline)) static inline void step_avx2(__m256i d, unsigned bits, int mt,
+__attribute__((target(T256), always_inline)) static inline void step_avx2(__m256i d, unsigned bits, bool raw, int mt,
                                                                         const float *const *xc, __m256 *a, __m256 *b,
                                                                         const consts256 *c)
 {
@@ -155,7 +155,7 @@ __attribute__((target(T256), always_inline)) static inline void step_avx2(__m256
  * activations of step 0), scaled into TOT.  SP: the step's first scale
  * (as many as the step has blocks are read); LBS = log2(block_size);
  * SIDX: the block of each lane within the step (block_size < CE). */
-__attribute__((target(T256), always_inline)) static inline void step_scaled(__m256i d, uint64_t c, unsigned bits,
+__attribute__((target(T256), always_inline)) static inline void step_scaled(__m256i d, uint64_t c, unsigned bits, bool raw,
                                                                           int mt, const float *const *x0, unsigned lbs,
                                                                           const uint8_t *sp, __m256i sidx,
                                                                           const consts256 *cs, __m256 *tot)
@@ -165,7 +165,7 @@ __attribute__((target(T256), always_inline)) static inline void step_scaled(__m2
     __m256 a[4], b[4], sv;
     for (int t = 0; t < mt; t++)
         xc[t] = x0[t] + (c << lce);
-    step_avx2(d, bits, mt, xc, a, b, cs);
+    step_avx2(d, bits, raw, mt, xc, a, b, cs);
     if (lbs >= lce) /* one block */
         sv = _mm256_set1_ps(slm_qi_ld_f32(sp, 0));
     else if (lbs + 2 == lce) /* 4 blocks */
@@ -204,14 +204,16 @@ __attribute__((target(T256))) static float zero_point_sum(const uint8_t *s, cons
 
 /* Step C of a row at ROW (SP: the row's scales) into TOT: the macro keeps
  * the calls below short. */
-#define STEP(c, p, tot) step_scaled(_mm256_loadu_si256((const __m256i *)(const void *)(p)), c, bits, mt, x0, lbs, \
+#define STEP(c, p, tot) step_scaled(_mm256_loadu_si256((const __m256i *)(const void *)(p)), c, bits, raw, mt, x0, lbs, \
                                     sp + 4 * (((c) << lce) >> lbs), sidx, &cs, tot)
 
-/* MT rows of X (I0..) against every row of W.  S, Z: room for nb floats
- * each (scales and zero points that are not fp32 views). */
+/* MT rows of X (I0..) against every row of W, the fields RAW or
+ * converted.  S, Z: room for nb floats each (scales and zero points that
+ * are not fp32 views). */
 __attribute__((target(T256), always_inline)) static inline void rows_avx2(const slm_qweight *q, const qgeom *g,
                                                                         const xrows *xr, uint64_t i0, int mt,
-                                                                        unsigned bits, float *y, float *s, float *z)
+                                                                        unsigned bits, bool raw, float *y, float *s,
+                                                                        float *z)
 {
     const uint64_t E = 32 / bits, CE = 8 * E;
     const unsigned lbs = (unsigned)__builtin_ctzll(q->block_size), lce = bits == 4 ? 6 : 5;
@@ -255,7 +257,7 @@ __attribute__((target(T256), always_inline)) static inline void rows_avx2(const 
             for (uint64_t b = (c << lce) >> lbs, j = 0; j < per && b < xr->nbk; b++, j++)
                 sl[j] = slm_qi_ld_f32(sp, b);
             memcpy(bounce, row + 32 * c, (xr->used - (c << lce)) * bits / 8);
-            step_scaled(_mm256_loadu_si256((const __m256i *)(const void *)bounce), c, bits, mt, x0, lbs,
+            step_scaled(_mm256_loadu_si256((const __m256i *)(const void *)bounce), c, bits, raw, mt, x0, lbs,
                         (const uint8_t *)sl, sidx, &cs, tot);
         }
         for (int t = 0; t < mt; t++)
@@ -266,17 +268,22 @@ __attribute__((target(T256), always_inline)) static inline void rows_avx2(const 
 }
 #undef STEP
 
-/* The rows kernel for 1..4 rows of X and 4 or 8 bits, each its own copy. */
+/* The rows kernel for 1..4 rows of X, 4 or 8 bits and raw or converted
+ * fields, each its own copy. */
 #define ROWS_CASE(mt)                                                                                        \
     case mt:                                                                                                 \
-        if (q->bits == 4)                                                                                    \
-            rows_avx2(q, g, xr, i, mt, 4, y, s, z);                                                          \
+        if (q->bits == 4 && raw)                                                                             \
+            rows_avx2(q, g, xr, i, mt, 4, true, y, s, z);                                                    \
+        else if (q->bits == 4)                                                                               \
+            rows_avx2(q, g, xr, i, mt, 4, false, y, s, z);                                                   \
+        else if (raw)                                                                                        \
+            rows_avx2(q, g, xr, i, mt, 8, true, y, s, z);                                                    \
         else                                                                                                 \
-            rows_avx2(q, g, xr, i, mt, 8, y, s, z);                                                          \
+            rows_avx2(q, g, xr, i, mt, 8, false, y, s, z);                                                   \
         break;
 
 __attribute__((target(T256))) static void matmul_rows_avx2(const slm_qweight *q, const qgeom *g, const xrows *xr,
-                                                          uint64_t m, float *y, float *s, float *z)
+                                                          uint64_t m, bool raw, float *y, float *s, float *z)
 {
     for (uint64_t i = 0; i < m; i += 4)
         switch (m - i < 4 ? m - i : 4) {
@@ -296,9 +303,9 @@ bool slm_qi_rows_avx2(const slm_qweight *q, const qgeom *g, const float *x, uint
     xrows xr;
     uint64_t n;
     float *P = slm_mul_u64(g->nb + PAD, 2, &n) ? slm_qi_zalloc64(n) : NULL;
-    bool ok = P && xrows_make(&xr, q, x, m);
+    bool raw = slm_qi_subnormals_fast(), ok = P && xrows_make(&xr, q, x, m, raw);
     if (ok) {
-        matmul_rows_avx2(q, g, &xr, m, y, P, P + g->nb + PAD);
+        matmul_rows_avx2(q, g, &xr, m, raw, y, P, P + g->nb + PAD);
         xrows_free(&xr);
     }
     free(P);

@@ -194,7 +194,7 @@ static void xrows_free(xrows *p)
     free(p->up);
 }
 
-static bool xrows_make(xrows *p, const slm_qweight *q, const float *x, uint64_t m)
+static bool xrows_make(xrows *p, const slm_qweight *q, const float *x, uint64_t m, bool raw)
 {
     uint64_t E = 32 / q->bits, CE = 16 * E, n1, n2;
     p->x = p->bsum = NULL;
@@ -218,7 +218,7 @@ static bool xrows_make(xrows *p, const slm_qweight *q, const float *x, uint64_t 
         float *dst = p->x + i * p->kq, *bsum = p->bsum + i * p->nbk;
         const float *src = x + i * q->K;
         double factor[8];
-        slm_qi_raw_factors(q->bits, src, q->K, factor, &p->up[i]);
+        slm_qi_raw_factors(q->bits, raw, src, q->K, factor, &p->up[i]);
         for (uint64_t k = 0; k < q->K; k++) {
             uint64_t e = k & (CE - 1), u = e & (E - 1);
             dst[k - e + (u << 4) + (e >> le)] = (float)(src[k] * factor[u]);
@@ -245,17 +245,18 @@ __attribute__((target(T512), always_inline)) static inline consts512 consts512_m
 
 /* One chunk (dword lanes D) against MT rows of X, XC[t] the chunk's CE
  * activations of row t: A[t] sums the even classes, B[t] the odd ones.
- * Class U's field F is a dword vector whose lanes are e 2^P(u). */
+ * Class U's field F is a dword vector whose lanes are e 2^P(u), read as
+ * floats (RAW) or converted. */
 #define CLASS_FMA(u, F)                                                                                      \
     do {                                                                                                     \
-        __m512 w_ = _mm512_castsi512_ps(F);                                                                  \
+        __m512 w_ = raw ? _mm512_castsi512_ps(F) : _mm512_cvtepi32_ps(F);                                    \
         for (int t = 0; t < mt; t++) {                                                                       \
             __m512 *acc_ = (u) % 2 ? &b[t] : &a[t], x_ = _mm512_loadu_ps(xc[t] + 16 * (u));                 \
             *acc_ = _mm512_fmadd_ps(w_, x_, (u) < 2 ? _mm512_setzero_ps() : *acc_);                          \
         }                                                                                                    \
     } while (0)
 
-__attribute__((target(T512), always_inline)) static inline void chunk_avx512(__m512i d, unsigned bits, int mt,
+__attribute__((target(T512), always_inline)) static inline void chunk_avx512(__m512i d, unsigned bits, bool raw, int mt,
                                                                            const float *const *xc, __m512 *a,
                                                                            __m512 *b, const consts512 *c)
 {
@@ -294,7 +295,7 @@ __attribute__((target(T512))) static float zero_point_sum(rowv v, const float *b
  * activations of chunk 0), scaled into TOT.  LBS = log2(block_size); SK:
  * the scales of the last chunk (a mask of its blocks), or 0xffff. */
 __attribute__((target(T512), always_inline)) static inline void
-chunk_scaled(__m512i d, uint64_t c, unsigned bits, int mt, const float *const *x0, unsigned lbs, rowv v,
+chunk_scaled(__m512i d, uint64_t c, unsigned bits, bool raw, int mt, const float *const *x0, unsigned lbs, rowv v,
              __m512i sidx, __mmask16 sk, const consts512 *cs, __m512 *tot)
 {
     const unsigned lce = bits == 4 ? 7 : 6; /* log2(CE) */
@@ -302,7 +303,7 @@ chunk_scaled(__m512i d, uint64_t c, unsigned bits, int mt, const float *const *x
     __m512 a[4], b[4], sv;
     for (int t = 0; t < mt; t++)
         xc[t] = x0[t] + (c << lce);
-    chunk_avx512(d, bits, mt, xc, a, b, cs);
+    chunk_avx512(d, bits, raw, mt, xc, a, b, cs);
     const uint8_t *sp = v.s + 4 * (c << (lce - (lbs < lce ? lbs : lce))); /* the chunk's first scale */
     if (lbs >= lce) /* one block */
         sv = _mm512_set1_ps(slm_qi_ld_f32(v.s, (c << lce) >> lbs));
@@ -319,10 +320,11 @@ chunk_scaled(__m512i d, uint64_t c, unsigned bits, int mt, const float *const *x
         tot[t] = _mm512_fmadd_ps(_mm512_add_ps(a[t], b[t]), sv, tot[t]);
 }
 
-/* MT rows of X (I0..) against every row of W.  B: row_view_buffers(q, g, 1). */
+/* MT rows of X (I0..) against every row of W, the fields RAW or converted.
+ * B: row_view_buffers(q, g, 1). */
 __attribute__((target(T512), always_inline)) static inline void rows_avx512(const slm_qweight *q, const qgeom *g,
                                                                           const xrows *xr, uint64_t i0, int mt,
-                                                                          unsigned bits, float *y, float *B)
+                                                                          unsigned bits, bool raw, float *y, float *B)
 {
     const uint64_t E = 32 / bits, CE = 16 * E, bs = q->block_size, tail = xr->used % CE;
     const uint64_t per = bs < CE ? CE / bs : 1, last_n = xr->nbk - (xr->nch - 1) * per; /* blocks a chunk, in the last */
@@ -347,7 +349,7 @@ __attribute__((target(T512), always_inline)) static inline void rows_avx512(cons
         for (int t = 0; t < mt; t++)
             tot[t] = tot2[t] = _mm512_setzero_ps();
         uint64_t c = 0;
-#define CHUNK(c, tot) chunk_scaled(_mm512_loadu_si512((const void *)(row + 64 * (c))), c, bits, mt, x0, lbs, v, sidx, \
+#define CHUNK(c, tot) chunk_scaled(_mm512_loadu_si512((const void *)(row + 64 * (c))), c, bits, raw, mt, x0, lbs, v, sidx, \
                                  0xffff, &cs, tot)
         for (; c + 2 < xr->nch; c += 2) {
             /* to L1 and, further, to L2: without them, rows from DRAM ran at half speed
@@ -370,7 +372,7 @@ __attribute__((target(T512), always_inline)) static inline void rows_avx512(cons
             memcpy(bounce, p, tail * bits / 8);
             p = bounce;
         }
-        chunk_scaled(_mm512_loadu_si512((const void *)p), c, bits, mt, x0, lbs, v, sidx, sk_last, &cs, tot);
+        chunk_scaled(_mm512_loadu_si512((const void *)p), c, bits, raw, mt, x0, lbs, v, sidx, sk_last, &cs, tot);
         for (int t = 0; t < mt; t++)
             y[(i0 + (uint64_t)t) * q->N + r] =
                 (float)(_mm512_reduce_add_ps(_mm512_add_ps(tot[t], tot2[t])) * xr->up[i0 + (uint64_t)t]) -
@@ -378,17 +380,22 @@ __attribute__((target(T512), always_inline)) static inline void rows_avx512(cons
     }
 }
 
-/* The rows kernel for 1..4 rows of X and 4 or 8 bits, each its own copy. */
+/* The rows kernel for 1..4 rows of X, 4 or 8 bits and raw or converted
+ * fields, each its own copy. */
 #define ROWS_CASE(mt)                                                                                        \
     case mt:                                                                                                 \
-        if (q->bits == 4)                                                                                    \
-            rows_avx512(q, g, xr, i, mt, 4, y, B);                                                           \
+        if (q->bits == 4 && raw)                                                                             \
+            rows_avx512(q, g, xr, i, mt, 4, true, y, B);                                                     \
+        else if (q->bits == 4)                                                                               \
+            rows_avx512(q, g, xr, i, mt, 4, false, y, B);                                                    \
+        else if (raw)                                                                                        \
+            rows_avx512(q, g, xr, i, mt, 8, true, y, B);                                                     \
         else                                                                                                 \
-            rows_avx512(q, g, xr, i, mt, 8, y, B);                                                           \
+            rows_avx512(q, g, xr, i, mt, 8, false, y, B);                                                    \
         break;
 
 __attribute__((target(T512))) static void matmul_rows_avx512(const slm_qweight *q, const qgeom *g, const xrows *xr,
-                                                            uint64_t m, float *y, float *B)
+                                                            uint64_t m, bool raw, float *y, float *B)
 {
     for (uint64_t i = 0; i < m; i += 4)
         switch (m - i < 4 ? m - i : 4) {
@@ -541,9 +548,10 @@ bool slm_qi_matmul_avx512(const slm_qweight *q, const qgeom *g, const float *x, 
     if (ok && rest) {
         xrows xr;
         float *B = row_view_buffers(q, g, 1);
-        ok = B && xrows_make(&xr, q, x + lanes * q->K, rest);
+        bool raw = slm_qi_subnormals_fast();
+        ok = B && xrows_make(&xr, q, x + lanes * q->K, rest, raw);
         if (ok) {
-            matmul_rows_avx512(q, g, &xr, rest, y + lanes * q->N, B);
+            matmul_rows_avx512(q, g, &xr, rest, raw, y + lanes * q->N, B);
             xrows_free(&xr);
         }
         free(B);

@@ -6,7 +6,9 @@
  *
  * Each run tests the fast kernel the CPU has; runs of itself with
  * SLM_QUANT_KERNEL set test every lesser one (avx2, sse2, scalar), so a
- * machine without AVX-512 still tests AVX2, and one with it tests both.
+ * machine without AVX-512 still tests AVX2, and one with it tests both;
+ * one with SLM_QUANT_SUBNORMAL=slow tests the GEMV kernels' converted
+ * fields (the path of CPUs that take subnormal FMA inputs slowly).
  *
  * Tolerance of the fast matmul (float accumulation, zero points folded into
  * block sums) against the double reference, as slm/quant.h states it:
@@ -596,6 +598,11 @@ int main(int argc, char **argv)
     printf("fast kernel: %s\n", kernel);
     const char *forced = getenv("SLM_QUANT_KERNEL");
     CHECK_MSG(!forced || strcmp(forced, kernel) == 0, "SLM_QUANT_KERNEL=%s ran the %s kernel", forced, kernel);
+    if (!getenv("SLM_QUANT_SUBNORMAL")) { /* the GEMV kernels' converted fields too, in a child run */
+        char *cmd = slm_strdupf("SLM_QUANT_SUBNORMAL=slow '%s'", argv[0]);
+        CHECK_MSG(cmd && system(cmd) == 0, "the tests with SLM_QUANT_SUBNORMAL=slow failed");
+        free(cmd);
+    }
     if (!forced) { /* the lesser kernels too, in child runs */
         int i = 0;
         while (i < 4 && strcmp(levels[i], kernel) != 0)
