@@ -28,12 +28,14 @@
  * bound on Zen 4).  c keeps every product e x 2^-c below 2^-13 and the
  * scaled activations below 2^128; a product below 2^-126 (an activation
  * some 2^100 times smaller than the row's largest) is rounded to the
- * spacing 2^-149: an error below 2^-128 of the largest |x| in real terms.  FMA and AND take
- * subnormal inputs at full speed on Zen 4 (measured; a vmulps by one was
- * slower, so the first class of a step is an FMA into zero).  One vector
- * of 8 scales per step multiplies the step's integer sums; the result is
- * scaled back by 2^c; the zero points (implicit or not) meet the block
- * sums of X once per row:
+ * spacing 2^-149: an error below 2^-128 of the largest |x| in real terms.
+ * Zen 4 takes subnormal FMA inputs at full speed (measured; a vmulps by
+ * one was slower, so the first class of a step is an FMA into zero); where
+ * a CPU does not (slm_qi_subnormals_fast, measured once), vcvtdq2ps
+ * converts the same fields and x is stored times 2^(-P-c) instead.  One
+ * vector of 8 scales per step multiplies the step's integer sums; the
+ * result is scaled back by 2^c; the zero points (implicit or not) meet the
+ * block sums of X once per row:
  *   Y[i][r] = sum_b s_b (sum_{k in b} e_k x_ik) - sum_b s_b zp_b (sum_{k in b} x_ik).
  * The weights stream from memory once per call: software prefetch ahead,
  * to L1 and, further, to L2. */
