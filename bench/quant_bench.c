@@ -121,34 +121,38 @@ static void copy_weight(wcopy *c, const slm_qweight *q)
     c->q.scales = &c->ts;
 }
 
-/* Every copy's packed values and scales streamed, in the cold calls'
- * rotation: seconds per copy. */
-static timing read_copies(const wcopy *w, int copies, int reps)
+/* What one timed call does to copy C: a matmul of J's X, or a read. */
+typedef struct job {
+    const float *x;
+    int M;
+    float *y;
+} job;
+
+static void call_matmul(const wcopy *c, const job *j)
 {
-    double *wt = malloc(sizeof(double) * reps), *ct = malloc(sizeof(double) * reps);
-    for (int r = 0; r < reps; r++) {
-        const wcopy *c = &w[(r + 1) % copies];
-        double w0 = clock_s(CLOCK_MONOTONIC), c0 = clock_s(CLOCK_THREAD_CPUTIME_ID);
-        read_pass(c->tq.data, round128(c->tq.nbytes));
-        read_pass(c->ts.data, round128(c->ts.nbytes));
-        ct[r] = clock_s(CLOCK_THREAD_CPUTIME_ID) - c0;
-        wt[r] = clock_s(CLOCK_MONOTONIC) - w0;
-    }
-    timing t = summarize(wt, ct, reps);
-    free(wt);
-    free(ct);
-    return t;
+    slm_q_matmul(&c->q, j->x, (uint64_t)j->M, j->y);
 }
 
-static timing run(const wcopy *w, int copies, const float *x, int M, float *y, int reps)
+/* The copy's packed values and scales streamed (the memory a matmul reads). */
+static void call_read(const wcopy *c, const job *j)
+{
+    (void)j;
+    read_pass(c->tq.data, round128(c->tq.nbytes));
+    read_pass(c->ts.data, round128(c->ts.nbytes));
+}
+
+/* REPS timed calls, rotating over COPIES copies (cold) or on copy 0 alone
+ * (COPIES 1, hot), after WARM untimed ones on copy 0. */
+static timing timed(void (*call)(const wcopy *, const job *), const wcopy *w, int copies, const job *j, int reps,
+                    int warm)
 {
     double *wt = malloc(sizeof(double) * reps), *ct = malloc(sizeof(double) * reps);
-    for (int r = 0; r < 3; r++)
-        slm_q_matmul(&w[0].q, x, (uint64_t)M, y);
+    for (int r = 0; r < warm; r++)
+        call(&w[0], j);
     for (int r = 0; r < reps; r++) {
-        const slm_qweight *q = &w[copies > 1 ? (r + 1) % copies : 0].q;
+        const wcopy *c = &w[copies > 1 ? (r + 1) % copies : 0];
         double w0 = clock_s(CLOCK_MONOTONIC), c0 = clock_s(CLOCK_THREAD_CPUTIME_ID);
-        slm_q_matmul(q, x, (uint64_t)M, y);
+        call(c, j);
         ct[r] = clock_s(CLOCK_THREAD_CPUTIME_ID) - c0;
         wt[r] = clock_s(CLOCK_MONOTONIC) - w0;
     }
@@ -190,7 +194,8 @@ int main(int argc, char **argv)
         for (int cold = 0; cold < 2; cold++) {
             char name[64];
             snprintf(name, sizeof name, "slminspect M=%d %s", M, cold ? "cold" : "hot");
-            timing t = run(w, cold ? copies : 1, x, M, y, M == 1 ? reps : reps / 5 + 1);
+            job j = {x, M, y};
+            timing t = timed(call_matmul, w, cold ? copies : 1, &j, M == 1 ? reps : reps / 5 + 1, 3);
             print_timing(name, t, 1e3, "ms");
             if (M == 1)
                 printf(", weights at %.2f GB/s (median wall) = %.0f%% of the read bandwidth; %.2f GB/s cpu = %.0f%%",
@@ -198,7 +203,7 @@ int main(int argc, char **argv)
                        bytes / t.cpu_med / 1e9, 100.0 * bytes / t.cpu_med / ((1 << 30) / bw.cpu_med));
             printf("\n");
             if (M == 1 && cold) { /* right after the cold calls, the same copies in the same order */
-                timing rc = read_copies(w, copies, reps);
+                timing rc = timed(call_read, w, copies, NULL, reps, 0);
                 print_timing("read of the cold copies, per copy", rc, 1e3, "ms");
                 printf(" = %.2f GB/s (median wall), %.2f GB/s (median cpu); the cold GEMV reads them at %.0f%% "
                        "(wall) / %.0f%% (cpu) of that\n",
