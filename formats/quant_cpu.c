@@ -180,14 +180,17 @@ bool slm_qi_xlanes_make(slm_qi_xlanes *p, const slm_qweight *q, const float *x, 
     return true;
 }
 
-unsigned slm_qi_raw_bit(unsigned bits, unsigned u)
+/* P(u): the bit class U's field is masked at (step_avx2, chunk_avx512). */
+static unsigned raw_bit(unsigned bits, unsigned u)
 {
     if (bits == 4)
         return 4 * (u < 5 ? u : u - 4);
     return u < 3 ? 8 * u : 0;
 }
 
-void slm_qi_raw_factors(unsigned bits, bool raw, const float *x, uint64_t k, double factor[8], double *up)
+/* For a row of K activations X: FACTOR[u], the scale of class u, and *UP =
+ * 2^c (slm_qi_xrows). */
+static void raw_factors(unsigned bits, bool raw, const float *x, uint64_t k, double factor[8], double *up)
 {
     float mx = 0;
     for (uint64_t i = 0; i < k; i++)
@@ -197,8 +200,50 @@ void slm_qi_raw_factors(unsigned bits, bool raw, const float *x, uint64_t k, dou
      * (products of the smallest floats stay normal) */
     int e = mx > 0 ? ilogbf(mx) : 0, c = 22 + (e < -100 ? -100 : e);
     for (unsigned u = 0; u < 32 / bits; u++)
-        factor[u] = ldexp(1.0, (raw ? 149 : 0) - (int)slm_qi_raw_bit(bits, u) - c); /* up to 2^227: a double */
+        factor[u] = ldexp(1.0, (raw ? 149 : 0) - (int)raw_bit(bits, u) - c); /* up to 2^227: a double */
     *up = ldexp(1.0, c);
+}
+
+void slm_qi_xrows_free(slm_qi_xrows *p)
+{
+    free(p->x);
+    free(p->bsum);
+    free(p->up);
+}
+
+bool slm_qi_xrows_make(slm_qi_xrows *p, const slm_qweight *q, const float *x, uint64_t m, unsigned lanes, bool raw)
+{
+    uint64_t E = 32 / q->bits, CE = lanes * E, n1, n2;
+    p->x = p->bsum = NULL;
+    p->up = NULL;
+    p->nbk = slm_qweight_blocks(q);
+    p->nbp = p->nbk + 16; /* vector reads of the block sums never leave the row */
+    if (!slm_mul_u64(p->nbk, q->block_size, &p->used))
+        return false;
+    p->nch = p->used / CE + (p->used % CE != 0);
+    if (!slm_mul_u64(p->nch, CE, &p->kq) || !slm_mul_u64(p->kq, m, &n1) || !slm_mul_u64(p->nbp, m, &n2))
+        return false;
+    p->x = slm_qi_zalloc64(n1);
+    p->bsum = slm_qi_zalloc64(n2);
+    p->up = malloc((m ? m : 1) * sizeof *p->up);
+    if (!p->x || !p->bsum || !p->up) {
+        slm_qi_xrows_free(p);
+        return false;
+    }
+    /* log2 E, log2 lanes, log2 block_size */
+    unsigned le = q->bits == 4 ? 3 : 2, ll = lanes == 16 ? 4 : 3, lbs = (unsigned)__builtin_ctzll(q->block_size);
+    for (uint64_t i = 0; i < m; i++) {
+        float *dst = p->x + i * p->kq, *bsum = p->bsum + i * p->nbp;
+        const float *src = x + i * q->K;
+        double factor[8];
+        raw_factors(q->bits, raw, src, q->K, factor, &p->up[i]);
+        for (uint64_t k = 0; k < q->K; k++) {
+            uint64_t e = k & (CE - 1), u = e & (E - 1);
+            dst[k - e + (u << ll) + (e >> le)] = (float)(src[k] * factor[u]);
+            bsum[k >> lbs] += src[k];
+        }
+    }
+    return true;
 }
 
 float *slm_qi_zalloc64(uint64_t n)

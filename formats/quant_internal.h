@@ -52,15 +52,23 @@ bool slm_qi_streamable(const slm_qweight *q);
 /* Scales and zero points of row R as floats (NB of each). */
 void slm_qi_row_params(const slm_qweight *q, const qgeom *g, uint64_t r, float *s, float *z);
 
-/* The GEMV ("rows") kernels of both x86 levels read each class's field as
- * a float as it is, RAW (quant_x86_avx2_gemv.c says why that is exact), or
- * convert it where FMAs take subnormal inputs slowly: class U of a dword
- * (element U of its 32 / BITS) masked at bit P(U), which slm_qi_raw_bit
- * gives.  For a row of K activations X: FACTOR[u] = 2^(149 - P(u) - c)
- * (raw) or 2^(-P(u) - c), and *UP = 2^c, c = 22 + the exponent of the
- * largest finite |x| (at least -100). */
-unsigned slm_qi_raw_bit(unsigned bits, unsigned u);
-void slm_qi_raw_factors(unsigned bits, bool raw, const float *x, uint64_t k, double factor[8], double *up);
+/* X for the GEMV ("rows") kernels of both x86 levels, which read each
+ * class's field as a float as it is, RAW (quant_x86_avx2_gemv.c says why
+ * that is exact), or convert it where FMAs take subnormal inputs slowly.
+ * A step of a row is LANES dword lanes (8 or 16) of E = 32 / bits
+ * elements, CE = LANES E elements; class u, element u of every lane, is
+ * masked at bit P(u) (quant_cpu.c).  Each row's steps are stored class by
+ * class, times 2^(149 - P(u) - c) (raw) or 2^(-P(u) - c), c = 22 + the
+ * exponent of the row's largest finite |x| (at least -100). */
+typedef struct slm_qi_xrows {
+    float *x;    /* m rows of kq floats: steps of CE in class order, scaled, zero padded */
+    float *bsum; /* m rows of nbp block sums (zero past nbk) */
+    double *up;  /* m factors 2^c: back from the scaled sums */
+    uint64_t kq, nbk, nbp, nch, used; /* used = nbk * block_size elements of a row are read */
+} slm_qi_xrows;
+/* False (nothing to free) when memory runs out or the sizes overflow. */
+bool slm_qi_xrows_make(slm_qi_xrows *p, const slm_qweight *q, const float *x, uint64_t m, unsigned lanes, bool raw);
+void slm_qi_xrows_free(slm_qi_xrows *p);
 /* Whether FMAs take subnormal inputs at full speed here (measured once, in
  * microseconds; SLM_QUANT_SUBNORMAL=slow in the environment says no, for
  * the tests). */

@@ -52,55 +52,6 @@
  * as slow) */
 enum { PAD = 8, PREFETCH = 2048, PREFETCH_L2 = 32768 };
 
-typedef struct xrows {
-    float *x;                    /* m rows of kq floats: steps of CE in class order, zero padded */
-    float *bsum;                 /* m rows of nbp block sums (zero past nbk) */
-    double *up;                  /* m factors 2^c: back from the scaled sums */
-    uint64_t kq, nbk, nbp, nch, used; /* used = nbk * block_size elements of a row are read */
-} xrows;
-
-static void xrows_free(xrows *p)
-{
-    free(p->x);
-    free(p->bsum);
-    free(p->up);
-}
-
-/* False when memory runs out or the sizes overflow. */
-static bool xrows_make(xrows *p, const slm_qweight *q, const float *x, uint64_t m, bool raw)
-{
-    uint64_t E = 32 / q->bits, CE = 8 * E, n1, n2;
-    p->x = p->bsum = NULL;
-    p->up = NULL;
-    p->nbk = slm_qweight_blocks(q);
-    p->nbp = p->nbk + PAD;
-    if (!slm_mul_u64(p->nbk, q->block_size, &p->used))
-        return false;
-    p->nch = p->used / CE + (p->used % CE != 0);
-    if (!slm_mul_u64(p->nch, CE, &p->kq) || !slm_mul_u64(p->kq, m, &n1) || !slm_mul_u64(p->nbp, m, &n2))
-        return false;
-    p->x = slm_qi_zalloc64(n1);
-    p->bsum = slm_qi_zalloc64(n2);
-    p->up = malloc(m * sizeof *p->up);
-    if (!p->x || !p->bsum || !p->up) {
-        xrows_free(p);
-        return false;
-    }
-    unsigned le = q->bits == 4 ? 3 : 2, lbs = (unsigned)__builtin_ctzll(q->block_size); /* log2 E, log2 bs */
-    for (uint64_t i = 0; i < m; i++) {
-        float *dst = p->x + i * p->kq, *bsum = p->bsum + i * p->nbp;
-        const float *src = x + i * q->K;
-        double factor[8];
-        slm_qi_raw_factors(q->bits, raw, src, q->K, factor, &p->up[i]);
-        for (uint64_t k = 0; k < q->K; k++) {
-            uint64_t e = k & (CE - 1), u = e & (E - 1);
-            dst[k - e + (u << 3) + (e >> le)] = (float)(src[k] * factor[u]);
-            bsum[k >> lbs] += src[k];
-        }
-    }
-    return true;
-}
-
 /* The masks of step_avx2, made once per call (kept in registers): the
  * field at bit P, 15 << P (4 bits: P = 0, 4, .. 16) or 255 << P (8 bits:
  * P = 0, 8, 16). */
@@ -213,7 +164,7 @@ __attribute__((target(T256))) static float zero_point_sum(const uint8_t *s, cons
  * converted.  S, Z: room for nb floats each (scales and zero points that
  * are not fp32 views). */
 __attribute__((target(T256), always_inline)) static inline void rows_avx2(const slm_qweight *q, const qgeom *g,
-                                                                        const xrows *xr, uint64_t i0, int mt,
+                                                                        const slm_qi_xrows *xr, uint64_t i0, int mt,
                                                                         unsigned bits, bool raw, float *y, float *s,
                                                                         float *z)
 {
@@ -284,7 +235,7 @@ __attribute__((target(T256), always_inline)) static inline void rows_avx2(const 
             rows_avx2(q, g, xr, i, mt, 8, false, y, s, z);                                                   \
         break;
 
-__attribute__((target(T256))) static void matmul_rows_avx2(const slm_qweight *q, const qgeom *g, const xrows *xr,
+__attribute__((target(T256))) static void matmul_rows_avx2(const slm_qweight *q, const qgeom *g, const slm_qi_xrows *xr,
                                                           uint64_t m, bool raw, float *y, float *s, float *z)
 {
     for (uint64_t i = 0; i < m; i += 4)
@@ -302,13 +253,13 @@ __attribute__((target(T256))) static void matmul_rows_avx2(const slm_qweight *q,
  * (nothing written) when memory runs out. */
 bool slm_qi_rows_avx2(const slm_qweight *q, const qgeom *g, const float *x, uint64_t m, float *y)
 {
-    xrows xr;
+    slm_qi_xrows xr;
     uint64_t n;
     float *P = slm_mul_u64(g->nb + PAD, 2, &n) ? slm_qi_zalloc64(n) : NULL;
-    bool raw = slm_qi_subnormals_fast(), ok = P && xrows_make(&xr, q, x, m, raw);
+    bool raw = slm_qi_subnormals_fast(), ok = P && slm_qi_xrows_make(&xr, q, x, m, 8, raw);
     if (ok) {
         matmul_rows_avx2(q, g, &xr, m, raw, y, P, P + g->nb + PAD);
-        xrows_free(&xr);
+        slm_qi_xrows_free(&xr);
     }
     free(P);
     return ok;

@@ -78,7 +78,7 @@ __attribute__((target(T512))) void slm_qi_deq_row_avx512(const slm_qweight *q, c
  * E j + u of every lane: 16 integers that become floats without a table
  * and meet the 16 activations stored for that class.  X is copied once per
  * call, each chunk of CE elements as E vectors, times 2^(149 - P(u) - c)
- * (slm_qi_raw_factors):
+ * (slm_qi_xrows):
  *
  *   4 bits, dword j:  31..28   27..24   ...  7..4     3..0
  *                     e(8j+7)  e(8j+6)  ...  e(8j+1)  e(8j)
@@ -180,54 +180,6 @@ static float *row_view_buffers(const slm_qweight *q, const qgeom *g, uint64_t ro
     return p;
 }
 
-typedef struct xrows {
-    float *x;       /* m rows of kq floats: chunks of CE in class order, scaled, zero padded */
-    float *bsum;    /* m rows of nbk block sums */
-    double *up;     /* m factors 2^c: back from the scaled sums */
-    uint64_t kq, nbk, nch, used; /* used = nbk * block_size elements of a row are read */
-} xrows;
-
-static void xrows_free(xrows *p)
-{
-    free(p->x);
-    free(p->bsum);
-    free(p->up);
-}
-
-static bool xrows_make(xrows *p, const slm_qweight *q, const float *x, uint64_t m, bool raw)
-{
-    uint64_t E = 32 / q->bits, CE = 16 * E, n1, n2;
-    p->x = p->bsum = NULL;
-    p->up = NULL;
-    p->nbk = slm_qweight_blocks(q);
-    if (!slm_mul_u64(p->nbk, q->block_size, &p->used))
-        return false;
-    p->nch = p->used / CE + (p->used % CE != 0);
-    if (!slm_mul_u64(p->nch, CE, &p->kq) || !slm_mul_u64(p->kq, m, &n1) || !slm_mul_u64(p->nbk, m, &n2) ||
-        n1 > SIZE_MAX / sizeof(float) || n2 > SIZE_MAX / sizeof(float))
-        return false;
-    p->x = slm_qi_zalloc64(n1);
-    p->bsum = calloc(n2 ? n2 : 1, sizeof(float));
-    p->up = malloc((m ? m : 1) * sizeof *p->up);
-    if (!p->x || !p->bsum || !p->up) {
-        xrows_free(p);
-        return false;
-    }
-    unsigned le = q->bits == 4 ? 3 : 2, lbs = (unsigned)__builtin_ctzll(q->block_size); /* log2 E, log2 bs */
-    for (uint64_t i = 0; i < m; i++) {
-        float *dst = p->x + i * p->kq, *bsum = p->bsum + i * p->nbk;
-        const float *src = x + i * q->K;
-        double factor[8];
-        slm_qi_raw_factors(q->bits, raw, src, q->K, factor, &p->up[i]);
-        for (uint64_t k = 0; k < q->K; k++) {
-            uint64_t e = k & (CE - 1), u = e & (E - 1);
-            dst[k - e + (u << 4) + (e >> le)] = (float)(src[k] * factor[u]);
-            bsum[k >> lbs] += src[k];
-        }
-    }
-    return true;
-}
-
 /* The masks of chunk_avx512, made once per call (kept in registers): the
  * field at bit P, 15 << P (4 bits: P = 0, 4, .. 16) or 255 << P (8 bits:
  * P = 0, 8, 16). */
@@ -323,7 +275,7 @@ chunk_scaled(__m512i d, uint64_t c, unsigned bits, bool raw, int mt, const float
 /* MT rows of X (I0..) against every row of W, the fields RAW or converted.
  * B: row_view_buffers(q, g, 1). */
 __attribute__((target(T512), always_inline)) static inline void rows_avx512(const slm_qweight *q, const qgeom *g,
-                                                                          const xrows *xr, uint64_t i0, int mt,
+                                                                          const slm_qi_xrows *xr, uint64_t i0, int mt,
                                                                           unsigned bits, bool raw, float *y, float *B)
 {
     const uint64_t E = 32 / bits, CE = 16 * E, bs = q->block_size, tail = xr->used % CE;
@@ -376,7 +328,7 @@ __attribute__((target(T512), always_inline)) static inline void rows_avx512(cons
         for (int t = 0; t < mt; t++)
             y[(i0 + (uint64_t)t) * q->N + r] =
                 (float)(_mm512_reduce_add_ps(_mm512_add_ps(tot[t], tot2[t])) * xr->up[i0 + (uint64_t)t]) -
-                zero_point_sum(v, xr->bsum + (i0 + (uint64_t)t) * xr->nbk, xr->nbk);
+                zero_point_sum(v, xr->bsum + (i0 + (uint64_t)t) * xr->nbp, xr->nbk);
     }
 }
 
@@ -394,7 +346,7 @@ __attribute__((target(T512), always_inline)) static inline void rows_avx512(cons
             rows_avx512(q, g, xr, i, mt, 8, false, y, B);                                                    \
         break;
 
-__attribute__((target(T512))) static void matmul_rows_avx512(const slm_qweight *q, const qgeom *g, const xrows *xr,
+__attribute__((target(T512))) static void matmul_rows_avx512(const slm_qweight *q, const qgeom *g, const slm_qi_xrows *xr,
                                                             uint64_t m, bool raw, float *y, float *B)
 {
     for (uint64_t i = 0; i < m; i += 4)
@@ -546,13 +498,13 @@ bool slm_qi_matmul_avx512(const slm_qweight *q, const qgeom *g, const float *x, 
         free(B);
     }
     if (ok && rest) {
-        xrows xr;
+        slm_qi_xrows xr;
         float *B = row_view_buffers(q, g, 1);
         bool raw = slm_qi_subnormals_fast();
-        ok = B && xrows_make(&xr, q, x + lanes * q->K, rest, raw);
+        ok = B && slm_qi_xrows_make(&xr, q, x + lanes * q->K, rest, 16, raw);
         if (ok) {
             matmul_rows_avx512(q, g, &xr, rest, raw, y + lanes * q->N, B);
-            xrows_free(&xr);
+            slm_qi_xrows_free(&xr);
         }
         free(B);
     }
